@@ -1,0 +1,54 @@
+# Chorus build. `make` builds everything, `make run` starts the demo hub,
+# `make test` runs every test suite (last line: "N passed, N failed").
+# Dependencies are installed by scripts/deps.sh when build/.deps-ok is missing.
+
+CC       ?= cc
+LWS      := build/deps/lws
+SAN      ?=
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -I$(LWS)/include -Ihub $(SAN)
+LDFLAGS  += $(SAN)
+LIBS_HUB := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads -lmsgpack-c \
+            -lsqlite3 -ljansson -lunistring -lssl -lcrypto -lz -lm -lpthread -ldl
+OBJDIR   := build/obj$(if $(SAN),-san)
+
+HUB_MODULES := event proto auth chant agg snap store session net
+HUB_OBJS    := $(HUB_MODULES:%=$(OBJDIR)/hub/%.o)
+UNIT_TESTS  := $(patsubst tests/unit/%.c,$(OBJDIR)/tests/%,$(wildcard tests/unit/test_*.c))
+
+.PHONY: all deps run test asan clean web bench
+all: hub/chorus-hub $(UNIT_TESTS) $(EXTRA_BINS)
+
+deps: build/.deps-ok
+build/.deps-ok: scripts/deps.sh
+	bash scripts/deps.sh
+
+$(OBJDIR)/%.o: %.c $(wildcard hub/*.h) | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+hub/chorus-hub: $(HUB_OBJS) $(OBJDIR)/hub/main.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_HUB)
+
+$(OBJDIR)/tests/%: tests/unit/%.c tests/unit/t.h $(HUB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(HUB_OBJS) $(LDFLAGS) $(LIBS_HUB)
+
+# Fragments of the other parts (web pages, load generator, report).
+-include web/web.mk
+-include clients/*.mk
+
+run: all $(WEB_BUILT)
+	@mkdir -p data
+	./hub/chorus-hub --port 8080 --db data/chorus.db --event-file examples/demo-event.json
+
+test: all $(WEB_BUILT)
+	bash scripts/test.sh
+
+asan:
+	$(MAKE) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" OBJDIR=build/obj-san \
+	    CHORUS_HUB=build/chorus-hub-asan all
+	CHORUS_SAN=1 bash scripts/test.sh
+
+clean:
+	rm -rf build/obj build/obj-san hub/chorus-hub $(CLEAN_EXTRA)
