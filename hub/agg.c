@@ -1,0 +1,141 @@
+/* agg.c -- live state (see agg.h).
+ *
+ * Rates: taps go into the current tick window; agg_tick() adds that window
+ * to `rate` and subtracts the window that falls out of the last second, so
+ * `rate` is always the taps of the last nwin closed windows (one second). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "agg.h"
+
+const char *const agg_role_names[ROLE_COUNT] = {"audience", "screen", "performer", "crew"};
+
+struct agg *agg_new(int nkinds, int nsections, int tick_ms) {
+    struct agg *a = calloc(1, sizeof *a);
+    if (!a) return NULL;
+    a->nkinds = nkinds;
+    a->nsections = nsections;
+    a->nwin = tick_ms >= 1000 ? 1 : (1000 + tick_ms - 1) / tick_ms;
+    a->tick_s = tick_ms / 1000.0;
+    a->win = calloc((size_t)(a->nwin + 1) * (size_t)nkinds, sizeof *a->win);
+    a->section_conns = calloc((size_t)nsections + 1, sizeof *a->section_conns);
+    a->chants = chant_top_new(4096);
+    if (!a->win || !a->section_conns || !a->chants) { agg_free(a); return NULL; }
+    return a;
+}
+
+void agg_poll_free(struct agg_poll *p) {
+    if (!p) return;
+    free(p->question);
+    for (int i = 0; i < p->nopts; i++) free(p->options[i]);
+    free(p);
+}
+
+void agg_free(struct agg *a) {
+    if (!a) return;
+    free(a->win);
+    free(a->section_conns);
+    chant_top_free(a->chants);
+    agg_poll_free(a->poll);
+    free(a->votes);
+    free(a);
+}
+
+void agg_react(struct agg *a, int kind, int64_t n) {
+    a->win[a->cur * a->nkinds + kind] += n;
+    a->totals[kind] += n;
+    a->sec.kind_taps[kind] += n;
+    a->sec.taps += n;
+    a->signals_total++;
+}
+
+int agg_chant(struct agg *a, const char *key, const char *disp, int64_t sec) {
+    a->signals_total++;
+    a->chants_total++;
+    a->sec.chants++;
+    return chant_add(a->chants, key, disp, sec);
+}
+
+void agg_poll_open(struct agg *a, struct agg_poll *p) {
+    agg_poll_free(a->poll);
+    a->poll = p;
+    if (a->votes) memset(a->votes, 0, a->votes_cap);
+}
+
+struct agg_poll *agg_poll_close(struct agg *a, int64_t closed_ms) {
+    struct agg_poll *p = a->poll;
+    if (p) p->closed_ms = closed_ms;
+    a->poll = NULL;
+    return p;
+}
+
+static int ensure(struct agg *a, int64_t device) {
+    if ((size_t)device < a->votes_cap) return 0;
+    size_t cap = a->votes_cap ? a->votes_cap : 4096;
+    while (cap <= (size_t)device) cap *= 2;
+    uint8_t *v = realloc(a->votes, cap);
+    if (!v) return -1;
+    memset(v + a->votes_cap, 0, cap - a->votes_cap);
+    a->votes = v;
+    a->votes_cap = cap;
+    return 0;
+}
+
+int agg_vote_of(const struct agg *a, int64_t device) {
+    if (!a->poll || device < 0 || (size_t)device >= a->votes_cap) return -1;
+    return (int)a->votes[device] - 1;
+}
+
+int agg_vote(struct agg *a, int64_t device, int option, int *prev) {
+    if (device < 0 || ensure(a, device) < 0) return AGG_NOMEM;
+    int old = (int)a->votes[device] - 1;
+    *prev = old;
+    if (old >= 0 && old != option && !a->poll->allow_change) return AGG_ALREADY_VOTED;
+    a->signals_total++;
+    a->votes_total++;
+    a->sec.votes++;
+    if (old == option) return 0;
+    if (old >= 0) a->poll->counts[old]--;
+    else a->poll->voters++;
+    a->poll->counts[option]++;
+    a->votes[device] = (uint8_t)(option + 1);
+    return 0;
+}
+
+void agg_vote_revert(struct agg *a, int64_t device, int option, int prev) {
+    if (!a->poll || agg_vote_of(a, device) != option || option == prev) return;
+    a->poll->counts[option]--;
+    if (prev >= 0) a->poll->counts[prev]++;
+    else a->poll->voters--;
+    a->votes[device] = (uint8_t)(prev + 1);
+}
+
+void agg_conn(struct agg *a, enum role r, int section, int delta) {
+    a->conns[r] += delta;
+    if (r == ROLE_AUDIENCE)
+        a->section_conns[section >= 0 && section < a->nsections ? section : a->nsections] += delta;
+}
+
+void agg_tick(struct agg *a) {
+    int k = a->nkinds, slots = a->nwin + 1;
+    int64_t all = 0;
+    for (int i = 0; i < k; i++) a->rate[i] += a->win[a->cur * k + i];
+    a->cur = (a->cur + 1) % slots;
+    for (int i = 0; i < k; i++) {
+        a->rate[i] -= a->win[a->cur * k + i];
+        a->win[a->cur * k + i] = 0;
+        all += a->rate[i];
+    }
+    double aud = a->conns[ROLE_AUDIENCE] > 1 ? (double)a->conns[ROLE_AUDIENCE] : 1.0;
+    double alpha = a->tick_s < 1.0 ? a->tick_s : 1.0;
+    a->energy_ema += ((double)all / aud - a->energy_ema) * alpha;
+    a->energy = (int)lround(100.0 * (1.0 - exp(-a->energy_ema / 0.5)));
+}
+
+void agg_second_done(struct agg *a, int64_t sec, struct agg_second *out) {
+    a->sec.sec = sec;
+    a->sec.audience = a->conns[ROLE_AUDIENCE];
+    *out = a->sec;
+    memset(&a->sec, 0, sizeof a->sec);
+    chant_advance(a->chants, sec + 1);
+}

@@ -1,0 +1,93 @@
+/* agg.h -- the event's live state: reaction totals and rates, the open
+ * poll's tally, chant window, connected audience by role and section, energy.
+ *
+ * Everything here is a counter that sums: a later cluster module can add the
+ * partials of several hubs (totals, per-window taps, option counts, chant
+ * counts, connections) to get the event's figures. No I/O, no clocks: the
+ * caller passes times in. */
+#ifndef CHORUS_AGG_H
+#define CHORUS_AGG_H
+
+#include <stdint.h>
+#include "chant.h"
+#include "event.h"
+#include "proto.h"
+
+enum role { ROLE_AUDIENCE, ROLE_SCREEN, ROLE_PERFORMER, ROLE_CREW, ROLE_COUNT };
+extern const char *const agg_role_names[ROLE_COUNT];
+
+struct agg_poll {
+    int64_t id;
+    char *question;
+    int nopts;
+    char *options[PROTO_MAX_OPTIONS];
+    int allow_change;
+    int64_t opened_ms, closed_ms;
+    int64_t counts[PROTO_MAX_OPTIONS];
+    int64_t voters;
+};
+
+/* Figures of one wall-clock second (for the `seconds` table). */
+struct agg_second {
+    int64_t sec, audience, taps, votes, chants;
+    int64_t kind_taps[EVENT_MAX_REACTIONS];
+};
+
+struct agg {
+    int nkinds, nsections;
+    int64_t totals[EVENT_MAX_REACTIONS];
+    int64_t *win;                   /* (nwin + 1) x nkinds taps per tick window */
+    int nwin, cur;
+    int64_t rate[EVENT_MAX_REACTIONS]; /* taps in the last nwin closed windows */
+    double tick_s;
+    struct agg_second sec;          /* accumulating second */
+    struct agg_poll *poll;          /* open poll or NULL */
+    uint8_t *votes;                 /* device id -> option + 1 in the open poll */
+    size_t votes_cap;
+    int64_t conns[ROLE_COUNT];
+    int64_t *section_conns;         /* nsections + 1; the last is "no section" */
+    double energy_ema;
+    int energy;
+    struct chant_top *chants;
+    int64_t signals_total, votes_total, chants_total;
+};
+
+/* A new state for an event with nkinds reactions and nsections sections,
+ * ticking every tick_ms. NULL on out-of-memory. */
+struct agg *agg_new(int nkinds, int nsections, int tick_ms);
+void agg_free(struct agg *a);
+
+void agg_react(struct agg *a, int kind, int64_t n);
+/* Count a normalized chant at second sec. Returns 0, -1 when dropped. */
+int agg_chant(struct agg *a, const char *key, const char *disp, int64_t sec);
+
+/* Make p the open poll (agg takes ownership; the previous one must have been
+ * closed). Clears the per-device votes. */
+void agg_poll_open(struct agg *a, struct agg_poll *p);
+/* Close the open poll: returns it (caller frees with agg_poll_free), or NULL. */
+struct agg_poll *agg_poll_close(struct agg *a, int64_t closed_ms);
+void agg_poll_free(struct agg_poll *p);
+
+#define AGG_ALREADY_VOTED (-2)
+#define AGG_NOMEM         (-3)
+/* Record device's choice in the open poll. Returns 0 and sets *prev to the
+ * earlier option (or -1), AGG_ALREADY_VOTED when the poll does not allow a
+ * change, AGG_NOMEM. The caller checked that a poll is open and option is
+ * in range. */
+int agg_vote(struct agg *a, int64_t device, int option, int *prev);
+/* Undo a vote that could not be stored: if device still has `option`,
+ * restore `prev` (-1 = none). */
+void agg_vote_revert(struct agg *a, int64_t device, int option, int prev);
+/* Device's option in the open poll, or -1. */
+int agg_vote_of(const struct agg *a, int64_t device);
+
+/* A connection of role (and section index, -1 none, for the audience) came
+ * (delta +1) or went (-1). */
+void agg_conn(struct agg *a, enum role r, int section, int delta);
+
+/* Close the current tick window: update rates and energy. */
+void agg_tick(struct agg *a);
+/* Finish second sec: copy its figures to *out and start the next. */
+void agg_second_done(struct agg *a, int64_t sec, struct agg_second *out);
+
+#endif

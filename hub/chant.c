@@ -1,0 +1,217 @@
+/* chant.c -- normalization and the sliding top-K window (see chant.h).
+ *
+ * Invariants: an entry is in use iff total > 0 or it gained in the current
+ * second; each bucket lists an entry at most once (entry->sec/slot remember
+ * where its increment for the current second is), so a bucket never holds
+ * more than max_entries items and all memory is allocated in chant_top_new
+ * except the two strings per live entry. */
+#include <stdlib.h>
+#include <string.h>
+#include <unicase.h>
+#include <unictype.h>
+#include <uninorm.h>
+#include <unistr.h>
+#include "chant.h"
+
+int chant_normalize(const char *in, size_t len, char *disp, char *key) {
+    const uint8_t *s = (const uint8_t *)in;
+    if (u8_check(s, len)) return -1;
+    uint8_t folded[4096 + 1];
+    size_t n = 0;
+    int pending_space = 0;
+    const uint8_t *p = s, *end = s + len;
+    while (p < end) {
+        ucs4_t uc;
+        int l = u8_mbtouc(&uc, p, (size_t)(end - p));
+        if (uc_is_property_white_space(uc)) {
+            if (n > 0) pending_space = 1;
+        } else if (uc_is_general_category(uc, UC_CATEGORY_Cc)) {
+            return -1;
+        } else {
+            if (pending_space) folded[n++] = ' ';
+            pending_space = 0;
+            if (n + (size_t)l > sizeof folded - 1) return -3;
+            memcpy(folded + n, p, (size_t)l);
+            n += (size_t)l;
+        }
+        p += l;
+    }
+    if (n == 0) return -2;
+    size_t dn = 0;
+    uint8_t *nfc = u8_normalize(UNINORM_NFC, folded, n, NULL, &dn);
+    if (!nfc) return -1;
+    if (dn > CHANT_MAX_BYTES) { free(nfc); return -3; }
+    memcpy(disp, nfc, dn);
+    disp[dn] = 0;
+    size_t kn = 0;
+    uint8_t *k = u8_casefold(nfc, dn, NULL, UNINORM_NFKC, NULL, &kn);
+    free(nfc);
+    if (k && kn < CHANT_KEY_MAX) {
+        memcpy(key, k, kn);
+        key[kn] = 0;
+    } else {
+        memcpy(key, disp, dn + 1);  /* pathological expansion: group by display form */
+    }
+    free(k);
+    return 0;
+}
+
+struct entry {
+    char *key, *disp;
+    int64_t total;
+    int64_t order;     /* first-seen sequence, breaks ties */
+    int64_t sec;       /* second of this entry's item in the current bucket */
+    int32_t slot;      /* index of that item */
+    int32_t next;      /* hash chain or free list; -1 ends */
+    int used;
+};
+
+struct item { int32_t entry; int32_t count; };
+
+struct bucket { int64_t sec; int32_t n; struct item *items; };
+
+struct chant_top {
+    int max;
+    struct entry *e;
+    int32_t *heads;
+    uint32_t hmask;
+    int32_t free_head;
+    struct bucket ring[CHANT_WINDOW_S];
+    int64_t cur_sec;
+    int64_t seq;
+    int64_t dropped;
+};
+
+static uint32_t hash(const char *s) {
+    uint32_t h = 2166136261u;
+    while (*s) { h ^= (uint8_t)*s++; h *= 16777619u; }
+    return h;
+}
+
+struct chant_top *chant_top_new(int max_entries) {
+    struct chant_top *t = calloc(1, sizeof *t);
+    if (!t) return NULL;
+    t->max = max_entries;
+    uint32_t hs = 16;
+    while (hs < (uint32_t)max_entries * 2) hs <<= 1;
+    t->hmask = hs - 1;
+    t->e = calloc((size_t)max_entries, sizeof *t->e);
+    t->heads = malloc(hs * sizeof *t->heads);
+    int ok = t->e && t->heads;
+    for (int i = 0; ok && i < CHANT_WINDOW_S; i++) {
+        t->ring[i].items = malloc((size_t)max_entries * sizeof(struct item));
+        t->ring[i].sec = -1;
+        ok = t->ring[i].items != NULL;
+    }
+    if (!ok) { chant_top_free(t); return NULL; }
+    for (uint32_t i = 0; i < hs; i++) t->heads[i] = -1;
+    for (int i = 0; i < max_entries; i++) t->e[i].next = i + 1 < max_entries ? i + 1 : -1;
+    t->free_head = max_entries > 0 ? 0 : -1;
+    return t;
+}
+
+void chant_top_free(struct chant_top *t) {
+    if (!t) return;
+    for (int i = 0; t->e && i < t->max; i++)
+        if (t->e[i].used) { free(t->e[i].key); free(t->e[i].disp); }
+    for (int i = 0; i < CHANT_WINDOW_S; i++) free(t->ring[i].items);
+    free(t->e);
+    free(t->heads);
+    free(t);
+}
+
+static void entry_remove(struct chant_top *t, int32_t idx) {
+    struct entry *en = &t->e[idx];
+    int32_t *pp = &t->heads[hash(en->key) & t->hmask];
+    while (*pp != idx) pp = &t->e[*pp].next;
+    *pp = en->next;
+    free(en->key);
+    free(en->disp);
+    memset(en, 0, sizeof *en);
+    en->next = t->free_head;
+    t->free_head = idx;
+}
+
+/* Empty the bucket that is about to be reused for second `sec`. */
+static void bucket_expire(struct chant_top *t, struct bucket *b, int64_t sec) {
+    for (int32_t i = 0; i < b->n; i++) {
+        struct entry *en = &t->e[b->items[i].entry];
+        en->total -= b->items[i].count;
+        if (en->total <= 0) entry_remove(t, b->items[i].entry);
+    }
+    b->n = 0;
+    b->sec = sec;
+}
+
+void chant_advance(struct chant_top *t, int64_t sec) {
+    if (sec <= t->cur_sec) return;
+    int64_t from = t->cur_sec + 1;
+    if (sec - t->cur_sec > CHANT_WINDOW_S) from = sec - CHANT_WINDOW_S + 1;
+    for (int64_t s = from; s <= sec; s++)
+        bucket_expire(t, &t->ring[s % CHANT_WINDOW_S], s);
+    t->cur_sec = sec;
+}
+
+int chant_add(struct chant_top *t, const char *key, const char *disp, int64_t sec) {
+    chant_advance(t, sec);
+    uint32_t h = hash(key) & t->hmask;
+    int32_t idx = t->heads[h];
+    while (idx >= 0 && strcmp(t->e[idx].key, key) != 0) idx = t->e[idx].next;
+    if (idx < 0) {
+        if (t->free_head < 0) { t->dropped++; return -1; }
+        char *k = strdup(key), *d = strdup(disp);
+        if (!k || !d) { free(k); free(d); t->dropped++; return -1; }
+        idx = t->free_head;
+        struct entry *en = &t->e[idx];
+        t->free_head = en->next;
+        en->key = k;
+        en->disp = d;
+        en->used = 1;
+        en->total = 0;
+        en->order = ++t->seq;
+        en->sec = -1;
+        en->next = t->heads[h];
+        t->heads[h] = idx;
+    }
+    struct entry *en = &t->e[idx];
+    struct bucket *b = &t->ring[t->cur_sec % CHANT_WINDOW_S];
+    if (en->sec == t->cur_sec) {
+        b->items[en->slot].count++;
+    } else {
+        en->sec = t->cur_sec;
+        en->slot = b->n;
+        b->items[b->n].entry = idx;
+        b->items[b->n].count = 1;
+        b->n++;
+    }
+    en->total++;
+    return 0;
+}
+
+static int better(const struct entry *a, const struct entry *b) {
+    return a->total > b->total || (a->total == b->total && a->order < b->order);
+}
+
+int chant_top_get(struct chant_top *t, struct chant_entry *out, int k) {
+    const struct entry *best[16];
+    if (k > 16) k = 16;
+    int n = 0;
+    for (int i = 0; i < t->max; i++) {
+        const struct entry *en = &t->e[i];
+        if (!en->used || en->total <= 0) continue;
+        int pos = n < k ? n : k;
+        while (pos > 0 && better(en, best[pos - 1])) pos--;
+        if (pos >= k) continue;
+        int last = n < k ? n : k - 1;
+        for (int j = last; j > pos; j--) best[j] = best[j - 1];
+        best[pos] = en;
+        if (n < k) n++;
+    }
+    for (int i = 0; i < n; i++) {
+        out[i].text = best[i]->disp;
+        out[i].count = best[i]->total;
+    }
+    return n;
+}
+
+int64_t chant_dropped(const struct chant_top *t) { return t->dropped; }

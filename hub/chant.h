@@ -1,0 +1,59 @@
+/* chant.h -- chant text normalization and the top chants of the last
+ * CHANT_WINDOW_S seconds.
+ *
+ * Normalization (libunistring): the text must be valid UTF-8 without control
+ * characters; it is trimmed and inner white space is folded to one space
+ * (the display form, NFC); the grouping key is the display form case-folded
+ * with NFKC, so "LET'S GO", " let's   go " and the full-width "ＬＥＴ'Ｓ ＧＯ"
+ * count together. The display text shown for a group is the first one seen.
+ *
+ * The window is a ring of per-second buckets; each bucket lists how much each
+ * entry gained in that second, and rotating a second subtracts the oldest
+ * bucket. Memory is fixed at creation: at most max_entries distinct texts are
+ * tracked at once; a new text beyond that is counted as dropped. */
+#ifndef CHORUS_CHANT_H
+#define CHORUS_CHANT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CHANT_MAX_BYTES 64
+#define CHANT_KEY_MAX   (CHANT_MAX_BYTES * 4)
+#define CHANT_WINDOW_S  30
+
+/* Normalize in[0..len). On success returns 0 and writes the display form to
+ * disp (NUL-terminated, <= CHANT_MAX_BYTES) and the grouping key to key
+ * (NUL-terminated, < CHANT_KEY_MAX). Returns -1 for invalid UTF-8 or a
+ * control character, -2 when nothing is left after trimming, -3 when the
+ * display form is longer than CHANT_MAX_BYTES. */
+int chant_normalize(const char *in, size_t len, char *disp, char *key);
+
+struct chant_top;
+
+struct chant_entry {
+    const char *text;   /* display form, owned by the chant_top */
+    int64_t count;
+};
+
+/* New window tracking at most max_entries texts. NULL on out-of-memory. */
+struct chant_top *chant_top_new(int max_entries);
+void chant_top_free(struct chant_top *t);
+
+/* Count one chant at second sec (non-decreasing between calls; a smaller
+ * value counts in the current second). Returns 0, or -1 when the table is
+ * full and the text is new (dropped). */
+int chant_add(struct chant_top *t, const char *key, const char *disp, int64_t sec);
+
+/* Advance the window to second sec, expiring what is older than
+ * CHANT_WINDOW_S seconds. */
+void chant_advance(struct chant_top *t, int64_t sec);
+
+/* The k most frequent texts in the window (ties: the earliest seen first).
+ * Returns how many were written to out (<= k). Pointers stay valid until
+ * the next chant_add/chant_advance. */
+int chant_top_get(struct chant_top *t, struct chant_entry *out, int k);
+
+/* Texts dropped because the table was full, since creation. */
+int64_t chant_dropped(const struct chant_top *t);
+
+#endif

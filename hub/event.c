@@ -1,0 +1,142 @@
+/* event.c -- event file loading and validation (see event.h). */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include "event.h"
+
+const char *const event_limit_names[LIM_COUNT] = {
+    "react_taps", "react_msgs", "votes", "chants", "pings", "joins_per_ip",
+};
+
+static const struct event_limit default_limits[LIM_COUNT] = {
+    {40, 200}, {10, 40}, {2, 10}, {0.5, 3}, {2, 10}, {50, 1000},
+};
+
+#define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)
+
+static int name_ok(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > EVENT_NAME_MAX) return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-') return 0;
+    return 1;
+}
+
+static int copy_str(const json_t *o, char *dst, size_t cap) {
+    if (!json_is_string(o)) return -1;
+    size_t n = json_string_length(o);
+    if (n == 0 || n >= cap) return -1;
+    memcpy(dst, json_string_value(o), n + 1);
+    return 0;
+}
+
+static int read_names(const json_t *arr, int max, char out[][EVENT_NAME_MAX + 1], int *count) {
+    if (!json_is_array(arr) || json_array_size(arr) > (size_t)max) return -1;
+    *count = 0;
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (!json_is_string(v) || !name_ok(json_string_value(v))) return -1;
+        for (int j = 0; j < *count; j++)
+            if (!strcmp(out[j], json_string_value(v))) return -1;
+        strcpy(out[(*count)++], json_string_value(v));
+    }
+    return 0;
+}
+
+struct event_def *event_load(const char *path, char *err, size_t errlen) {
+    json_error_t je;
+    struct event_def *ev = calloc(1, sizeof *ev);
+    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    if (!ev) { snprintf(err, errlen, "out of memory"); free(ev); json_decref(root); return NULL; }
+    if (!root) BAD("event file %s: %s (line %d)", path, je.text, je.line);
+    if (!json_is_object(root)) BAD("event file %s: not a JSON object", path);
+
+    const json_t *code = json_object_get(root, "code");
+    if (copy_str(code, ev->code, sizeof ev->code) < 0 || !name_ok(ev->code))
+        BAD("event file %s: field 'code' must be 1-32 letters, digits, '-' or '_'", path);
+    if (copy_str(json_object_get(root, "name"), ev->name, sizeof ev->name) < 0)
+        BAD("event file %s: field 'name' must be a string of 1-128 bytes", path);
+    if (read_names(json_object_get(root, "reactions"), EVENT_MAX_REACTIONS, ev->reactions, &ev->nreactions) < 0 ||
+        ev->nreactions == 0)
+        BAD("event file %s: field 'reactions' must be 1-16 distinct names (letters, digits, '-', '_', up to 32)", path);
+    const json_t *secs = json_object_get(root, "sections");
+    if (secs && read_names(secs, EVENT_MAX_SECTIONS, ev->sections, &ev->nsections) < 0)
+        BAD("event file %s: field 'sections' must be up to 64 distinct names (letters, digits, '-', '_', up to 32)", path);
+
+    const json_t *keys = json_object_get(root, "keys");
+    if (!json_is_object(keys)) BAD("event file %s: field 'keys' must be an object with crew, screen and performer", path);
+    if (copy_str(json_object_get(keys, "crew"), ev->key_crew, sizeof ev->key_crew) < 0)
+        BAD("event file %s: field 'keys.crew' must be a non-empty string", path);
+    if (copy_str(json_object_get(keys, "screen"), ev->key_screen, sizeof ev->key_screen) < 0)
+        BAD("event file %s: field 'keys.screen' must be a non-empty string", path);
+    if (copy_str(json_object_get(keys, "performer"), ev->key_performer, sizeof ev->key_performer) < 0)
+        BAD("event file %s: field 'keys.performer' must be a non-empty string", path);
+
+    const json_t *songs = json_object_get(root, "songs");
+    if (songs) {
+        if (!json_is_array(songs) || json_array_size(songs) > EVENT_MAX_SONGS)
+            BAD("event file %s: field 'songs' must be an array of up to 200 strings", path);
+        ev->songs = calloc(json_array_size(songs) + 1, sizeof *ev->songs);
+        if (!ev->songs) BAD("out of memory");
+        size_t i;
+        json_t *v;
+        json_array_foreach(songs, i, v) {
+            if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > 64)
+                BAD("event file %s: field 'songs[%zu]' must be a string of 1-64 bytes", path, i);
+            ev->songs[ev->nsongs++] = strdup(json_string_value(v));
+        }
+    }
+
+    memcpy(ev->limits, default_limits, sizeof ev->limits);
+    const json_t *lim = json_object_get(root, "limits");
+    if (lim) {
+        if (!json_is_object(lim)) BAD("event file %s: field 'limits' must be an object", path);
+        const char *k;
+        json_t *v;
+        json_object_foreach((json_t *)lim, k, v) {
+            int id = -1;
+            for (int i = 0; i < LIM_COUNT; i++)
+                if (!strcmp(k, event_limit_names[i])) id = i;
+            if (id < 0) BAD("event file %s: unknown limit 'limits.%s'", path, k);
+            json_t *r = json_object_get(v, "rate"), *b = json_object_get(v, "burst");
+            if (!json_is_number(r) || !json_is_number(b) || json_number_value(r) <= 0 || json_number_value(b) < 1)
+                BAD("event file %s: field 'limits.%s' needs a number 'rate' > 0 and 'burst' >= 1", path, k);
+            ev->limits[id].rate = json_number_value(r);
+            ev->limits[id].burst = json_number_value(b);
+        }
+    }
+    json_object_del(root, "keys");
+    ev->config_json = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(root);
+    return ev;
+fail:
+    json_decref(root);
+    event_free(ev);
+    return NULL;
+}
+
+void event_free(struct event_def *ev) {
+    if (!ev) return;
+    for (int i = 0; i < ev->nsongs; i++) free(ev->songs[i]);
+    free(ev->songs);
+    free(ev->config_json);
+    free(ev);
+}
+
+static int find(const char (*names)[EVENT_NAME_MAX + 1], int count, const char *s, size_t n) {
+    if (n > EVENT_NAME_MAX) return -1;
+    for (int i = 0; i < count; i++)
+        if (strlen(names[i]) == n && memcmp(names[i], s, n) == 0) return i;
+    return -1;
+}
+
+int event_reaction_index(const struct event_def *ev, const char *s, size_t n) {
+    return find((const char (*)[EVENT_NAME_MAX + 1])ev->reactions, ev->nreactions, s, n);
+}
+
+int event_section_index(const struct event_def *ev, const char *s, size_t n) {
+    return find((const char (*)[EVENT_NAME_MAX + 1])ev->sections, ev->nsections, s, n);
+}

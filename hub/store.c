@@ -1,0 +1,521 @@
+/* store.c -- SQLite persistence (see store.h).
+ *
+ * Threads: store_open() runs on the main thread before the loop starts;
+ * afterwards only the writer thread uses the connection. The queue is a
+ * fixed ring guarded by `mu`; results go to a growable array guarded by the
+ * same mutex (bounded by the ring: one result per queued record at most).
+ *
+ * Reaction totals survive restarts exactly: each SECOND record writes the
+ * totals as of the moment it was queued together with the highest signal id
+ * written so far; since the ring is FIFO, every signal at or below that id is
+ * included in those totals and none above it. Start-up adds the signals
+ * written after it. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <sqlite3.h>
+#include "schema.h"
+#include "store.h"
+#include "util.h"
+
+#define RESERVE 4096        /* ring slots only non-droppable records may use */
+#define ROUND_MAX 32768     /* records per transaction at most */
+
+enum {
+    Q_DEVICE, Q_SESS_START, Q_SESS_END, Q_VOTE, Q_VOTE_SIG, Q_REACT, Q_CHANT, Q_POLL, Q_POLL_OPT,
+    Q_POLL_CLOSE, Q_MARKER, Q_SECOND, Q_SECOND_REACT, Q_TOTAL, Q_TOTAL_ID, Q_COUNT
+};
+
+static const char *const sql_text[Q_COUNT] = {
+    [Q_DEVICE] = "INSERT INTO devices(id, created_ms, section) VALUES(?1, ?2, ?3) "
+                 "ON CONFLICT(id) DO UPDATE SET section = excluded.section",
+    [Q_SESS_START] = "INSERT INTO sessions(id, device, role, section, start_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_SESS_END] = "UPDATE sessions SET end_ms = ?2 WHERE id = ?1",
+    [Q_VOTE] = "INSERT INTO votes(poll, device, option, ts_ms) VALUES(?1, ?2, ?3, ?4) "
+               "ON CONFLICT(poll, device) DO UPDATE SET changes = changes + (option != excluded.option), "
+               "option = excluded.option, ts_ms = excluded.ts_ms",
+    [Q_VOTE_SIG] = "INSERT INTO signals(ts_ms, device, section, kind, poll, option) VALUES(?1, ?2, ?3, 'vote', ?4, ?5)",
+    [Q_REACT] = "INSERT INTO signals(ts_ms, device, section, kind, reaction, n) VALUES(?1, ?2, ?3, 'react', ?4, ?5)",
+    [Q_CHANT] = "INSERT INTO signals(ts_ms, device, section, kind, text) VALUES(?1, ?2, ?3, 'chant', ?4)",
+    [Q_POLL] = "INSERT INTO polls(id, question, allow_change, opened_ms, audience_at_open) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_POLL_OPT] = "INSERT INTO poll_options(poll, idx, label) VALUES(?1, ?2, ?3)",
+    [Q_POLL_CLOSE] = "UPDATE polls SET closed_ms = ?2 WHERE id = ?1 AND closed_ms IS NULL",
+    [Q_MARKER] = "INSERT INTO markers(ts_ms, kind, label) VALUES(?1, ?2, ?3)",
+    [Q_SECOND] = "INSERT INTO seconds(sec, audience, taps, votes, chants) VALUES(?1, ?2, ?3, ?4, ?5) "
+                 "ON CONFLICT(sec) DO UPDATE SET audience = excluded.audience, taps = taps + excluded.taps, "
+                 "votes = votes + excluded.votes, chants = chants + excluded.chants",
+    [Q_SECOND_REACT] = "INSERT INTO second_reacts(sec, reaction, taps) VALUES(?1, ?2, ?3) "
+                       "ON CONFLICT(sec, reaction) DO UPDATE SET taps = taps + excluded.taps",
+    [Q_TOTAL] = "UPDATE reactions SET total = ?2 WHERE name = ?1",
+    [Q_TOTAL_ID] = "INSERT INTO chorus_meta(key, value) VALUES('totals_signal_id', ?1) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+};
+
+static const char *const marker_kinds[] = {"song_start", "song_end", "note"};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *q[Q_COUNT];
+    const struct event_def *ev;
+    pthread_t thread;
+    int started;
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    struct store_rec *ring;
+    int cap, head, count;       /* guarded by mu */
+    int stop;                   /* guarded by mu */
+    struct store_result *res;   /* guarded by mu */
+    size_t nres, capres;
+    struct store_stats st;      /* guarded by mu */
+    void (*notify)(void *);
+    void *notify_arg;
+};
+
+static void rec_free(struct store_rec *r) {
+    free(r->text);
+    if (r->opts) {
+        for (int i = 0; i < r->c; i++) free(r->opts[i]);
+        free(r->opts);
+    }
+    free(r->second);
+    r->text = NULL;
+    r->opts = NULL;
+    r->second = NULL;
+}
+
+static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen) {
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "database: %s", msg ? msg : sqlite3_errmsg(db));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int64_t int_query(sqlite3 *db, const char *sql, int64_t dflt) {
+    sqlite3_stmt *st;
+    int64_t v = dflt;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return dflt;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static int hexval(char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Schema, event row, secret. */
+static int setup(struct store *s, const struct event_def *ev, int64_t now, struct store_boot *boot,
+                 char *err, size_t errlen) {
+    sqlite3 *db = s->db;
+    int64_t ver = int_query(db, "PRAGMA user_version", 0);
+    int64_t tables = int_query(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", 0);
+    int64_t meta = int_query(db, "SELECT count(*) FROM sqlite_master WHERE name = 'chorus_meta'", 0);
+    if (ver > SCHEMA_VERSION) {
+        snprintf(err, errlen, "database schema v%lld is newer than this hub (v%d)", (long long)ver, SCHEMA_VERSION);
+        return -1;
+    }
+    if (tables > 0 && !meta) {
+        snprintf(err, errlen, "database is not a Chorus database (it has other tables)");
+        return -1;
+    }
+    if (exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0) return -1;
+    if (exec(db, "PRAGMA synchronous = FULL", err, errlen) < 0) return -1;
+    if (exec(db, "BEGIN IMMEDIATE", err, errlen) < 0) return -1;
+    if (exec(db, SCHEMA_SQL, err, errlen) < 0) goto fail;
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
+    if (exec(db, sql, err, errlen) < 0) goto fail;
+
+    sqlite3_stmt *st;
+    sqlite3_prepare_v2(db, "SELECT code FROM event WHERE id = 1", -1, &st, NULL);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        const char *code = (const char *)sqlite3_column_text(st, 0);
+        if (strcmp(code, ev->code) != 0) {
+            snprintf(err, errlen, "database holds event '%s' but the event file is for '%s'", code, ev->code);
+            sqlite3_finalize(st);
+            goto fail;
+        }
+        sqlite3_finalize(st);
+        sqlite3_prepare_v2(db, "UPDATE event SET name = ?1, config = ?2 WHERE id = 1", -1, &st, NULL);
+    } else {
+        sqlite3_finalize(st);
+        sqlite3_prepare_v2(db, "INSERT INTO event(id, name, config, code, created_ms) VALUES(1, ?1, ?2, ?3, ?4)", -1, &st, NULL);
+        sqlite3_bind_text(st, 3, ev->code, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now);
+    }
+    sqlite3_bind_text(st, 1, ev->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ev->config_json, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { snprintf(err, errlen, "database: %s", sqlite3_errmsg(db)); goto fail; }
+
+    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO reactions(name) VALUES(?1)", -1, &st, NULL);
+    for (int i = 0; i < ev->nreactions; i++) {
+        sqlite3_bind_text(st, 1, ev->reactions[i], -1, SQLITE_STATIC);
+        sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+
+    /* The token secret: made once per database. */
+    int have = 0;
+    sqlite3_prepare_v2(db, "SELECT value FROM chorus_meta WHERE key = 'token_secret'", -1, &st, NULL);
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 2 * AUTH_SECRET_LEN) {
+        const char *hex = (const char *)sqlite3_column_text(st, 0);
+        have = 1;
+        for (int i = 0; i < AUTH_SECRET_LEN; i++) {
+            int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+            if (hi < 0 || lo < 0) have = 0;
+            boot->secret[i] = (uint8_t)(hi << 4 | lo);
+        }
+    }
+    sqlite3_finalize(st);
+    if (!have) {
+        char hex[2 * AUTH_SECRET_LEN + 1];
+        if (auth_secret_new(boot->secret) < 0) { snprintf(err, errlen, "no randomness for the token secret"); goto fail; }
+        for (int i = 0; i < AUTH_SECRET_LEN; i++) sprintf(hex + 2 * i, "%02x", boot->secret[i]);
+        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO chorus_meta(key, value) VALUES('token_secret', ?1)", -1, &st, NULL);
+        sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
+        sqlite3_step(st);
+        sqlite3_finalize(st);
+    }
+    /* Sessions left open by a killed hub end at the last second it recorded. */
+    if (exec(db, "UPDATE sessions SET end_ms = max(start_ms, coalesce((SELECT max(sec) * 1000 + 999 FROM seconds), start_ms)) "
+                 "WHERE end_ms IS NULL", err, errlen) < 0) goto fail;
+    return exec(db, "COMMIT", err, errlen);
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/* Reload live state into agg and boot. */
+static int reload(struct store *s, const struct event_def *ev, struct agg *a, struct store_boot *boot,
+                  char *err, size_t errlen) {
+    sqlite3 *db = s->db;
+    sqlite3_stmt *st;
+    boot->max_device = int_query(db, "SELECT max(id) FROM devices", 0);
+    boot->max_session = int_query(db, "SELECT max(id) FROM sessions", 0);
+    boot->max_poll = int_query(db, "SELECT max(id) FROM polls", 0);
+    boot->device_section = malloc((size_t)boot->max_device + 1);
+    if (!boot->device_section) { snprintf(err, errlen, "out of memory"); return -1; }
+    memset(boot->device_section, -1, (size_t)boot->max_device + 1);
+    sqlite3_prepare_v2(db, "SELECT id, section FROM devices", -1, &st, NULL);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(st, 0);
+        const char *sec = (const char *)sqlite3_column_text(st, 1);
+        if (id >= 0 && id <= boot->max_device)
+            boot->device_section[id] = (int8_t)event_section_index(ev, sec, strlen(sec));
+    }
+    sqlite3_finalize(st);
+
+    int64_t through = int_query(db, "SELECT CAST(value AS INTEGER) FROM chorus_meta WHERE key = 'totals_signal_id'", 0);
+    sqlite3_prepare_v2(db, "SELECT r.name, r.total + coalesce((SELECT sum(n) FROM signals "
+                           "WHERE id > ?1 AND kind = 'react' AND reaction = r.name), 0) FROM reactions r", -1, &st, NULL);
+    sqlite3_bind_int64(st, 1, through);
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int k = event_reaction_index(ev, name, strlen(name));
+        if (k >= 0) a->totals[k] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_finalize(st);
+
+    /* The open poll (the newest one without closed_ms), its options and votes. */
+    sqlite3_prepare_v2(db, "SELECT id, question, allow_change, opened_ms FROM polls WHERE closed_ms IS NULL "
+                           "ORDER BY id DESC LIMIT 1", -1, &st, NULL);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        struct agg_poll *p = calloc(1, sizeof *p);
+        p->id = sqlite3_column_int64(st, 0);
+        p->question = strdup((const char *)sqlite3_column_text(st, 1));
+        p->allow_change = sqlite3_column_int(st, 2);
+        p->opened_ms = sqlite3_column_int64(st, 3);
+        sqlite3_finalize(st);
+        sqlite3_prepare_v2(db, "SELECT idx, label FROM poll_options WHERE poll = ?1 ORDER BY idx", -1, &st, NULL);
+        sqlite3_bind_int64(st, 1, p->id);
+        while (sqlite3_step(st) == SQLITE_ROW && p->nopts < PROTO_MAX_OPTIONS)
+            p->options[p->nopts++] = strdup((const char *)sqlite3_column_text(st, 1));
+        sqlite3_finalize(st);
+        agg_poll_open(a, p);
+        sqlite3_prepare_v2(db, "SELECT device, option FROM votes WHERE poll = ?1", -1, &st, NULL);
+        sqlite3_bind_int64(st, 1, p->id);
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            int prev, opt = sqlite3_column_int(st, 1);
+            if (opt >= 0 && opt < p->nopts) agg_vote(a, sqlite3_column_int64(st, 0), opt, &prev);
+        }
+        sqlite3_finalize(st);
+        /* Reloading is not voting: keep the live counters for new signals. */
+        a->signals_total = a->votes_total = 0;
+        memset(&a->sec, 0, sizeof a->sec);
+    } else {
+        sqlite3_finalize(st);
+    }
+    return 0;
+}
+
+struct store *store_open(const char *path, const struct event_def *ev, int queue_max, int max_pages,
+                         struct agg *a, struct store_boot *boot, char *err, size_t errlen) {
+    struct store *s = calloc(1, sizeof *s);
+    if (!s) { snprintf(err, errlen, "out of memory"); return NULL; }
+    memset(boot, 0, sizeof *boot);
+    s->ev = ev;
+    s->cap = queue_max < 2 * RESERVE ? 2 * RESERVE : queue_max;
+    s->ring = calloc((size_t)s->cap, sizeof *s->ring);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (!s->ring) { snprintf(err, errlen, "out of memory"); goto fail; }
+    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", path, s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    sqlite3_busy_timeout(s->db, 5000);
+    if (int_query(s->db, "SELECT count(*) FROM sqlite_master", -1) < 0) {
+        snprintf(err, errlen, "cannot open database %s: %s", path, sqlite3_errmsg(s->db));
+        goto fail;
+    }
+    if (setup(s, ev, util_now_ms(), boot, err, errlen) < 0) goto fail;
+    if (reload(s, ev, a, boot, err, errlen) < 0) goto fail;
+    for (int i = 0; i < Q_COUNT; i++) {
+        if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) != SQLITE_OK) {
+            snprintf(err, errlen, "database: %s", sqlite3_errmsg(s->db));
+            goto fail;
+        }
+    }
+    if (max_pages > 0) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", max_pages);
+        sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    }
+    s->st.queue_max = s->cap;
+    return s;
+fail:
+    free(boot->device_section);
+    boot->device_section = NULL;
+    store_close(s);
+    return NULL;
+}
+
+int store_push(struct store *s, struct store_rec *r) {
+    int droppable = r->type == SR_REACT || r->type == SR_CHANT;
+    pthread_mutex_lock(&s->mu);
+    int limit = droppable ? s->cap - RESERVE : s->cap;
+    if (s->count >= limit) {
+        if (droppable) s->st.dropped++;
+        pthread_mutex_unlock(&s->mu);
+        rec_free(r);
+        return -1;
+    }
+    s->ring[(s->head + s->count) % s->cap] = *r;
+    s->count++;
+    if (s->count == 1) pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    return 0;
+}
+
+static void bind_section(struct store *s, sqlite3_stmt *st, int col, int section) {
+    if (section >= 0 && section < s->ev->nsections)
+        sqlite3_bind_text(st, col, s->ev->sections[section], -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_text(st, col, "", 0, SQLITE_STATIC);
+}
+
+static int step(sqlite3_stmt *st) {
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* Write one record inside the open transaction. Returns 0 or -1. */
+static int write_rec(struct store *s, const struct store_rec *r) {
+    sqlite3_stmt **q = s->q;
+    switch (r->type) {
+    case SR_DEVICE:
+        sqlite3_bind_int64(q[Q_DEVICE], 1, r->a);
+        sqlite3_bind_int64(q[Q_DEVICE], 2, r->ts_ms);
+        bind_section(s, q[Q_DEVICE], 3, r->section);
+        return step(q[Q_DEVICE]);
+    case SR_SESSION_START:
+        sqlite3_bind_int64(q[Q_SESS_START], 1, r->a);
+        sqlite3_bind_int64(q[Q_SESS_START], 2, r->b);
+        sqlite3_bind_text(q[Q_SESS_START], 3, agg_role_names[r->c], -1, SQLITE_STATIC);
+        bind_section(s, q[Q_SESS_START], 4, r->section);
+        sqlite3_bind_int64(q[Q_SESS_START], 5, r->ts_ms);
+        return step(q[Q_SESS_START]);
+    case SR_SESSION_END:
+        sqlite3_bind_int64(q[Q_SESS_END], 1, r->a);
+        sqlite3_bind_int64(q[Q_SESS_END], 2, r->ts_ms);
+        return step(q[Q_SESS_END]);
+    case SR_VOTE:
+        sqlite3_bind_int64(q[Q_VOTE], 1, r->a);
+        sqlite3_bind_int64(q[Q_VOTE], 2, r->b);
+        sqlite3_bind_int(q[Q_VOTE], 3, r->c);
+        sqlite3_bind_int64(q[Q_VOTE], 4, r->ts_ms);
+        if (step(q[Q_VOTE]) < 0) return -1;
+        sqlite3_bind_int64(q[Q_VOTE_SIG], 1, r->ts_ms);
+        sqlite3_bind_int64(q[Q_VOTE_SIG], 2, r->b);
+        bind_section(s, q[Q_VOTE_SIG], 3, r->section);
+        sqlite3_bind_int64(q[Q_VOTE_SIG], 4, r->a);
+        sqlite3_bind_int(q[Q_VOTE_SIG], 5, r->c);
+        return step(q[Q_VOTE_SIG]);
+    case SR_REACT:
+        sqlite3_bind_int64(q[Q_REACT], 1, r->ts_ms);
+        sqlite3_bind_int64(q[Q_REACT], 2, r->b);
+        bind_section(s, q[Q_REACT], 3, r->section);
+        sqlite3_bind_text(q[Q_REACT], 4, s->ev->reactions[r->kind], -1, SQLITE_STATIC);
+        sqlite3_bind_int(q[Q_REACT], 5, r->c);
+        return step(q[Q_REACT]);
+    case SR_CHANT:
+        sqlite3_bind_int64(q[Q_CHANT], 1, r->ts_ms);
+        sqlite3_bind_int64(q[Q_CHANT], 2, r->b);
+        bind_section(s, q[Q_CHANT], 3, r->section);
+        sqlite3_bind_text(q[Q_CHANT], 4, r->text, -1, SQLITE_STATIC);
+        return step(q[Q_CHANT]);
+    case SR_POLL_OPEN:
+        sqlite3_bind_int64(q[Q_POLL], 1, r->a);
+        sqlite3_bind_text(q[Q_POLL], 2, r->text, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q[Q_POLL], 3, r->d);
+        sqlite3_bind_int64(q[Q_POLL], 4, r->ts_ms);
+        sqlite3_bind_int64(q[Q_POLL], 5, r->b);
+        if (step(q[Q_POLL]) < 0) return -1;
+        for (int i = 0; i < r->c; i++) {
+            sqlite3_bind_int64(q[Q_POLL_OPT], 1, r->a);
+            sqlite3_bind_int(q[Q_POLL_OPT], 2, i);
+            sqlite3_bind_text(q[Q_POLL_OPT], 3, r->opts[i], -1, SQLITE_STATIC);
+            if (step(q[Q_POLL_OPT]) < 0) return -1;
+        }
+        return 0;
+    case SR_POLL_CLOSE:
+        sqlite3_bind_int64(q[Q_POLL_CLOSE], 1, r->a);
+        sqlite3_bind_int64(q[Q_POLL_CLOSE], 2, r->ts_ms);
+        return step(q[Q_POLL_CLOSE]);
+    case SR_MARKER:
+        sqlite3_bind_int64(q[Q_MARKER], 1, r->ts_ms);
+        sqlite3_bind_text(q[Q_MARKER], 2, marker_kinds[r->kind % 3], -1, SQLITE_STATIC);
+        sqlite3_bind_text(q[Q_MARKER], 3, r->text, -1, SQLITE_STATIC);
+        return step(q[Q_MARKER]);
+    case SR_SECOND: {
+        const struct agg_second *x = &r->second->s;
+        sqlite3_bind_int64(q[Q_SECOND], 1, x->sec);
+        sqlite3_bind_int64(q[Q_SECOND], 2, x->audience);
+        sqlite3_bind_int64(q[Q_SECOND], 3, x->taps);
+        sqlite3_bind_int64(q[Q_SECOND], 4, x->votes);
+        sqlite3_bind_int64(q[Q_SECOND], 5, x->chants);
+        if (step(q[Q_SECOND]) < 0) return -1;
+        for (int k = 0; k < s->ev->nreactions; k++) {
+            if (x->kind_taps[k]) {
+                sqlite3_bind_int64(q[Q_SECOND_REACT], 1, x->sec);
+                sqlite3_bind_text(q[Q_SECOND_REACT], 2, s->ev->reactions[k], -1, SQLITE_STATIC);
+                sqlite3_bind_int64(q[Q_SECOND_REACT], 3, x->kind_taps[k]);
+                if (step(q[Q_SECOND_REACT]) < 0) return -1;
+            }
+            sqlite3_bind_text(q[Q_TOTAL], 1, s->ev->reactions[k], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(q[Q_TOTAL], 2, r->second->totals[k]);
+            if (step(q[Q_TOTAL]) < 0) return -1;
+        }
+        sqlite3_bind_int64(q[Q_TOTAL_ID], 1, int_query(s->db, "SELECT max(id) FROM signals", 0));
+        return step(q[Q_TOTAL_ID]);
+    }
+    }
+    return -1;
+}
+
+static void *writer(void *arg) {
+    struct store *s = arg;
+    struct store_rec *batch = malloc(ROUND_MAX * sizeof *batch);
+    if (!batch) abort();   /* 2 MB at start-up; nothing sensible to do without it */
+    for (;;) {
+        pthread_mutex_lock(&s->mu);
+        while (s->count == 0 && !s->stop) pthread_cond_wait(&s->cond, &s->mu);
+        if (s->count == 0 && s->stop) { pthread_mutex_unlock(&s->mu); break; }
+        int n = s->count < ROUND_MAX ? s->count : ROUND_MAX;
+        for (int i = 0; i < n; i++) batch[i] = s->ring[(s->head + i) % s->cap];
+        s->head = (s->head + n) % s->cap;
+        s->count -= n;
+        pthread_mutex_unlock(&s->mu);
+
+        int64_t t0 = util_mono_ms();
+        int ok = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+        for (int i = 0; ok && i < n; i++) ok = write_rec(s, &batch[i]) == 0;
+        if (ok) ok = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+        if (!ok) {
+            fprintf(stderr, "chorus-hub: store: commit of %d records failed: %s\n", n, sqlite3_errmsg(s->db));
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        }
+        int64_t t1 = util_mono_ms();
+
+        int acks = 0;
+        pthread_mutex_lock(&s->mu);
+        for (int i = 0; i < n; i++) {
+            struct store_rec *r = &batch[i];
+            if (r->want_ack) {
+                if (s->nres == s->capres) {
+                    size_t nc = s->capres ? 2 * s->capres : 1024;
+                    struct store_result *nr = realloc(s->res, nc * sizeof *nr);
+                    if (!nr) abort();  /* bounded by the ring size */
+                    s->res = nr;
+                    s->capres = nc;
+                }
+                s->res[s->nres++] = (struct store_result){
+                    .type = r->type, .ok = (uint8_t)ok, .c = r->c, .d = r->d, .a = r->a, .b = r->b,
+                    .slot = r->slot, .gen = r->gen, .msg_id = r->msg_id};
+                acks++;
+            }
+        }
+        if (ok) { s->st.commits++; s->st.written += n; } else s->st.failed++;
+        s->st.last_commit_us = (t1 - t0) * 1000;
+        pthread_mutex_unlock(&s->mu);
+        for (int i = 0; i < n; i++) rec_free(&batch[i]);
+        if (acks && s->notify) s->notify(s->notify_arg);
+    }
+    free(batch);
+    return NULL;
+}
+
+int store_start(struct store *s, void (*notify)(void *), void *arg) {
+    s->notify = notify;
+    s->notify_arg = arg;
+    if (pthread_create(&s->thread, NULL, writer, s) != 0) return -1;
+    s->started = 1;
+    return 0;
+}
+
+size_t store_results(struct store *s, struct store_result *out, size_t max) {
+    pthread_mutex_lock(&s->mu);
+    size_t n = s->nres < max ? s->nres : max;
+    memcpy(out, s->res, n * sizeof *out);
+    memmove(s->res, s->res + n, (s->nres - n) * sizeof *out);
+    s->nres -= n;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+void store_stats(struct store *s, struct store_stats *out) {
+    pthread_mutex_lock(&s->mu);
+    *out = s->st;
+    out->queued = s->count;
+    pthread_mutex_unlock(&s->mu);
+}
+
+void store_close(struct store *s) {
+    if (!s) return;
+    if (s->started) {
+        pthread_mutex_lock(&s->mu);
+        s->stop = 1;
+        pthread_cond_signal(&s->cond);
+        pthread_mutex_unlock(&s->mu);
+        pthread_join(s->thread, NULL);
+    }
+    for (int i = 0; i < s->count; i++) rec_free(&s->ring[(s->head + i) % s->cap]);
+    for (int i = 0; i < Q_COUNT; i++) sqlite3_finalize(s->q[i]);
+    if (s->db) sqlite3_close(s->db);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cond);
+    free(s->ring);
+    free(s->res);
+    free(s);
+}

@@ -1,0 +1,44 @@
+/* util.h -- tiny helpers shared by every hub module: clocks and the
+ * refcounted outgoing message buffer. Header-only, no state. */
+#ifndef CHORUS_UTIL_H
+#define CHORUS_UTIL_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+
+/* Wall-clock milliseconds since the Unix epoch (protocol time). */
+static inline int64_t util_now_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Monotonic milliseconds, for timeouts and rates. */
+static inline int64_t util_mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bytes reserved in front of every encoded message so the network layer can
+ * write its frame header in place (libwebsockets' LWS_PRE; net.c checks that
+ * LWS_PRE fits). */
+#define MSG_HEADROOM 32
+
+/* An encoded message ready to send: payload at data + MSG_HEADROOM, len
+ * bytes. Shared by every connection it is queued on (refs); freed by the
+ * last msg_unref(). */
+struct msg {
+    uint32_t refs;
+    uint32_t len;
+    uint8_t data[];
+};
+
+static inline void msg_ref(struct msg *m) { m->refs++; }
+static inline void msg_unref(struct msg *m) {
+    if (m && --m->refs == 0) free(m);
+}
+static inline const uint8_t *msg_payload(const struct msg *m) { return m->data + MSG_HEADROOM; }
+
+#endif
