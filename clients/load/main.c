@@ -1,0 +1,267 @@
+/* main.c -- chorus-load: play a stadium crowd against a Chorus hub on this
+ * machine and measure it.
+ *
+ * The parent forks --procs children (one process may hold at most ~19,900
+ * connections here), each running lcrowd_run() on its share of the
+ * devices; child 0 also plays the screens, the crew and the probe. While
+ * they run, the parent samples the hub's /proc figures; each child sends
+ * 'C' (connected), 'D' (load over) and then 'R' + its figures and vote
+ * records down a pipe, and the parent adds them up, checks the database
+ * and reports. */
+#include "lcrowd.h"
+#include "lopts.h"
+#include "lreport.h"
+#include "lstats.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int write_full(int fd, const void *p, size_t n)
+{
+    const char *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        b += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int read_full(int fd, void *p, size_t n)
+{
+    char *b = p;
+    while (n) {
+        ssize_t r = read(fd, b, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        b += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static void child_phase(char what, void *arg)
+{
+    write_full(*(int *)arg, &what, 1);
+}
+
+static void child(const struct lopts *o, int k, int fd)
+{
+    struct lcrowd_cfg cfg;
+    struct lstats_run r;
+    struct lstats_vote *votes = NULL;
+    size_t nvotes = 0;
+    int per = o->devices / o->procs, rem = o->devices % o->procs;
+
+    memset(&cfg, 0, sizeof cfg);
+    cfg.o = o;
+    cfg.proc = k;
+    cfg.ndevices = per + (k < rem);
+    cfg.first_device = k * per + (k < rem ? k : rem) + (k ? o->screens + 2 : 0);
+    cfg.connect_rate = o->connect_rate / o->procs;
+    cfg.phase = child_phase;
+    cfg.arg = &fd;
+    lstats_run_init(&r);
+    int rc = lcrowd_run(&cfg, &r, &votes, &nvotes);
+    char tag = 'R';
+    uint64_t n = nvotes;
+    if (rc == 0 && (write_full(fd, &tag, 1) || write_full(fd, &r, sizeof r) ||
+                    write_full(fd, &n, sizeof n) ||
+                    (n && write_full(fd, votes, n * sizeof *votes))))
+        rc = -1;
+    free(votes);
+    _exit(rc ? 3 : 0);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    struct lopts o;
+    char err[256];
+    int rc = lopts_parse(&o, argc, argv, err, sizeof err);
+    if (rc == 1)
+        return 0;
+    if (rc) {
+        fprintf(stderr, "chorus-load: %s\n", err);
+        return 2;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    struct lreport_hub hub;
+    memset(&hub, 0, sizeof hub);
+    double cpu_prev = 0, cpu_conn = 0, t_prev = 0, t_conn = 0;
+    if (o.hub_pid) {
+        hub.pid = o.hub_pid;
+        if (lreport_proc_sample(o.hub_pid, &cpu_prev, &hub.rss_kb_base) == 0) {
+            hub.ok = 1;
+            hub.rss_kb_max = hub.rss_kb_connected = hub.rss_kb_end = hub.rss_kb_base;
+        } else {
+            fprintf(stderr, "chorus-load: --hub-pid %d: no such process\n", o.hub_pid);
+            lopts_free(&o);
+            return 2;
+        }
+        t_prev = mono_s();
+    }
+
+    int K = o.procs;
+    int fds[64];
+    pid_t pids[64];
+    for (int k = 0; k < K; k++) {
+        int p[2];
+        if (pipe(p)) {
+            perror("chorus-load: pipe");
+            return 1;
+        }
+        fflush(NULL);
+        pids[k] = fork();
+        if (pids[k] < 0) {
+            perror("chorus-load: fork");
+            return 1;
+        }
+        if (pids[k] == 0) {
+            close(p[0]);
+            for (int j = 0; j < k; j++)
+                close(fds[j]);
+            child(&o, k, p[1]);
+        }
+        close(p[1]);
+        fds[k] = p[0];
+    }
+
+    struct lstats_run total;
+    lstats_run_init(&total);
+    struct lstats_vote *votes = NULL;
+    size_t nvotes = 0;
+    int ncon = 0, ndone = 0, nres = 0, open_fds = K, broken = 0;
+    int done_fd[64] = { 0 };
+    while (open_fds > 0) {
+        struct pollfd pf[64];
+        for (int k = 0; k < K; k++) {
+            pf[k].fd = done_fd[k] ? -1 : fds[k];
+            pf[k].events = POLLIN;
+        }
+        int n = poll(pf, (nfds_t)K, 1000);
+        double t = mono_s();
+        if (hub.ok && t - t_prev >= 0.99) {       /* 1 s samples of the hub */
+            double cpu;
+            long rss;
+            if (lreport_proc_sample(o.hub_pid, &cpu, &rss) == 0) {
+                double pct = (cpu - cpu_prev) / (t - t_prev) * 100;
+                if (ncon == K && ndone == 0 && pct > hub.cpu_pct_max_1s)
+                    hub.cpu_pct_max_1s = pct;
+                if (rss > hub.rss_kb_max)
+                    hub.rss_kb_max = rss;
+                cpu_prev = cpu;
+                t_prev = t;
+            }
+        }
+        if (n <= 0)
+            continue;
+        for (int k = 0; k < K; k++) {
+            if (done_fd[k] || !(pf[k].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char tag;
+            if (read_full(fds[k], &tag, 1)) {
+                done_fd[k] = 1;
+                open_fds--;
+                continue;
+            }
+            if (tag == 'C' || tag == 'D') {
+                double cpu;
+                long rss;
+                int all = tag == 'C' ? ++ncon == K : ++ndone == 1;
+                if (all && hub.ok && lreport_proc_sample(o.hub_pid, &cpu, &rss) == 0) {
+                    if (tag == 'C') {
+                        cpu_conn = cpu;
+                        t_conn = t;
+                        hub.rss_kb_connected = rss;
+                    } else {
+                        hub.rss_kb_end = rss;
+                        hub.cpu_s_measure = cpu - cpu_conn;
+                        hub.cpu_pct_measure = t > t_conn ? (cpu - cpu_conn) / (t - t_conn) * 100 : 0;
+                    }
+                    if (rss > hub.rss_kb_max)
+                        hub.rss_kb_max = rss;
+                }
+            } else if (tag == 'R') {
+                struct lstats_run r;
+                uint64_t nv;
+                if (read_full(fds[k], &r, sizeof r) || read_full(fds[k], &nv, sizeof nv)) {
+                    broken++;
+                } else {
+                    struct lstats_vote *v = realloc(votes, (nvotes + nv + 1) * sizeof *v);
+                    if (!v || (nv && read_full(fds[k], v + nvotes, nv * sizeof *v))) {
+                        broken++;
+                        if (v)
+                            votes = v;
+                    } else {
+                        votes = v;
+                        nvotes += nv;
+                        lstats_run_merge(&total, &r);
+                        nres++;
+                    }
+                }
+                done_fd[k] = 1;
+                open_fds--;
+            }
+        }
+    }
+    for (int k = 0; k < K; k++) {
+        int st;
+        close(fds[k]);
+        waitpid(pids[k], &st, 0);
+    }
+    if (nres < K)
+        fprintf(stderr, "chorus-load: %d of %d processes returned no figures\n", K - nres, K);
+
+    struct lreport_db db;
+    memset(&db, 0, sizeof db);
+    if (o.db_path && lreport_db_check(o.db_path, votes, nvotes, &db))
+        fprintf(stderr, "chorus-load: --db: %s\n", db.err);
+
+    int code = 0;
+    char verdict[200] = "ok";
+    if (nres < K) {
+        code = 1;
+        snprintf(verdict, sizeof verdict, "%d processes failed", K - nres);
+    } else if ((long)total.failed > o.max_failed) {
+        code = 1;
+        snprintf(verdict, sizeof verdict, "%llu failed connections (limit %ld)",
+                 (unsigned long long)total.failed, o.max_failed);
+    } else if (db.checked && (*db.err || db.missing || db.wrong)) {
+        code = 1;
+        snprintf(verdict, sizeof verdict, "acked votes not in the database: %llu missing, "
+                 "%llu with another option%s", (unsigned long long)db.missing,
+                 (unsigned long long)db.wrong, *db.err ? " (database unreadable)" : "");
+    }
+    lreport_table(stdout, &o, &total, &hub, &db);
+    printf("%-14s %s\n", "verdict", verdict);
+    if (o.json_path && lreport_json(o.json_path, &o, &total, &hub, &db, code, verdict)) {
+        fprintf(stderr, "chorus-load: can not write %s\n", o.json_path);
+        code = code ? code : 1;
+    }
+    (void)broken;
+    free(votes);
+    lopts_free(&o);
+    return code;
+}
