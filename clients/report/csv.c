@@ -1,0 +1,182 @@
+/* csv.c -- writes a built report as CSV files, one per table.
+ *
+ * Files (columns in docs/analytics.md): timeline.csv (one row per recorded
+ * second), polls.csv (one row per poll option), votes.csv (one row per
+ * device's current vote), devices.csv (one row per device, with its ladder
+ * level and section), chants.csv (one row per distinct chant text).
+ * Fields are quoted per RFC 4180 when they hold a comma, quote or newline.
+ * Reads only the json_t it is given; owns nothing past a call. */
+#include "csv.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) { fputs(s, f); return; }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"') fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+static void value(FILE *f, const json_t *v)
+{
+    if (json_is_string(v)) field(f, json_string_value(v));
+    else if (json_is_integer(v)) fprintf(f, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v)) fprintf(f, "%.6g", json_real_value(v));
+    else if (json_is_true(v)) fputs("1", f);
+    else if (json_is_false(v)) fputs("0", f);
+    /* null: empty field */
+}
+
+static void sep(FILE *f, int first) { if (!first) fputc(',', f); }
+
+static FILE *open_in(const char *dir, const char *name, char *path, size_t n)
+{
+    snprintf(path, n, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    if (!f) fprintf(stderr, "chorus-report: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static int done(FILE *f, const char *path)
+{
+    int bad = ferror(f) | (fclose(f) != 0);
+    if (bad) fprintf(stderr, "chorus-report: error writing %s\n", path);
+    return bad ? -1 : 0;
+}
+
+static int timeline(const char *dir, const json_t *rep)
+{
+    char path[4096];
+    FILE *f = open_in(dir, "timeline.csv", path, sizeof path);
+    if (!f) return -1;
+    const json_t *tl = json_object_get(rep, "timeline");
+    const json_t *kinds = json_object_get(json_object_get(rep, "event"), "reactions");
+    const json_t *byk = json_object_get(tl, "reactions");
+    const json_t *markers = json_object_get(rep, "markers");
+    fputs("sec,audience,taps,votes,chants", f);
+    size_t k, i, m = 0;
+    json_t *kn;
+    json_array_foreach(kinds, k, kn) { fputs(",taps_", f); field(f, json_string_value(kn)); }
+    fputs(",markers\n", f);
+    const json_t *secs = json_object_get(tl, "sec");
+    for (i = 0; i < json_array_size(secs); i++) {
+        json_int_t sec = json_integer_value(json_array_get(secs, i));
+        value(f, json_array_get(secs, i));
+        const char *cols[] = {"audience", "taps", "votes", "chants"};
+        for (int c = 0; c < 4; c++) { fputc(',', f); value(f, json_array_get(json_object_get(tl, cols[c]), i)); }
+        json_array_foreach(kinds, k, kn) {
+            fputc(',', f);
+            value(f, json_array_get(json_object_get(byk, json_string_value(kn)), i));
+        }
+        /* Labels of the markers set during this second, joined with " | ". */
+        char labels[2048] = "";
+        size_t used = 0;
+        while (m < json_array_size(markers)) {
+            const json_t *mk = json_array_get(markers, m);
+            json_int_t msec = json_integer_value(json_object_get(mk, "ts_ms")) / 1000;
+            if (msec > sec) break;
+            if (msec == sec) {
+                int w = snprintf(labels + used, sizeof labels - used, "%s%s", used ? " | " : "",
+                                 json_string_value(json_object_get(mk, "label")));
+                if (w > 0) used += (size_t)w < sizeof labels - used ? (size_t)w : sizeof labels - used - 1;
+            }
+            m++;
+        }
+        fputc(',', f);
+        field(f, labels);
+        fputc('\n', f);
+    }
+    return done(f, path);
+}
+
+static int polls(const char *dir, const json_t *rep)
+{
+    char path[4096];
+    FILE *f = open_in(dir, "polls.csv", path, sizeof path);
+    if (!f) return -1;
+    fputs("poll,question,allow_change,opened_ms,closed_ms,audience_at_open,voters,turnout,"
+          "changed_devices,changes,option,label,votes,share,winner\n", f);
+    size_t i, j;
+    json_t *p, *o;
+    json_array_foreach(json_object_get(rep, "polls"), i, p) {
+        json_array_foreach(json_object_get(p, "options"), j, o) {
+            const char *pc[] = {"id", "question", "allow_change", "opened_ms", "closed_ms", "audience_at_open",
+                                "voters", "turnout", "changed_devices", "changes"};
+            for (int c = 0; c < 10; c++) { sep(f, c == 0); value(f, json_object_get(p, pc[c])); }
+            const char *oc[] = {"idx", "label", "votes", "share"};
+            for (int c = 0; c < 4; c++) { fputc(',', f); value(f, json_object_get(o, oc[c])); }
+            int win = 0;
+            size_t w;
+            json_t *wv;
+            json_array_foreach(json_object_get(p, "winner"), w, wv)
+                win |= json_integer_value(wv) == (json_int_t)j;
+            fprintf(f, ",%d\n", win);
+        }
+    }
+    return done(f, path);
+}
+
+/* A columnar object {"col": [...], ...} as CSV with the given columns. */
+static int columns(const char *dir, const char *name, const json_t *obj, const char *const *cols, int ncols)
+{
+    char path[4096];
+    FILE *f = open_in(dir, name, path, sizeof path);
+    if (!f) return -1;
+    for (int c = 0; c < ncols; c++) { sep(f, c == 0); fputs(cols[c], f); }
+    fputc('\n', f);
+    size_t n = json_array_size(json_object_get(obj, cols[0]));
+    for (size_t i = 0; i < n; i++) {
+        for (int c = 0; c < ncols; c++) { sep(f, c == 0); value(f, json_array_get(json_object_get(obj, cols[c]), i)); }
+        fputc('\n', f);
+    }
+    return done(f, path);
+}
+
+static int chants(const char *dir, const json_t *rep)
+{
+    char path[4096];
+    FILE *f = open_in(dir, "chants.csv", path, sizeof path);
+    if (!f) return -1;
+    fputs("rank,text,count,devices,first_ms\n", f);
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(json_object_get(rep, "chants"), "all"), i, c) {
+        fprintf(f, "%zu,", i + 1);
+        value(f, json_object_get(c, "text"));
+        const char *cc[] = {"count", "devices", "first_ms"};
+        for (int k = 0; k < 3; k++) { fputc(',', f); value(f, json_object_get(c, cc[k])); }
+        fputc('\n', f);
+    }
+    return done(f, path);
+}
+
+int csv_write(const char *dir, const json_t *rep)
+{
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        fprintf(stderr, "chorus-report: cannot create %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        fprintf(stderr, "chorus-report: %s is not a directory\n", dir);
+        return -1;
+    }
+    const json_t *det = json_object_get(rep, "detail");
+    static const char *const dcols[] = {"id", "section", "level", "created_ms", "first_ms", "sessions",
+                                        "connected_s", "reacts", "taps", "votes", "chants"};
+    static const char *const vcols[] = {"poll", "device", "option", "ts_ms", "changes"};
+    int rc = 0;
+    rc |= timeline(dir, rep);
+    rc |= polls(dir, rep);
+    rc |= columns(dir, "votes.csv", json_object_get(det, "votes"), vcols, 5);
+    rc |= columns(dir, "devices.csv", json_object_get(det, "devices"), dcols, 11);
+    rc |= chants(dir, rep);
+    return rc ? -1 : 0;
+}

@@ -1,0 +1,518 @@
+/* html.c -- renders a report as one self-contained HTML page.
+ *
+ * The page is static HTML for every number (cards and tables are readable
+ * with scripts off and print as text) plus canvases that page.js fills with
+ * Chart.js charts. Three assets are compiled in by clients/report.mk from
+ * build/report/assets.h: Chart.js's minified UMD build (node_modules), and
+ * page.css / page.js from this directory. The report JSON is embedded in a
+ * <script type="application/json"> with every '/' escaped, so no string in
+ * the data can close the element. All text from the database is escaped.
+ * Reads only the json_t it is given; writes only to the FILE. */
+#include "html.h"
+#include "assets.h"
+
+#include <string.h>
+#include <time.h>
+
+static void esc(FILE *f, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+    }
+}
+
+static const char *str(const json_t *o, const char *k)
+{
+    const char *s = json_string_value(json_object_get(o, k));
+    return s ? s : "";
+}
+static json_int_t ival(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+static void section_label(FILE *f, const char *s)
+{
+    if (*s) esc(f, s); else fputs("<i>no section</i>", f);
+}
+
+/* A share as "42.5%", or an en dash when undefined (null). */
+static void pct(FILE *f, const json_t *v)
+{
+    if (json_is_number(v)) fprintf(f, "%.1f%%", json_number_value(v) * 100.0);
+    else fputs("&ndash;", f);
+}
+
+static void num(FILE *f, json_int_t v)
+{
+    /* thin-space thousands separators: 1 234 567 */
+    char buf[32];
+    int n = snprintf(buf, sizeof buf, "%lld", (long long)(v < 0 ? -v : v));
+    if (v < 0) fputc('-', f);
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0) fputs("&#8201;", f);
+        fputc(buf[i], f);
+    }
+}
+
+/* Time since the start of the event, "+1:02:03" or "+12:03". */
+static void elapsed(FILE *f, json_int_t ms, json_int_t start_ms)
+{
+    json_int_t s = (ms - start_ms) / 1000;
+    const char *sign = s < 0 ? "-" : "+";
+    if (s < 0) s = -s;
+    if (s >= 3600) fprintf(f, "%s%lld:%02lld:%02lld", sign, (long long)(s / 3600), (long long)(s / 60 % 60), (long long)(s % 60));
+    else fprintf(f, "%s%lld:%02lld", sign, (long long)(s / 60), (long long)(s % 60));
+}
+
+static void utc(FILE *f, json_int_t ms, const char *fmt)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    char buf[64];
+    if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, fmt, &tm)) fputs(buf, f);
+}
+
+static void marker_cell(FILE *f, const json_t *m, json_int_t start_ms)
+{
+    if (!json_is_object(m)) { fputs("<td class=muted>before the first marker</td>", f); return; }
+    fprintf(f, "<td><span class=\"mk mk-%s\">", !strcmp(str(m, "kind"), "song_start") ? "start"
+                                                : !strcmp(str(m, "kind"), "song_end") ? "end" : "note");
+    esc(f, str(m, "label"));
+    fputs("</span> <span class=muted>", f);
+    elapsed(f, ival(m, "ts_ms"), start_ms);
+    fputs("</span></td>", f);
+}
+
+static void head(FILE *f, const char *title)
+{
+    fputs("<!DOCTYPE html>\n<html lang=en>\n<head>\n<meta charset=utf-8>\n"
+          "<meta name=viewport content=\"width=device-width, initial-scale=1\">\n<title>", f);
+    esc(f, title);
+    fputs("</title>\n<style>\n", f);
+    fwrite(page_css, 1, page_css_len, f);
+    fputs("</style>\n</head>\n<body>\n", f);
+}
+
+static void tail(FILE *f, const json_t *data)
+{
+    fputs("<footer>Made by chorus-report. Every figure is defined in docs/analytics.md of the Chorus "
+          "sources; times are since the start of the event.</footer>\n"
+          "<script id=report-data type=\"application/json\">", f);
+    json_dumpf(data, f, JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_REAL_PRECISION(10));
+    fputs("</script>\n<script>\n", f);
+    fwrite(chart_umd_min_js, 1, chart_umd_min_js_len, f);
+    fputs("\n</script>\n<script>\n", f);
+    fwrite(page_js, 1, page_js_len, f);
+    fputs("\n</script>\n</body>\n</html>\n", f);
+}
+
+static void card(FILE *f, const char *label, const char *cls)
+{
+    fprintf(f, "<div class=\"card%s%s\"><div class=label>%s</div><div class=value>", cls ? " " : "", cls ? cls : "", label);
+}
+
+static void cards(FILE *f, const json_t *rep)
+{
+    const json_t *ev = json_object_get(rep, "event"), *reach = json_object_get(rep, "reach");
+    const json_t *funnel = json_object_get(rep, "funnel"), *tot = json_object_get(rep, "totals");
+    json_int_t start = ival(ev, "start_ms");
+    fputs("<section class=cards>\n", f);
+    card(f, "Devices joined", "big");
+    num(f, ival(reach, "devices"));
+    fprintf(f, "</div><div class=sub>%lld rejoined at least once</div></div>\n", (long long)ival(reach, "rejoined_devices"));
+    card(f, "Peak audience", "big");
+    num(f, ival(reach, "peak_audience"));
+    fputs("</div><div class=sub>", f);
+    if (json_is_integer(json_object_get(reach, "peak_sec"))) {
+        fputs("connected at once, at ", f);
+        elapsed(f, ival(reach, "peak_sec") * 1000, start);
+    }
+    fputs("</div></div>\n", f);
+    const char *lab[] = {NULL, "Reacted", "Voted", "Chanted"};
+    for (int i = 1; i < 4; i++) {
+        const json_t *st = json_array_get(funnel, (size_t)i);
+        card(f, lab[i], NULL);
+        pct(f, json_object_get(st, "share"));
+        fputs("</div><div class=sub>", f);
+        num(f, ival(st, "devices"));
+        fputs(" devices</div></div>\n", f);
+    }
+    card(f, "Taps", NULL);
+    num(f, ival(tot, "taps"));
+    fputs("</div><div class=sub>", f);
+    num(f, ival(tot, "votes"));
+    fputs(" votes, ", f);
+    num(f, ival(tot, "chants"));
+    fputs(" chants</div></div>\n", f);
+    const json_t *loud = json_object_get(json_object_get(rep, "sections"), "loudest");
+    card(f, "Loudest section", NULL);
+    if (json_is_string(loud)) esc(f, json_string_value(loud)); else fputs("&ndash;", f);
+    fputs("</div><div class=sub>most taps per device</div></div>\n", f);
+    const json_t *top = json_array_get(json_object_get(json_object_get(rep, "chants"), "top"), 0);
+    card(f, "Top chant", "wide");
+    if (top) {
+        fputs("&ldquo;", f);
+        esc(f, str(top, "text"));
+        fputs("&rdquo;</div><div class=sub>", f);
+        num(f, ival(top, "count"));
+        fputs(" times</div></div>\n", f);
+    } else fputs("&ndash;</div><div class=sub>no chants</div></div>\n", f);
+    fputs("</section>\n", f);
+}
+
+static void timeline(FILE *f, const json_t *rep)
+{
+    json_int_t start = ival(json_object_get(rep, "event"), "start_ms");
+    fputs("<section><h2>Timeline</h2>\n<p class=note>Taps per second by reaction, stacked, with the connected "
+          "audience (right axis). Dashed lines are markers: green a song start, grey a song end, blue a note.</p>\n"
+          "<div class=\"chart tall\"><canvas id=ch-timeline></canvas></div>\n", f);
+    fputs("<h3>Peak moments</h3>\n", f);
+    const json_t *peaks = json_object_get(rep, "peaks");
+    if (!json_array_size(peaks)) fputs("<p class=muted>No reactions were recorded.</p>\n", f);
+    else {
+        fputs("<table><thead><tr><th>#</th><th>when</th><th class=n>taps in that second</th><th class=n>audience</th>"
+              "<th class=n>taps per device</th><th>during</th></tr></thead><tbody>\n", f);
+        size_t i;
+        json_t *p;
+        json_array_foreach(peaks, i, p) {
+            fprintf(f, "<tr><td>%lld</td><td>", (long long)ival(p, "rank"));
+            elapsed(f, ival(p, "sec") * 1000, start);
+            fputs("</td><td class=n>", f);
+            num(f, ival(p, "taps"));
+            fputs("</td><td class=n>", f);
+            num(f, ival(p, "audience"));
+            fputs("</td><td class=n>", f);
+            const json_t *tpd = json_object_get(p, "taps_per_device");
+            if (json_is_number(tpd)) fprintf(f, "%.2f", json_number_value(tpd)); else fputs("&ndash;", f);
+            fputs("</td>", f);
+            marker_cell(f, json_object_get(p, "marker"), start);
+            fputs("</tr>\n", f);
+        }
+        fputs("</tbody></table>\n", f);
+    }
+    const json_t *markers = json_object_get(rep, "markers");
+    if (json_array_size(markers)) {
+        fputs("<h3>Markers</h3>\n<table class=compact><thead><tr><th>when</th><th>kind</th><th>label</th></tr></thead><tbody>\n", f);
+        size_t i;
+        json_t *m;
+        json_array_foreach(markers, i, m) {
+            fputs("<tr><td>", f);
+            elapsed(f, ival(m, "ts_ms"), start);
+            fputs("</td><td>", f);
+            esc(f, str(m, "kind"));
+            fputs("</td><td>", f);
+            esc(f, str(m, "label"));
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</tbody></table>\n", f);
+    }
+    fputs("</section>\n", f);
+}
+
+static void participation(FILE *f, const json_t *rep)
+{
+    fputs("<section><h2>Participation</h2>\n<div class=two>\n<div><h3>Funnel</h3>"
+          "<div class=chart><canvas id=ch-funnel></canvas></div>\n"
+          "<table class=compact><thead><tr><th>stage</th><th class=n>devices</th><th class=n>share of joined</th></tr></thead><tbody>\n", f);
+    size_t i;
+    json_t *st;
+    json_array_foreach(json_object_get(rep, "funnel"), i, st) {
+        fputs("<tr><td>", f);
+        esc(f, str(st, "stage"));
+        fputs("</td><td class=n>", f);
+        num(f, ival(st, "devices"));
+        fputs("</td><td class=n>", f);
+        pct(f, json_object_get(st, "share"));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table></div>\n<div><h3>Engagement ladder</h3><div class=chart><canvas id=ch-ladder></canvas></div>\n", f);
+    const json_t *ladder = json_object_get(rep, "ladder"), *levels = json_object_get(ladder, "levels");
+    fputs("<table class=compact><thead><tr><th>section</th>", f);
+    json_t *lv;
+    json_array_foreach(levels, i, lv) {
+        fputs("<th class=n>", f);
+        esc(f, json_string_value(lv));
+        fputs("</th>", f);
+    }
+    fputs("</tr></thead><tbody>\n", f);
+    const json_t *rows[64];
+    size_t nrows = 0;
+    rows[nrows++] = json_object_get(ladder, "overall");
+    json_t *row;
+    json_array_foreach(json_object_get(ladder, "sections"), i, row)
+        if (nrows < 64 && ival(row, "devices") > 0) rows[nrows++] = row;
+    for (size_t r = 0; r < nrows; r++) {
+        fputs(r ? "<tr><td>" : "<tr class=total><td>", f);
+        if (r) section_label(f, str(rows[r], "section")); else fputs("everyone", f);
+        fputs("</td>", f);
+        for (size_t l = 0; l < json_array_size(levels); l++) {
+            fputs("<td class=n>", f);
+            pct(f, json_array_get(json_object_get(rows[r], "shares"), l));
+            fputs(" <span class=muted>(", f);
+            num(f, json_integer_value(json_array_get(json_object_get(rows[r], "counts"), l)));
+            fputs(")</span></td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</tbody></table>\n<p class=note>Each device on one rung: <b>all</b> reacted, voted and chanted; "
+          "<b>chanted</b> chanted (not all three); <b>voted</b> voted, did not chant; <b>reacted</b> only "
+          "reacted; <b>watched</b> sent nothing.</p></div>\n</div>\n", f);
+
+    fputs("<h3>Audience by section</h3>\n<table class=compact><thead><tr><th>section</th><th class=n>devices (last known section)</th>"
+          "<th class=n>share</th></tr></thead><tbody>\n", f);
+    json_array_foreach(json_object_get(json_object_get(rep, "reach"), "sections"), i, row) {
+        fputs("<tr><td>", f);
+        section_label(f, str(row, "section"));
+        fputs("</td><td class=n>", f);
+        num(f, ival(row, "devices"));
+        fputs("</td><td class=n>", f);
+        pct(f, json_object_get(row, "share"));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table>\n</section>\n", f);
+}
+
+static void polls(FILE *f, const json_t *rep)
+{
+    json_int_t start = ival(json_object_get(rep, "event"), "start_ms");
+    const json_t *ps = json_object_get(rep, "polls");
+    fputs("<section><h2>Polls</h2>\n", f);
+    if (!json_array_size(ps)) fputs("<p class=muted>No poll was opened during this event.</p>\n", f);
+    size_t i, j;
+    json_t *p, *o;
+    json_array_foreach(ps, i, p) {
+        fprintf(f, "<div class=poll><h3>Poll %lld: ", (long long)ival(p, "id"));
+        esc(f, str(p, "question"));
+        fputs("</h3>\n<p class=note>Opened at ", f);
+        elapsed(f, ival(p, "opened_ms"), start);
+        if (json_is_integer(json_object_get(p, "closed_ms"))) {
+            fputs(", closed at ", f);
+            elapsed(f, ival(p, "closed_ms"), start);
+        } else fputs(", still open", f);
+        fputs(". <b>", f);
+        num(f, ival(p, "voters"));
+        fputs("</b> voters of <b>", f);
+        num(f, ival(p, "audience_at_open"));
+        fputs("</b> connected when it opened: turnout <b>", f);
+        pct(f, json_object_get(p, "turnout"));
+        fputs("</b>. ", f);
+        if (json_is_true(json_object_get(p, "allow_change"))) {
+            num(f, ival(p, "changed_devices"));
+            fputs(" devices changed their vote (", f);
+            num(f, ival(p, "changes"));
+            fputs(" changes).", f);
+        } else fputs("Votes could not be changed.", f);
+        fputs("</p>\n<div class=two><div><table class=compact><thead><tr><th>option</th><th class=n>votes</th>"
+              "<th class=n>share</th></tr></thead><tbody>\n", f);
+        const json_t *winner = json_object_get(p, "winner");
+        json_array_foreach(json_object_get(p, "options"), j, o) {
+            int win = 0;
+            size_t w;
+            json_t *wv;
+            json_array_foreach(winner, w, wv) win |= json_integer_value(wv) == (json_int_t)j;
+            fputs(win ? "<tr class=win><td>" : "<tr><td>", f);
+            esc(f, str(o, "label"));
+            fputs(win ? " &#9733;</td><td class=n>" : "</td><td class=n>", f);
+            num(f, ival(o, "votes"));
+            fputs("</td><td class=n>", f);
+            pct(f, json_object_get(o, "share"));
+            fputs("</td></tr>\n", f);
+        }
+        fprintf(f, "</tbody></table><div class=chart><canvas id=ch-poll-%zu></canvas></div></div>\n"
+                   "<div><div class=chart><canvas id=ch-tally-%zu></canvas></div>"
+                   "<p class=note>How the tally moved: votes per option after each second in which a vote arrived.</p>"
+                   "</div></div></div>\n", i, i);
+    }
+    fputs("</section>\n", f);
+}
+
+static void chant_table(FILE *f, const json_t *list, int devices)
+{
+    fprintf(f, "<table class=compact><thead><tr><th>chant</th><th class=n>times</th>%s</tr></thead><tbody>\n",
+            devices ? "<th class=n>devices</th>" : "");
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c) {
+        fputs("<tr><td>", f);
+        esc(f, str(c, "text"));
+        fputs("</td><td class=n>", f);
+        num(f, ival(c, "count"));
+        if (devices) {
+            fputs("</td><td class=n>", f);
+            num(f, ival(c, "devices"));
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table>\n", f);
+}
+
+static void chants(FILE *f, const json_t *rep)
+{
+    json_int_t start = ival(json_object_get(rep, "event"), "start_ms");
+    const json_t *ch = json_object_get(rep, "chants");
+    fputs("<section><h2>Chants</h2>\n", f);
+    if (!ival(ch, "total")) { fputs("<p class=muted>Nobody chanted.</p></section>\n", f); return; }
+    fputs("<p class=note>", f);
+    num(f, ival(ch, "total"));
+    fputs(" chants, ", f);
+    num(f, ival(ch, "distinct"));
+    fputs(" different texts.</p>\n<div class=two><div><h3>Top chants</h3>\n", f);
+    chant_table(f, json_object_get(ch, "top"), 1);
+    fputs("</div><div><h3>By marker segment</h3>\n<table class=compact><thead><tr><th>segment</th><th class=n>taps</th>"
+          "<th class=n>chants</th><th>top</th></tr></thead><tbody>\n", f);
+    size_t i, j;
+    json_t *s, *c;
+    json_array_foreach(json_object_get(ch, "segments"), i, s) {
+        fputs("<tr>", f);
+        marker_cell(f, json_object_get(s, "marker"), start);
+        fputs("<td class=n>", f);
+        num(f, ival(s, "taps"));
+        fputs("</td><td class=n>", f);
+        num(f, ival(s, "chants"));
+        fputs("</td><td>", f);
+        json_array_foreach(json_object_get(s, "top"), j, c) {
+            if (j) fputs(", ", f);
+            fputs("&ldquo;", f);
+            esc(f, str(c, "text"));
+            fprintf(f, "&rdquo;&nbsp;&times;%lld", (long long)ival(c, "count"));
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table></div></div>\n</section>\n", f);
+}
+
+static void retention_sections(FILE *f, const json_t *rep)
+{
+    fputs("<section><h2>Retention</h2>\n<p class=note>Devices still connected at each 5-minute mark after the "
+          "first device joined, against the devices that had joined by then.</p>\n"
+          "<div class=chart><canvas id=ch-retention></canvas></div>\n"
+          "<table class=compact><thead><tr><th>mark</th><th class=n>connected</th><th class=n>joined so far</th>"
+          "<th class=n>still connected</th></tr></thead><tbody>\n", f);
+    size_t i;
+    json_t *m;
+    json_array_foreach(json_object_get(json_object_get(rep, "retention"), "marks"), i, m) {
+        fprintf(f, "<tr><td>+%lld min</td><td class=n>", (long long)ival(m, "minute"));
+        num(f, ival(m, "connected"));
+        fputs("</td><td class=n>", f);
+        num(f, ival(m, "joined"));
+        fputs("</td><td class=n>", f);
+        pct(f, json_object_get(m, "share"));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table>\n</section>\n", f);
+
+    const json_t *secs = json_object_get(rep, "sections");
+    fputs("<section><h2>Loudest section</h2>\n<p class=note>Taps sent from each section divided by the devices that "
+          "connected in it.</p>\n<div class=two><div class=chart><canvas id=ch-sections></canvas></div>\n"
+          "<table class=compact><thead><tr><th>section</th><th class=n>devices</th><th class=n>taps</th>"
+          "<th class=n>taps per device</th><th class=n>taps per device-minute</th></tr></thead><tbody>\n", f);
+    const char *loud = json_string_value(json_object_get(secs, "loudest"));
+    json_t *s;
+    json_array_foreach(json_object_get(secs, "sections"), i, s) {
+        if (!ival(s, "devices") && !ival(s, "taps")) continue;
+        int is_loud = loud && !strcmp(loud, str(s, "section"));
+        fputs(is_loud ? "<tr class=win><td>" : "<tr><td>", f);
+        section_label(f, str(s, "section"));
+        if (is_loud) fputs(" &#9733;", f);
+        fputs("</td><td class=n>", f);
+        num(f, ival(s, "devices"));
+        fputs("</td><td class=n>", f);
+        num(f, ival(s, "taps"));
+        const char *rc[] = {"taps_per_device", "taps_per_device_minute"};
+        for (int k = 0; k < 2; k++) {
+            const json_t *v = json_object_get(s, rc[k]);
+            if (json_is_number(v)) fprintf(f, "</td><td class=n>%.2f", json_number_value(v));
+            else fputs("</td><td class=n>&ndash;", f);
+        }
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table></div>\n</section>\n", f);
+}
+
+int html_report(FILE *f, const json_t *rep)
+{
+    const json_t *ev = json_object_get(rep, "event");
+    char title[512];
+    snprintf(title, sizeof title, "%s \xe2\x80\x94 audience report", str(ev, "name"));
+    head(f, title);
+    fputs("<header><h1>", f);
+    esc(f, str(ev, "name"));
+    fputs("</h1><p class=meta>Event <b>", f);
+    esc(f, str(ev, "code"));
+    fputs("</b> &middot; ", f);
+    utc(f, ival(ev, "start_ms"), "%A %e %B %Y, %H:%M UTC");
+    fprintf(f, " &middot; %lld minutes &middot; audience participation report</p></header>\n",
+            (long long)ival(ev, "duration_s") / 60);
+    cards(f, rep);
+    timeline(f, rep);
+    participation(f, rep);
+    polls(f, rep);
+    chants(f, rep);
+    retention_sections(f, rep);
+    json_t *data = json_object();
+    json_object_set_new(data, "kind", json_string("report"));
+    json_object_set(data, "report", (json_t *)rep);
+    tail(f, data);
+    json_decref(data);
+    return ferror(f) ? -1 : 0;
+}
+
+int html_compare(FILE *f, const json_t *cmp)
+{
+    const json_t *events = json_object_get(cmp, "events");
+    head(f, "Chorus tour comparison");
+    fprintf(f, "<header><h1>Tour comparison</h1><p class=meta>%zu events side by side</p></header>\n", json_array_size(events));
+    fputs("<section><h2>Headline figures</h2>\n<div class=scroll><table><thead><tr><th>event</th><th>date</th>"
+          "<th class=n>minutes</th><th class=n>devices</th><th class=n>peak audience</th><th class=n>reacted</th>"
+          "<th class=n>voted</th><th class=n>chanted</th><th class=n>taps</th><th class=n>taps per device</th>"
+          "<th class=n>votes</th><th class=n>chants</th><th class=n>polls</th><th class=n>mean turnout</th>"
+          "<th>loudest section</th><th>top chant</th></tr></thead><tbody>\n", f);
+    size_t i;
+    json_t *e;
+    json_array_foreach(events, i, e) {
+        fputs("<tr><td><b>", f);
+        esc(f, str(e, "name"));
+        fputs("</b><br><span class=muted>", f);
+        esc(f, str(e, "code"));
+        fputs("</span></td><td>", f);
+        utc(f, ival(e, "start_ms"), "%Y-%m-%d");
+        fprintf(f, "</td><td class=n>%lld</td><td class=n>", (long long)ival(e, "duration_s") / 60);
+        num(f, ival(e, "devices"));
+        fputs("</td><td class=n>", f);
+        num(f, ival(e, "peak_audience"));
+        const char *sh[] = {"reacted_share", "voted_share", "chanted_share"};
+        for (int k = 0; k < 3; k++) { fputs("</td><td class=n>", f); pct(f, json_object_get(e, sh[k])); }
+        fputs("</td><td class=n>", f);
+        num(f, ival(e, "taps"));
+        const json_t *tpd = json_object_get(e, "taps_per_device");
+        if (json_is_number(tpd)) fprintf(f, "</td><td class=n>%.1f", json_number_value(tpd));
+        else fputs("</td><td class=n>&ndash;", f);
+        fputs("</td><td class=n>", f);
+        num(f, ival(e, "votes"));
+        fputs("</td><td class=n>", f);
+        num(f, ival(e, "chants"));
+        fputs("</td><td class=n>", f);
+        num(f, ival(e, "polls"));
+        fputs("</td><td class=n>", f);
+        pct(f, json_object_get(e, "mean_turnout"));
+        fputs("</td><td>", f);
+        if (json_is_string(json_object_get(e, "loudest_section"))) esc(f, str(e, "loudest_section"));
+        else fputs("&ndash;", f);
+        fputs("</td><td>", f);
+        esc(f, str(e, "top_chant"));
+        fputs("</td></tr>\n", f);
+    }
+    fputs("</tbody></table></div></section>\n<section><h2>Audience</h2><div class=\"chart\"><canvas id=ch-cmp-reach></canvas></div></section>\n"
+          "<section><h2>Participation</h2><div class=\"chart\"><canvas id=ch-cmp-shares></canvas></div></section>\n", f);
+    json_t *data = json_object();
+    json_object_set_new(data, "kind", json_string("compare"));
+    json_object_set(data, "compare", (json_t *)cmp);
+    tail(f, data);
+    json_decref(data);
+    return ferror(f) ? -1 : 0;
+}

@@ -1,0 +1,160 @@
+/* main.c -- chorus-report: the command line around report.c.
+ *
+ *   chorus-report --db FILE [--html FILE] [--json FILE] [--csv DIR]
+ *   chorus-report --compare A.db B.db ... [--html FILE] [--json FILE]
+ *
+ * With no output option a short text summary goes to stdout; "-" as a FILE
+ * means stdout. Exit status: 0 done, 1 a database could not be read or an
+ * output could not be written (one line on stderr says why), 2 bad usage. */
+#include "report.h"
+#include "csv.h"
+#include "html.h"
+#include "text.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define JSON_FLAGS (JSON_INDENT(1) | JSON_REAL_PRECISION(10) | JSON_ESCAPE_SLASH)
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: chorus-report --db FILE [--html FILE] [--json FILE] [--csv DIR]\n"
+               "       chorus-report --compare A.db B.db ... [--html FILE] [--json FILE]\n");
+}
+
+static int bad_usage(const char *why, const char *arg)
+{
+    fprintf(stderr, "chorus-report: %s%s%s\n", why, arg ? ": " : "", arg ? arg : "");
+    usage(stderr);
+    return 2;
+}
+
+/* Open `path` for writing ("-" = stdout). NULL with a message on failure. */
+static FILE *out_open(const char *path)
+{
+    if (strcmp(path, "-") == 0) return stdout;
+    FILE *f = fopen(path, "w");
+    if (!f) fprintf(stderr, "chorus-report: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static int out_close(FILE *f, const char *path)
+{
+    int bad = ferror(f);
+    if (f != stdout) bad |= fclose(f) != 0; else bad |= fflush(f) != 0;
+    if (bad) fprintf(stderr, "chorus-report: error writing %s\n", path);
+    return bad ? -1 : 0;
+}
+
+static int write_json(const char *path, const json_t *v)
+{
+    FILE *f = out_open(path);
+    if (!f) return -1;
+    json_dumpf(v, f, JSON_FLAGS);
+    fputc('\n', f);
+    return out_close(f, path);
+}
+
+static int write_html(const char *path, const json_t *v, int compare)
+{
+    FILE *f = out_open(path);
+    if (!f) return -1;
+    int rc = compare ? html_compare(f, v) : html_report(f, v);
+    if (out_close(f, path) || rc) {
+        if (rc) fprintf(stderr, "chorus-report: error writing %s\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Load one database's report; NULL after printing the reason. */
+static json_t *load(const char *path, unsigned flags)
+{
+    char err[512] = "";
+    sqlite3 *db;
+    json_t *rep = NULL;
+    struct stat stt;
+    if (stat(path, &stt) != 0) {
+        fprintf(stderr, "chorus-report: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    if (S_ISDIR(stt.st_mode)) {
+        fprintf(stderr, "chorus-report: %s: is a directory\n", path);
+        return NULL;
+    }
+    if (report_open(path, &db, err, sizeof err) != 0) {
+        fprintf(stderr, "chorus-report: %s: %s\n", path, err);
+        return NULL;
+    }
+    if (report_build(db, flags, &rep, err, sizeof err) != 0)
+        fprintf(stderr, "chorus-report: %s: %s\n", path, err);
+    sqlite3_close(db);
+    return rep;
+}
+
+int main(int argc, char **argv)
+{
+    const char *db = NULL, *html = NULL, *json = NULL, *csv = NULL;
+    const char **cmp = NULL;
+    int ncmp = 0;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char **slot = NULL;
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); return 0; }
+        if (strcmp(a, "--db") == 0) slot = &db;
+        else if (strcmp(a, "--html") == 0) slot = &html;
+        else if (strcmp(a, "--json") == 0) slot = &json;
+        else if (strcmp(a, "--csv") == 0) slot = &csv;
+        else if (strcmp(a, "--compare") == 0) {
+            if (cmp) return bad_usage("--compare given twice", NULL);
+            cmp = (const char **)&argv[i + 1];
+            while (i + 1 < argc && strncmp(argv[i + 1], "--", 2) != 0) { i++; ncmp++; }
+            if (ncmp < 1) return bad_usage("--compare needs at least one database", NULL);
+            continue;
+        } else return bad_usage("unknown argument", a);
+        if (*slot) return bad_usage("option given twice", a);
+        if (i + 1 >= argc || argv[i + 1][0] == '\0') return bad_usage("missing value for", a);
+        *slot = argv[++i];
+    }
+    if (!db && !cmp) return bad_usage("need --db FILE or --compare A.db B.db ...", NULL);
+    if (db && cmp) return bad_usage("--db and --compare exclude each other", NULL);
+    if (cmp && csv) return bad_usage("--csv works with --db only", NULL);
+    int stdout_outputs = (html && !strcmp(html, "-")) + (json && !strcmp(json, "-"));
+    if (stdout_outputs > 1) return bad_usage("only one output can go to stdout", NULL);
+
+    int rc = 0;
+    if (db) {
+        json_t *rep = load(db, csv ? REPORT_DETAIL : 0);
+        if (!rep) return 1;
+        if (csv && csv_write(csv, rep) != 0) rc = 1;
+        json_object_del(rep, "detail");   /* CSV only: too large for the JSON and HTML */
+        if (json && write_json(json, rep)) rc = 1;
+        if (html && write_html(html, rep, 0)) rc = 1;
+        if (!html && !json && !csv) text_report(stdout, rep);
+        json_decref(rep);
+        return rc;
+    }
+
+    json_t *all = json_object(), *events = json_array();
+    json_object_set_new(all, "format", json_integer(REPORT_FORMAT));
+    json_object_set_new(all, "events", events);
+    for (int i = 0; i < ncmp; i++) {
+        json_t *rep = load(cmp[i], 0);
+        if (!rep) { json_decref(all); return 1; }
+        json_t *h = report_headline(rep);
+        json_decref(rep);
+        if (!h) { fprintf(stderr, "chorus-report: out of memory\n"); json_decref(all); return 1; }
+        json_object_set_new(h, "db", json_string(cmp[i]));
+        json_array_append_new(events, h);
+    }
+    if (json && write_json(json, all)) rc = 1;
+    if (html && write_html(html, all, 1)) rc = 1;
+    if (!html && !json) text_compare(stdout, all);
+    json_decref(all);
+    return rc;
+}

@@ -1,0 +1,1150 @@
+/* report.c -- computes the engagement figures of one event from its database.
+ *
+ * Role: read a Chorus database (hub/schema.h) and produce every figure of
+ * docs/analytics.md as one jansson object. The definitions live in that
+ * document; this file follows them to the letter, and tests/report asserts
+ * them against databases whose truth is known.
+ *
+ * How it reads (costs for an event of S seconds, D devices, N signals):
+ *  - the timeline, the peaks and the peak audience come from the per-second
+ *    aggregates `seconds` and `second_reacts` (O(S)), never from signals;
+ *  - polls and their results from `polls`, `poll_options`, `votes` (small);
+ *  - retention and the per-section audience from `sessions` (O(sessions));
+ *  - everything per device (funnel, ladder, loudest section, vote replay,
+ *    chants) from ONE sequential pass over `signals` (O(N), no sort of N:
+ *    only vote and chant signals are kept in memory and sorted).
+ * All queries run inside one savepoint, so the figures are consistent with
+ * each other even while a live hub keeps writing (WAL).
+ *
+ * Ownership: everything allocated here lives in a `struct rb` and is freed by
+ * rb_free() on every path; the caller only ever owns the returned json_t.
+ * There is no global or static mutable state. */
+#include "report.h"
+#include "schema.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define PEAKS_MAX        10
+#define PEAK_GAP_S       30      /* two peaks are at least this far apart */
+#define RETENTION_STEP_MS (5 * 60 * 1000)
+#define TOP_CHANTS       10
+#define TOP_SEGMENT_CHANTS 5
+
+enum { LVL_WATCHED, LVL_REACTED, LVL_VOTED, LVL_CHANTED, LVL_ALL, LVL_N };
+static const char *const level_names[LVL_N] = {"watched", "reacted", "voted", "chanted", "all"};
+
+struct second { int64_t sec, audience, taps, votes, chants; };
+struct marker { int64_t id, ts_ms; char *kind, *label; };
+struct device {
+    int64_t id, created_ms, first_ms, connected_ms;
+    int64_t reacts, taps, votes, chants, sessions;
+    int section;                 /* index into rb.sections */
+};
+struct session { int64_t device, start_ms, end_ms; int section; int has_end; };
+struct vrec { int64_t ts_ms, id, poll, device, option; };
+struct crec { int64_t ts_ms, device; int seg; int text; char *s; };
+struct section { char *name; int64_t taps; };
+
+struct rb {
+    sqlite3 *db;
+    char *err;
+    size_t errlen;
+    unsigned flags;
+    json_t *root;
+    json_t *kinds;               /* array of reaction names, in display order */
+    struct section *sections; size_t nsections, capsections;
+    struct second *secs; size_t nsecs;
+    int64_t *kind_taps;          /* nsecs x nkinds */
+    size_t nkinds;
+    struct marker *markers; size_t nmarkers;
+    struct device *devs; size_t ndevs;
+    int32_t *dev_index; int64_t dev_index_max;  /* id -> index, or NULL */
+    struct session *sess; size_t nsess;
+    struct vrec *votes; size_t nvotes, capvotes;
+    struct crec *chants; size_t nchants, capchants;
+    int64_t *seg_taps;           /* nmarkers + 1 segments */
+    int64_t tot_taps, tot_reacts, tot_votes, tot_chants, tot_signals;
+    int64_t start_ms, end_ms;    /* event window (docs/analytics.md) */
+};
+
+/* ---- small helpers ---------------------------------------------------- */
+
+static int fail(struct rb *r, int code, const char *fmt, ...)
+{
+    if (r->err && r->errlen) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(r->err, r->errlen, fmt, ap);
+        va_end(ap);
+    }
+    return code;
+}
+
+static int sqlfail(struct rb *r, const char *what)
+{
+    return fail(r, REPORT_ESQL, "%s: %s", what, sqlite3_errmsg(r->db));
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap * 2 : 64;
+    while (n < need) n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q) return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+static char *dupstr(const unsigned char *s)
+{
+    const char *t = s ? (const char *)s : "";
+    size_t n = strlen(t) + 1;
+    char *d = malloc(n);
+    if (d) memcpy(d, t, n);
+    return d;
+}
+
+/* json helpers: a NULL child makes the parent set fail, which we catch once
+ * at the end through a failed allocation check on the root. */
+static void jset(json_t *o, const char *k, json_t *v) { json_object_set_new(o, k, v); }
+static void jpush(json_t *a, json_t *v) { json_array_append_new(a, v); }
+static json_t *jint(int64_t v) { return json_integer((json_int_t)v); }
+static json_t *jshare(int64_t num, int64_t den)
+{
+    if (den <= 0) return json_null();
+    return json_real(round((double)num / (double)den * 1e6) / 1e6);
+}
+static json_t *jratio(double v) { return json_real(round(v * 1e6) / 1e6); }
+
+static int prepare(struct rb *r, sqlite3_stmt **st, const char *sql)
+{
+    if (sqlite3_prepare_v2(r->db, sql, -1, st, NULL) != SQLITE_OK) return sqlfail(r, "prepare");
+    return 0;
+}
+
+static int section_index(struct rb *r, const char *name)
+{
+    for (size_t i = 0; i < r->nsections; i++)
+        if (strcmp(r->sections[i].name, name) == 0) return (int)i;
+    if (grow((void **)&r->sections, &r->capsections, r->nsections + 1, sizeof *r->sections)) return -1;
+    char *d = dupstr((const unsigned char *)name);
+    if (!d) return -1;
+    r->sections[r->nsections].name = d;
+    r->sections[r->nsections].taps = 0;
+    return (int)r->nsections++;
+}
+
+static int kind_index(struct rb *r, const char *name)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(r->kinds, i, v)
+        if (strcmp(json_string_value(v), name) == 0) return (int)i;
+    if (json_array_append_new(r->kinds, json_string(name))) return -1;
+    return (int)json_array_size(r->kinds) - 1;
+}
+
+static int64_t dev_lookup(const struct rb *r, int64_t id)
+{
+    if (r->dev_index) {
+        if (id < 0 || id > r->dev_index_max) return -1;
+        return r->dev_index[id];
+    }
+    size_t lo = 0, hi = r->ndevs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->devs[mid].id < id) lo = mid + 1; else hi = mid;
+    }
+    return (lo < r->ndevs && r->devs[lo].id == id) ? (int64_t)lo : -1;
+}
+
+/* Index of the marker segment holding ts_ms: 0 = before the first marker,
+ * i = from marker i-1 (inclusive) to marker i (exclusive). */
+static int segment_of(const struct rb *r, int64_t ts_ms)
+{
+    size_t lo = 0, hi = r->nmarkers;   /* count markers with ts <= ts_ms */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->markers[mid].ts_ms <= ts_ms) lo = mid + 1; else hi = mid;
+    }
+    return (int)lo;
+}
+
+static json_t *marker_json(const struct marker *m)
+{
+    json_t *o = json_object();
+    jset(o, "id", jint(m->id));
+    jset(o, "ts_ms", jint(m->ts_ms));
+    jset(o, "kind", json_string(m->kind));
+    jset(o, "label", json_string(m->label));
+    return o;
+}
+
+/* Marker a second falls under: the latest marker set before that second
+ * ended (floor(ts_ms / 1000) <= sec), or NULL. */
+static const struct marker *marker_at_sec(const struct rb *r, int64_t sec)
+{
+    int seg = segment_of(r, sec * 1000 + 999);
+    return seg > 0 ? &r->markers[seg - 1] : NULL;
+}
+
+/* ---- loading ---------------------------------------------------------- */
+
+static int load_event(struct rb *r)
+{
+    sqlite3_stmt *st;
+    json_t *ev = json_object(), *cfg = NULL;
+    int rc = prepare(r, &st, "SELECT code, name, config, created_ms FROM event WHERE id = 1");
+    if (rc) { json_decref(ev); return rc; }
+    jset(r->root, "event", ev);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        jset(ev, "code", json_string((const char *)sqlite3_column_text(st, 0)));
+        jset(ev, "name", json_string((const char *)sqlite3_column_text(st, 1)));
+        jset(ev, "created_ms", jint(sqlite3_column_int64(st, 3)));
+        const char *c = (const char *)sqlite3_column_text(st, 2);
+        cfg = c ? json_loads(c, 0, NULL) : NULL;
+    } else if (rc == SQLITE_DONE) {
+        jset(ev, "code", json_string(""));
+        jset(ev, "name", json_string(""));
+        jset(ev, "created_ms", json_null());
+    } else {
+        sqlite3_finalize(st);
+        return sqlfail(r, "event");
+    }
+    sqlite3_finalize(st);
+
+    /* Reaction kinds and sections: the event file's order first, then any
+     * other name the database holds (renamed between restarts). */
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(cfg, "reactions"), i, v)
+        if (json_is_string(v) && kind_index(r, json_string_value(v)) < 0) goto oom;
+    json_array_foreach(json_object_get(cfg, "sections"), i, v)
+        if (json_is_string(v) && section_index(r, json_string_value(v)) < 0) goto oom;
+    json_t *songs = json_object_get(cfg, "songs");
+    jset(ev, "songs", json_is_array(songs) ? json_incref(songs) : json_array());
+    json_decref(cfg);
+    cfg = NULL;
+
+    static const char *const more_kinds[] = {
+        "SELECT name FROM reactions ORDER BY name",
+        "SELECT DISTINCT reaction FROM second_reacts ORDER BY reaction",
+    };
+    for (int q = 0; q < 2; q++) {
+        if ((rc = prepare(r, &st, more_kinds[q]))) return rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            if (kind_index(r, (const char *)sqlite3_column_text(st, 0)) < 0) { sqlite3_finalize(st); goto oom; }
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE) return sqlfail(r, "reactions");
+    }
+    return 0;
+oom:
+    json_decref(cfg);
+    return fail(r, REPORT_ENOMEM, "out of memory");
+}
+
+static int load_seconds(struct rb *r)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc = prepare(r, &st, "SELECT sec, audience, taps, votes, chants FROM seconds ORDER BY sec");
+    if (rc) return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&r->secs, &cap, r->nsecs + 1, sizeof *r->secs)) { sqlite3_finalize(st); return fail(r, REPORT_ENOMEM, "out of memory"); }
+        struct second *s = &r->secs[r->nsecs++];
+        s->sec = sqlite3_column_int64(st, 0);
+        s->audience = sqlite3_column_int64(st, 1);
+        s->taps = sqlite3_column_int64(st, 2);
+        s->votes = sqlite3_column_int64(st, 3);
+        s->chants = sqlite3_column_int64(st, 4);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return sqlfail(r, "seconds");
+
+    r->nkinds = json_array_size(r->kinds);
+    r->kind_taps = calloc(r->nsecs * r->nkinds + 1, sizeof *r->kind_taps);
+    if (!r->kind_taps) return fail(r, REPORT_ENOMEM, "out of memory");
+    if ((rc = prepare(r, &st, "SELECT sec, reaction, taps FROM second_reacts ORDER BY sec"))) return rc;
+    size_t i = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t sec = sqlite3_column_int64(st, 0);
+        while (i < r->nsecs && r->secs[i].sec < sec) i++;
+        if (i == r->nsecs || r->secs[i].sec != sec) continue;   /* no such second: not on the timeline */
+        int k = kind_index(r, (const char *)sqlite3_column_text(st, 1));
+        if (k < 0 || (size_t)k >= r->nkinds) continue;          /* all names were loaded before */
+        r->kind_taps[i * r->nkinds + (size_t)k] += sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) return sqlfail(r, "second_reacts");
+    return 0;
+}
+
+static int load_markers(struct rb *r)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc = prepare(r, &st, "SELECT id, ts_ms, kind, label FROM markers ORDER BY ts_ms, id");
+    if (rc) return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&r->markers, &cap, r->nmarkers + 1, sizeof *r->markers)) break;
+        struct marker *m = &r->markers[r->nmarkers];
+        m->id = sqlite3_column_int64(st, 0);
+        m->ts_ms = sqlite3_column_int64(st, 1);
+        m->kind = dupstr(sqlite3_column_text(st, 2));
+        m->label = dupstr(sqlite3_column_text(st, 3));
+        r->nmarkers++;
+        if (!m->kind || !m->label) break;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return fail(r, REPORT_ENOMEM, "out of memory");
+    if (rc != SQLITE_DONE) return sqlfail(r, "markers");
+    r->seg_taps = calloc(r->nmarkers + 1, sizeof *r->seg_taps);
+    return r->seg_taps ? 0 : fail(r, REPORT_ENOMEM, "out of memory");
+}
+
+static int load_devices(struct rb *r)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc = prepare(r, &st, "SELECT id, created_ms, section FROM devices ORDER BY id");
+    if (rc) return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&r->devs, &cap, r->ndevs + 1, sizeof *r->devs)) break;
+        struct device *d = &r->devs[r->ndevs];
+        memset(d, 0, sizeof *d);
+        d->id = sqlite3_column_int64(st, 0);
+        d->created_ms = sqlite3_column_int64(st, 1);
+        d->first_ms = -1;
+        const char *sec = (const char *)sqlite3_column_text(st, 2);
+        d->section = section_index(r, sec ? sec : "");
+        if (d->section < 0) break;
+        r->ndevs++;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return fail(r, REPORT_ENOMEM, "out of memory");
+    if (rc != SQLITE_DONE) return sqlfail(r, "devices");
+
+    /* Dense id -> index map when ids are compact (they count from 1). */
+    int64_t maxid = r->ndevs ? r->devs[r->ndevs - 1].id : 0;
+    if (r->ndevs && r->devs[0].id >= 0 && maxid <= (int64_t)r->ndevs * 4 + 1024) {
+        r->dev_index = malloc(((size_t)maxid + 1) * sizeof *r->dev_index);
+        if (!r->dev_index) return fail(r, REPORT_ENOMEM, "out of memory");
+        for (int64_t i = 0; i <= maxid; i++) r->dev_index[i] = -1;
+        for (size_t i = 0; i < r->ndevs; i++) r->dev_index[r->devs[i].id] = (int32_t)i;
+        r->dev_index_max = maxid;
+    }
+    return 0;
+}
+
+static int load_sessions(struct rb *r)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc = prepare(r, &st, "SELECT device, section, start_ms, end_ms FROM sessions "
+                             "WHERE role = 'audience' ORDER BY start_ms, id");
+    if (rc) return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&r->sess, &cap, r->nsess + 1, sizeof *r->sess)) break;
+        struct session *s = &r->sess[r->nsess];
+        s->device = sqlite3_column_int64(st, 0);
+        const char *sec = (const char *)sqlite3_column_text(st, 1);
+        s->section = section_index(r, sec ? sec : "");
+        if (s->section < 0) break;
+        s->start_ms = sqlite3_column_int64(st, 2);
+        s->has_end = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        s->end_ms = sqlite3_column_int64(st, 3);
+        r->nsess++;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return fail(r, REPORT_ENOMEM, "out of memory");
+    if (rc != SQLITE_DONE) return sqlfail(r, "sessions");
+    return 0;
+}
+
+/* The event window: from the first audience join or first recorded second,
+ * to the end of the last recorded second or the last session end/start. */
+static void event_window(struct rb *r)
+{
+    int64_t start = INT64_MAX, end = INT64_MIN;
+    if (r->nsecs) {
+        start = r->secs[0].sec * 1000;
+        end = (r->secs[r->nsecs - 1].sec + 1) * 1000;
+    }
+    for (size_t i = 0; i < r->nsess; i++) {
+        const struct session *s = &r->sess[i];
+        if (s->start_ms < start) start = s->start_ms;
+        if (s->start_ms > end) end = s->start_ms;
+        if (s->has_end && s->end_ms > end) end = s->end_ms;
+    }
+    if (start == INT64_MAX) start = end = 0;
+    r->start_ms = start;
+    r->end_ms = end;
+    /* Sessions still open (live hub, or killed without restart) end there. */
+    for (size_t i = 0; i < r->nsess; i++)
+        if (!r->sess[i].has_end) r->sess[i].end_ms = end;
+}
+
+static int cmp_vrec(const void *a, const void *b)
+{
+    const struct vrec *x = a, *y = b;
+    if (x->poll != y->poll) return x->poll < y->poll ? -1 : 1;
+    if (x->ts_ms != y->ts_ms) return x->ts_ms < y->ts_ms ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+/* The one pass over signals. */
+static int scan_signals(struct rb *r)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(r, &st, "SELECT id, ts_ms, device, section, kind, poll, option, n, text FROM signals");
+    if (rc) return rc;
+    int last_si = -1;   /* signals come in runs of one section: cache it */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t ts = sqlite3_column_int64(st, 1);
+        int64_t dev = sqlite3_column_int64(st, 2);
+        const char *kind = (const char *)sqlite3_column_text(st, 4);
+        int64_t di = dev_lookup(r, dev);
+        struct device *d = di >= 0 ? &r->devs[di] : NULL;
+        r->tot_signals++;
+        if (!kind) continue;
+        if (kind[0] == 'r') {
+            int64_t n = sqlite3_column_int64(st, 7);
+            r->tot_reacts++;
+            r->tot_taps += n;
+            if (d) { d->reacts++; d->taps += n; }
+            r->seg_taps[segment_of(r, ts)] += n;
+            const unsigned char *sn = sqlite3_column_text(st, 3);
+            const char *sname = sn ? (const char *)sn : "";
+            if (last_si < 0 || strcmp(r->sections[last_si].name, sname) != 0) {
+                last_si = section_index(r, sname);
+                if (last_si < 0) break;
+            }
+            r->sections[last_si].taps += n;
+        } else if (kind[0] == 'v') {
+            r->tot_votes++;
+            if (d) d->votes++;
+            if (grow((void **)&r->votes, &r->capvotes, r->nvotes + 1, sizeof *r->votes)) break;
+            struct vrec *v = &r->votes[r->nvotes++];
+            v->id = sqlite3_column_int64(st, 0);
+            v->ts_ms = ts;
+            v->device = dev;
+            v->poll = sqlite3_column_int64(st, 5);
+            v->option = sqlite3_column_int64(st, 6);
+        } else if (kind[0] == 'c') {
+            r->tot_chants++;
+            if (d) d->chants++;
+            if (grow((void **)&r->chants, &r->capchants, r->nchants + 1, sizeof *r->chants)) break;
+            struct crec *c = &r->chants[r->nchants];
+            c->ts_ms = ts;
+            c->device = dev;
+            c->seg = segment_of(r, ts);
+            c->text = -1;
+            c->s = dupstr(sqlite3_column_text(st, 8));
+            if (!c->s) break;
+            r->nchants++;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return fail(r, REPORT_ENOMEM, "out of memory");
+    if (rc != SQLITE_DONE) return sqlfail(r, "signals");
+    if (r->nvotes) qsort(r->votes, r->nvotes, sizeof *r->votes, cmp_vrec);
+    return 0;
+}
+
+/* ---- figures ------------------------------------------------------------ */
+
+static int level_of(const struct device *d)
+{
+    if (d->reacts && d->votes && d->chants) return LVL_ALL;
+    if (d->chants) return LVL_CHANTED;
+    if (d->votes) return LVL_VOTED;
+    if (d->reacts) return LVL_REACTED;
+    return LVL_WATCHED;
+}
+
+static json_t *section_name(const struct rb *r, int i) { return json_string(r->sections[i].name); }
+
+static int fig_event_reach(struct rb *r)
+{
+    json_t *ev = json_object_get(r->root, "event");
+    jset(ev, "start_ms", jint(r->start_ms));
+    jset(ev, "end_ms", jint(r->end_ms));
+    jset(ev, "duration_s", jint((r->end_ms - r->start_ms) / 1000));
+    jset(ev, "reactions", json_deep_copy(r->kinds));
+    json_t *secs = json_array();
+    for (size_t i = 0; i < r->nsections; i++) jpush(secs, section_name(r, (int)i));
+    jset(ev, "sections", secs);
+
+    /* sessions per device */
+    for (size_t i = 0; i < r->nsess; i++) {
+        int64_t di = dev_lookup(r, r->sess[i].device);
+        if (di < 0) continue;
+        struct device *d = &r->devs[di];
+        d->sessions++;
+        if (d->first_ms < 0 || r->sess[i].start_ms < d->first_ms) d->first_ms = r->sess[i].start_ms;
+        if (r->sess[i].end_ms > r->sess[i].start_ms) d->connected_ms += r->sess[i].end_ms - r->sess[i].start_ms;
+    }
+    int64_t rejoined = 0, audience_sessions = 0;
+    for (size_t i = 0; i < r->ndevs; i++) {
+        audience_sessions += r->devs[i].sessions;
+        if (r->devs[i].sessions > 1) rejoined++;
+    }
+
+    json_t *reach = json_object();
+    jset(reach, "devices", jint((int64_t)r->ndevs));
+    jset(reach, "sessions", jint(audience_sessions));
+    jset(reach, "rejoined_devices", jint(rejoined));
+    int64_t peak = 0, peak_sec = -1;
+    for (size_t i = 0; i < r->nsecs; i++)
+        if (r->secs[i].audience > peak) { peak = r->secs[i].audience; peak_sec = r->secs[i].sec; }
+    jset(reach, "peak_audience", jint(peak));
+    jset(reach, "peak_sec", peak_sec >= 0 ? jint(peak_sec) : json_null());
+    json_t *per = json_array();
+    for (size_t s = 0; s < r->nsections; s++) {
+        int64_t n = 0;
+        for (size_t i = 0; i < r->ndevs; i++) n += r->devs[i].section == (int)s;
+        json_t *o = json_object();
+        jset(o, "section", section_name(r, (int)s));
+        jset(o, "devices", jint(n));
+        jset(o, "share", jshare(n, (int64_t)r->ndevs));
+        jpush(per, o);
+    }
+    jset(reach, "sections", per);
+    jset(r->root, "reach", reach);
+
+    json_t *tot = json_object();
+    jset(tot, "signals", jint(r->tot_signals));
+    jset(tot, "react_signals", jint(r->tot_reacts));
+    jset(tot, "taps", jint(r->tot_taps));
+    jset(tot, "votes", jint(r->tot_votes));
+    jset(tot, "chants", jint(r->tot_chants));
+    json_t *bykind = json_object();
+    for (size_t k = 0; k < r->nkinds; k++) {
+        int64_t n = 0;
+        for (size_t i = 0; i < r->nsecs; i++) n += r->kind_taps[i * r->nkinds + k];
+        jset(bykind, json_string_value(json_array_get(r->kinds, k)), jint(n));
+    }
+    jset(tot, "taps_by_kind", bykind);
+    jset(r->root, "totals", tot);
+    return 0;
+}
+
+static int fig_funnel_ladder(struct rb *r)
+{
+    int64_t reacted = 0, voted = 0, chanted = 0;
+    int64_t *lv = calloc((r->nsections + 1) * LVL_N, sizeof *lv);   /* row nsections = overall */
+    if (!lv) return fail(r, REPORT_ENOMEM, "out of memory");
+    for (size_t i = 0; i < r->ndevs; i++) {
+        const struct device *d = &r->devs[i];
+        reacted += d->reacts > 0;
+        voted += d->votes > 0;
+        chanted += d->chants > 0;
+        int l = level_of(d);
+        lv[r->nsections * LVL_N + l]++;
+        lv[(size_t)d->section * LVL_N + l]++;
+    }
+    json_t *funnel = json_array();
+    const char *stages[] = {"joined", "reacted", "voted", "chanted"};
+    int64_t counts[] = {(int64_t)r->ndevs, reacted, voted, chanted};
+    for (int i = 0; i < 4; i++) {
+        json_t *o = json_object();
+        jset(o, "stage", json_string(stages[i]));
+        jset(o, "devices", jint(counts[i]));
+        jset(o, "share", jshare(counts[i], (int64_t)r->ndevs));
+        jpush(funnel, o);
+    }
+    jset(r->root, "funnel", funnel);
+
+    json_t *ladder = json_object();
+    json_t *names = json_array();
+    for (int l = 0; l < LVL_N; l++) jpush(names, json_string(level_names[l]));
+    jset(ladder, "levels", names);
+    json_t *rows = json_array();
+    for (size_t s = 0; s <= r->nsections; s++) {
+        int64_t tot = 0;
+        for (int l = 0; l < LVL_N; l++) tot += lv[s * LVL_N + l];
+        json_t *o = json_object(), *c = json_array(), *sh = json_array();
+        for (int l = 0; l < LVL_N; l++) {
+            jpush(c, jint(lv[s * LVL_N + l]));
+            jpush(sh, jshare(lv[s * LVL_N + l], tot));
+        }
+        if (s < r->nsections) jset(o, "section", section_name(r, (int)s));
+        jset(o, "devices", jint(tot));
+        jset(o, "counts", c);
+        jset(o, "shares", sh);
+        if (s == r->nsections) jset(ladder, "overall", o); else jpush(rows, o);
+    }
+    jset(ladder, "sections", rows);
+    jset(r->root, "ladder", ladder);
+    free(lv);
+    return 0;
+}
+
+static int fig_timeline_peaks(struct rb *r)
+{
+    json_t *tl = json_object();
+    json_t *a_sec = json_array(), *a_aud = json_array(), *a_taps = json_array(),
+           *a_votes = json_array(), *a_chants = json_array(), *byk = json_object();
+    for (size_t i = 0; i < r->nsecs; i++) {
+        jpush(a_sec, jint(r->secs[i].sec));
+        jpush(a_aud, jint(r->secs[i].audience));
+        jpush(a_taps, jint(r->secs[i].taps));
+        jpush(a_votes, jint(r->secs[i].votes));
+        jpush(a_chants, jint(r->secs[i].chants));
+    }
+    for (size_t k = 0; k < r->nkinds; k++) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->nsecs; i++) jpush(a, jint(r->kind_taps[i * r->nkinds + k]));
+        jset(byk, json_string_value(json_array_get(r->kinds, k)), a);
+    }
+    jset(tl, "sec", a_sec);
+    jset(tl, "audience", a_aud);
+    jset(tl, "taps", a_taps);
+    jset(tl, "votes", a_votes);
+    jset(tl, "chants", a_chants);
+    jset(tl, "reactions", byk);
+    jset(r->root, "timeline", tl);
+
+    json_t *marks = json_array();
+    for (size_t i = 0; i < r->nmarkers; i++) jpush(marks, marker_json(&r->markers[i]));
+    jset(r->root, "markers", marks);
+
+    /* Peaks: greedy by taps (ties: earlier second), PEAK_GAP_S apart. */
+    size_t picked[PEAKS_MAX], npicked = 0;
+    while (npicked < PEAKS_MAX) {
+        size_t best = SIZE_MAX;
+        for (size_t i = 0; i < r->nsecs; i++) {
+            if (r->secs[i].taps <= 0) continue;
+            if (best != SIZE_MAX && r->secs[i].taps <= r->secs[best].taps) continue;
+            int near = 0;
+            for (size_t p = 0; p < npicked && !near; p++)
+                near = llabs(r->secs[picked[p]].sec - r->secs[i].sec) < PEAK_GAP_S;
+            if (!near) best = i;
+        }
+        if (best == SIZE_MAX) break;
+        picked[npicked++] = best;
+    }
+    json_t *peaks = json_array();
+    for (size_t p = 0; p < npicked; p++) {
+        const struct second *s = &r->secs[picked[p]];
+        json_t *o = json_object(), *byk2 = json_object();
+        jset(o, "rank", jint((int64_t)p + 1));
+        jset(o, "sec", jint(s->sec));
+        jset(o, "taps", jint(s->taps));
+        jset(o, "audience", jint(s->audience));
+        jset(o, "taps_per_device", s->audience > 0 ? jratio((double)s->taps / (double)s->audience) : json_null());
+        for (size_t k = 0; k < r->nkinds; k++)
+            jset(byk2, json_string_value(json_array_get(r->kinds, k)), jint(r->kind_taps[picked[p] * r->nkinds + k]));
+        jset(o, "reactions", byk2);
+        const struct marker *m = marker_at_sec(r, s->sec);
+        jset(o, "marker", m ? marker_json(m) : json_null());
+        jpush(peaks, o);
+    }
+    jset(r->root, "peaks", peaks);
+    return 0;
+}
+
+static int fig_polls(struct rb *r)
+{
+    sqlite3_stmt *pq = NULL, *oq = NULL, *vq = NULL;
+    int64_t *cur = NULL, *counts = NULL;
+    int rc = 0;
+    json_t *polls = json_array();
+    jset(r->root, "polls", polls);
+    if ((rc = prepare(r, &pq, "SELECT id, question, allow_change, opened_ms, closed_ms, audience_at_open "
+                              "FROM polls ORDER BY id"))) goto out;
+    if ((rc = prepare(r, &oq, "SELECT idx, label FROM poll_options WHERE poll = ? ORDER BY idx"))) goto out;
+    if ((rc = prepare(r, &vq, "SELECT option, COUNT(*), SUM(changes > 0), SUM(changes) FROM votes "
+                              "WHERE poll = ? GROUP BY option"))) goto out;
+    cur = malloc((r->ndevs + 1) * sizeof *cur);
+    if (!cur) { rc = fail(r, REPORT_ENOMEM, "out of memory"); goto out; }
+    size_t vi = 0;   /* cursor into r->votes, sorted by poll */
+    int step;
+    while ((step = sqlite3_step(pq)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(pq, 0);
+        int64_t at_open = sqlite3_column_int64(pq, 5);
+        json_t *o = json_object(), *opts = json_array();
+        jset(o, "id", jint(id));
+        jset(o, "question", json_string((const char *)sqlite3_column_text(pq, 1)));
+        jset(o, "allow_change", json_boolean(sqlite3_column_int(pq, 2)));
+        jset(o, "opened_ms", jint(sqlite3_column_int64(pq, 3)));
+        jset(o, "closed_ms", sqlite3_column_type(pq, 4) == SQLITE_NULL ? json_null() : jint(sqlite3_column_int64(pq, 4)));
+        jset(o, "audience_at_open", jint(at_open));
+        jpush(polls, o);
+
+        size_t nopt = 0;
+        sqlite3_reset(oq);
+        sqlite3_bind_int64(oq, 1, id);
+        while ((step = sqlite3_step(oq)) == SQLITE_ROW) {
+            json_t *op = json_object();
+            jset(op, "idx", jint(sqlite3_column_int64(oq, 0)));
+            jset(op, "label", json_string((const char *)sqlite3_column_text(oq, 1)));
+            jset(op, "votes", jint(0));
+            jpush(opts, op);
+            nopt++;
+        }
+        if (step != SQLITE_DONE) { rc = sqlfail(r, "poll_options"); json_decref(opts); goto out; }
+        jset(o, "options", opts);
+
+        int64_t voters = 0, changed = 0, changes = 0, best = -1;
+        sqlite3_reset(vq);
+        sqlite3_bind_int64(vq, 1, id);
+        while ((step = sqlite3_step(vq)) == SQLITE_ROW) {
+            int64_t opt = sqlite3_column_int64(vq, 0), n = sqlite3_column_int64(vq, 1);
+            voters += n;
+            changed += sqlite3_column_int64(vq, 2);
+            changes += sqlite3_column_int64(vq, 3);
+            if (opt >= 0 && (size_t)opt < nopt) json_object_set_new(json_array_get(opts, (size_t)opt), "votes", jint(n));
+        }
+        if (step != SQLITE_DONE) { rc = sqlfail(r, "votes"); goto out; }
+        json_t *winner = json_array();
+        for (size_t k = 0; k < nopt; k++) {
+            json_t *op = json_array_get(opts, k);
+            int64_t n = json_integer_value(json_object_get(op, "votes"));
+            jset(op, "share", jshare(n, voters));
+            if (n > best) best = n;
+        }
+        for (size_t k = 0; k < nopt && best > 0; k++)
+            if (json_integer_value(json_object_get(json_array_get(opts, k), "votes")) == best) jpush(winner, jint((int64_t)k));
+        jset(o, "winner", winner);
+        jset(o, "voters", jint(voters));
+        jset(o, "turnout", jshare(voters, at_open));
+        jset(o, "changed_devices", jint(changed));
+        jset(o, "changes", jint(changes));
+
+        /* Tally over time: replay this poll's vote signals in (ts, id) order,
+         * one snapshot at the end of every second in which a vote arrived. */
+        free(counts);
+        counts = calloc(nopt + 1, sizeof *counts);
+        if (!counts) { rc = fail(r, REPORT_ENOMEM, "out of memory"); goto out; }
+        while (vi < r->nvotes && r->votes[vi].poll < id) vi++;
+        size_t v0 = vi;
+        for (size_t i = v0; i < r->nvotes && r->votes[i].poll == id; i++) {
+            int64_t di = dev_lookup(r, r->votes[i].device);
+            if (di >= 0) cur[di] = -1;
+        }
+        cur[r->ndevs] = -1;   /* slot for devices missing from the devices table */
+        json_t *t_sec = json_array(), *t_counts = json_array();
+        int64_t nsig = 0;
+        for (; vi < r->nvotes && r->votes[vi].poll == id; vi++) {
+            const struct vrec *v = &r->votes[vi];
+            nsig++;
+            int64_t di = dev_lookup(r, v->device);
+            int64_t *slot = &cur[di >= 0 ? (size_t)di : r->ndevs];
+            if (v->option < 0 || (size_t)v->option >= nopt) continue;
+            if (*slot >= 0) counts[*slot]--;
+            counts[v->option]++;
+            *slot = v->option;
+            int64_t sec = v->ts_ms / 1000;
+            int last = vi + 1 >= r->nvotes || r->votes[vi + 1].poll != id || r->votes[vi + 1].ts_ms / 1000 != sec;
+            if (last) {
+                json_t *row = json_array();
+                for (size_t k = 0; k < nopt; k++) jpush(row, jint(counts[k]));
+                jpush(t_sec, jint(sec));
+                jpush(t_counts, row);
+            }
+        }
+        json_t *tally = json_object();
+        jset(tally, "sec", t_sec);
+        jset(tally, "counts", t_counts);
+        jset(o, "tally", tally);
+        jset(o, "vote_signals", jint(nsig));
+    }
+    if (step != SQLITE_DONE) rc = sqlfail(r, "polls");
+out:
+    sqlite3_finalize(pq);
+    sqlite3_finalize(oq);
+    sqlite3_finalize(vq);
+    free(cur);
+    free(counts);
+    return rc;
+}
+
+static int cmp_chant_text(const void *a, const void *b)
+{
+    const struct crec *x = a, *y = b;
+    int c = strcmp(x->s, y->s);
+    if (c) return c;
+    return (x->device > y->device) - (x->device < y->device);
+}
+
+struct ccount { int text; int64_t count, devices, first_ms; };
+
+static int cmp_ccount(const void *a, const void *b)
+{
+    const struct ccount *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return x->text - y->text;   /* text ids follow byte order of the text */
+}
+
+static int cmp_chant_seg(const void *a, const void *b)
+{
+    const struct crec *x = a, *y = b;
+    if (x->seg != y->seg) return x->seg - y->seg;
+    return x->text - y->text;
+}
+
+static json_t *chant_row(const char *text, const struct ccount *c, int with_devices)
+{
+    json_t *o = json_object();
+    jset(o, "text", json_string(text));
+    jset(o, "count", jint(c->count));
+    if (with_devices) jset(o, "devices", jint(c->devices));
+    return o;
+}
+
+static int fig_chants(struct rb *r)
+{
+    /* Intern: sort by (text, device), give each text an id in byte order. */
+    qsort(r->chants, r->nchants, sizeof *r->chants, cmp_chant_text);
+    size_t ntext = 0;
+    struct ccount *cc = calloc(r->nchants + 1, sizeof *cc);
+    const char **texts = calloc(r->nchants + 1, sizeof *texts);
+    if (!cc || !texts) { free(cc); free(texts); return fail(r, REPORT_ENOMEM, "out of memory"); }
+    for (size_t i = 0; i < r->nchants; i++) {
+        struct crec *c = &r->chants[i];
+        if (i == 0 || strcmp(c->s, r->chants[i - 1].s) != 0) {
+            texts[ntext] = c->s;
+            cc[ntext].text = (int)ntext;
+            cc[ntext].first_ms = c->ts_ms;
+            ntext++;
+        }
+        struct ccount *t = &cc[ntext - 1];
+        c->text = t->text;
+        t->count++;
+        if (i == 0 || t->count == 1 || r->chants[i - 1].device != c->device) t->devices++;
+        if (c->ts_ms < t->first_ms) t->first_ms = c->ts_ms;
+    }
+    struct ccount *ranked = malloc((ntext + 1) * sizeof *ranked);
+    if (!ranked) { free(cc); free(texts); return fail(r, REPORT_ENOMEM, "out of memory"); }
+    memcpy(ranked, cc, ntext * sizeof *cc);
+    qsort(ranked, ntext, sizeof *ranked, cmp_ccount);
+
+    json_t *ch = json_object(), *top = json_array();
+    jset(ch, "total", jint((int64_t)r->nchants));
+    jset(ch, "distinct", jint((int64_t)ntext));
+    for (size_t i = 0; i < ntext && i < TOP_CHANTS; i++) jpush(top, chant_row(texts[ranked[i].text], &ranked[i], 1));
+    jset(ch, "top", top);
+
+    /* Per marker segment. */
+    qsort(r->chants, r->nchants, sizeof *r->chants, cmp_chant_seg);
+    json_t *segs = json_array();
+    size_t ci = 0;
+    struct ccount *segc = malloc((ntext + 1) * sizeof *segc);
+    if (!segc) { free(cc); free(texts); free(ranked); json_decref(ch); return fail(r, REPORT_ENOMEM, "out of memory"); }
+    for (size_t s = 0; s <= r->nmarkers; s++) {
+        size_t n = 0;
+        int64_t total = 0;
+        for (; ci < r->nchants && r->chants[ci].seg == (int)s; ci++) {
+            total++;
+            if (n == 0 || segc[n - 1].text != r->chants[ci].text) {
+                segc[n].text = r->chants[ci].text;
+                segc[n].count = 0;
+                segc[n].devices = 0;
+                n++;
+            }
+            segc[n - 1].count++;
+        }
+        qsort(segc, n, sizeof *segc, cmp_ccount);
+        json_t *o = json_object(), *st = json_array();
+        jset(o, "marker", s ? marker_json(&r->markers[s - 1]) : json_null());
+        jset(o, "start_ms", s ? jint(r->markers[s - 1].ts_ms) : jint(r->start_ms));
+        jset(o, "end_ms", s < r->nmarkers ? jint(r->markers[s].ts_ms) : jint(r->end_ms));
+        jset(o, "taps", jint(r->seg_taps[s]));
+        jset(o, "chants", jint(total));
+        for (size_t i = 0; i < n && i < TOP_SEGMENT_CHANTS; i++) jpush(st, chant_row(texts[segc[i].text], &segc[i], 0));
+        jset(o, "top", st);
+        jpush(segs, o);
+    }
+    jset(ch, "segments", segs);
+
+    if (r->flags & REPORT_DETAIL) {
+        json_t *all = json_array();
+        for (size_t i = 0; i < ntext; i++) {
+            json_t *o = chant_row(texts[ranked[i].text], &ranked[i], 1);
+            jset(o, "first_ms", jint(ranked[i].first_ms));
+            jpush(all, o);
+        }
+        jset(ch, "all", all);
+    }
+    jset(r->root, "chants", ch);
+    free(segc);
+    free(ranked);
+    free(cc);
+    free(texts);
+    return 0;
+}
+
+struct pair { int64_t a, b; };
+static int cmp_pair(const void *x, const void *y)
+{
+    const struct pair *p = x, *q = y;
+    if (p->a != q->a) return p->a < q->a ? -1 : 1;
+    return (p->b > q->b) - (p->b < q->b);
+}
+
+static int fig_retention_sections(struct rb *r)
+{
+    json_t *ret = json_object(), *marks = json_array();
+    int64_t t0 = INT64_MAX;
+    for (size_t i = 0; i < r->nsess; i++) if (r->sess[i].start_ms < t0) t0 = r->sess[i].start_ms;
+    jset(ret, "interval_s", jint(RETENTION_STEP_MS / 1000));
+    jset(ret, "start_ms", r->nsess ? jint(t0) : json_null());
+    jset(ret, "marks", marks);
+    jset(r->root, "retention", ret);
+    int64_t *seen = calloc(r->ndevs + 1, sizeof *seen);       /* last mark number + 1 */
+    int64_t *joined = calloc(r->ndevs + 1, sizeof *joined);
+    if (!seen || !joined) { free(seen); free(joined); return fail(r, REPORT_ENOMEM, "out of memory"); }
+    for (int64_t k = 0; r->nsess && t0 + k * RETENTION_STEP_MS <= r->end_ms; k++) {
+        int64_t t = t0 + k * RETENTION_STEP_MS, conn = 0, join = 0;
+        for (size_t i = 0; i < r->nsess; i++) {
+            const struct session *s = &r->sess[i];
+            if (s->start_ms > t) continue;
+            int64_t di = dev_lookup(r, s->device);
+            if (di < 0) continue;
+            if (joined[di] != k + 1) { joined[di] = k + 1; join++; }
+            if (s->end_ms > t && seen[di] != k + 1) { seen[di] = k + 1; conn++; }
+        }
+        json_t *o = json_object();
+        jset(o, "minute", jint(k * 5));
+        jset(o, "ts_ms", jint(t));
+        jset(o, "connected", jint(conn));
+        jset(o, "joined", jint(join));
+        jset(o, "share", jshare(conn, join));
+        jpush(marks, o);
+    }
+    free(seen);
+    free(joined);
+
+    /* Loudest section: taps sent from a section / devices that connected in it. */
+    struct pair *pairs = malloc((r->nsess + 1) * sizeof *pairs);
+    int64_t *sdev = calloc(r->nsections + 1, sizeof *sdev), *sms = calloc(r->nsections + 1, sizeof *sms);
+    if (!pairs || !sdev || !sms) { free(pairs); free(sdev); free(sms); return fail(r, REPORT_ENOMEM, "out of memory"); }
+    for (size_t i = 0; i < r->nsess; i++) {
+        pairs[i].a = r->sess[i].section;
+        pairs[i].b = r->sess[i].device;
+        if (r->sess[i].end_ms > r->sess[i].start_ms) sms[r->sess[i].section] += r->sess[i].end_ms - r->sess[i].start_ms;
+    }
+    qsort(pairs, r->nsess, sizeof *pairs, cmp_pair);
+    for (size_t i = 0; i < r->nsess; i++)
+        if (i == 0 || pairs[i].a != pairs[i - 1].a || pairs[i].b != pairs[i - 1].b) sdev[pairs[i].a]++;
+    json_t *ls = json_object(), *rows = json_array();
+    int best = -1;
+    double bestv = -1;
+    for (size_t s = 0; s < r->nsections; s++) {
+        json_t *o = json_object();
+        jset(o, "section", section_name(r, (int)s));
+        jset(o, "devices", jint(sdev[s]));
+        jset(o, "taps", jint(r->sections[s].taps));
+        jset(o, "taps_per_device", sdev[s] ? jratio((double)r->sections[s].taps / (double)sdev[s]) : json_null());
+        jset(o, "device_minutes", jratio((double)sms[s] / 60000.0));
+        jset(o, "taps_per_device_minute", sms[s] ? jratio((double)r->sections[s].taps * 60000.0 / (double)sms[s]) : json_null());
+        jpush(rows, o);
+        if (r->sections[s].name[0] && sdev[s]) {
+            double v = (double)r->sections[s].taps / (double)sdev[s];
+            if (v > bestv) { bestv = v; best = (int)s; }
+        }
+    }
+    jset(ls, "sections", rows);
+    jset(ls, "loudest", best >= 0 ? section_name(r, best) : json_null());
+    jset(r->root, "sections", ls);
+    free(pairs);
+    free(sdev);
+    free(sms);
+    return 0;
+}
+
+static int fig_detail(struct rb *r)
+{
+    if (!(r->flags & REPORT_DETAIL)) return 0;
+    json_t *det = json_object(), *devs = json_object();
+    const char *cols[] = {"id", "section", "created_ms", "first_ms", "sessions", "connected_s",
+                          "reacts", "taps", "votes", "chants", "level"};
+    json_t *arr[11];
+    for (int c = 0; c < 11; c++) { arr[c] = json_array(); jset(devs, cols[c], arr[c]); }
+    for (size_t i = 0; i < r->ndevs; i++) {
+        const struct device *d = &r->devs[i];
+        jpush(arr[0], jint(d->id));
+        jpush(arr[1], section_name(r, d->section));
+        jpush(arr[2], jint(d->created_ms));
+        jpush(arr[3], d->first_ms >= 0 ? jint(d->first_ms) : json_null());
+        jpush(arr[4], jint(d->sessions));
+        jpush(arr[5], jint(d->connected_ms / 1000));
+        jpush(arr[6], jint(d->reacts));
+        jpush(arr[7], jint(d->taps));
+        jpush(arr[8], jint(d->votes));
+        jpush(arr[9], jint(d->chants));
+        jpush(arr[10], json_string(level_names[level_of(d)]));
+    }
+    jset(det, "devices", devs);
+
+    sqlite3_stmt *st;
+    int rc = prepare(r, &st, "SELECT poll, device, option, ts_ms, changes FROM votes ORDER BY poll, device");
+    if (rc) { json_decref(det); return rc; }
+    json_t *votes = json_object();
+    const char *vcols[] = {"poll", "device", "option", "ts_ms", "changes"};
+    json_t *va[5];
+    for (int c = 0; c < 5; c++) { va[c] = json_array(); jset(votes, vcols[c], va[c]); }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        for (int c = 0; c < 5; c++) jpush(va[c], jint(sqlite3_column_int64(st, c)));
+    sqlite3_finalize(st);
+    jset(det, "votes", votes);
+    jset(r->root, "detail", det);
+    if (rc != SQLITE_DONE) return sqlfail(r, "votes");
+    return 0;
+}
+
+static void rb_free(struct rb *r)
+{
+    json_decref(r->kinds);
+    for (size_t i = 0; i < r->nsections; i++) free(r->sections[i].name);
+    free(r->sections);
+    free(r->secs);
+    free(r->kind_taps);
+    for (size_t i = 0; i < r->nmarkers; i++) { free(r->markers[i].kind); free(r->markers[i].label); }
+    free(r->markers);
+    free(r->devs);
+    free(r->dev_index);
+    free(r->sess);
+    free(r->votes);
+    for (size_t i = 0; i < r->nchants; i++) free(r->chants[i].s);
+    free(r->chants);
+    free(r->seg_taps);
+}
+
+/* ---- public API ----------------------------------------------------------- */
+
+int report_check(sqlite3 *db, char *err, size_t errlen)
+{
+    struct rb r = {.db = db, .err = err, .errlen = errlen};
+    sqlite3_stmt *st;
+    int rc = prepare(&r, &st, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'chorus_meta'");
+    if (rc) return rc == REPORT_ESQL && sqlite3_errcode(db) == SQLITE_NOTADB
+                      ? fail(&r, REPORT_ENOTCHORUS, "not a Chorus database (not an SQLite file)") : rc;
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return fail(&r, REPORT_ENOTCHORUS, "not a Chorus database (no chorus_meta table)");
+    if (rc != SQLITE_ROW) {
+        if (sqlite3_errcode(db) == SQLITE_NOTADB) return fail(&r, REPORT_ENOTCHORUS, "not a Chorus database (not an SQLite file)");
+        return sqlfail(&r, "sqlite_master");
+    }
+    if ((rc = prepare(&r, &st, "PRAGMA user_version"))) return rc;
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    if (v < 0) return sqlfail(&r, "user_version");
+    if (v > SCHEMA_VERSION)
+        return fail(&r, REPORT_ENEWER, "database schema version %lld is newer than this report knows (%d)",
+                    (long long)v, SCHEMA_VERSION);
+    return 0;
+}
+
+int report_open(const char *path, sqlite3 **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+    if (rc != SQLITE_OK) {
+        if (err && errlen) snprintf(err, errlen, "cannot open %s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return REPORT_EIO;
+    }
+    sqlite3_busy_timeout(db, 5000);
+    if ((rc = report_check(db, err, errlen)) != 0) { sqlite3_close(db); return rc; }
+    *out = db;
+    return 0;
+}
+
+int report_build(sqlite3 *db, unsigned flags, json_t **out, char *err, size_t errlen)
+{
+    *out = NULL;
+    int rc = report_check(db, err, errlen);
+    if (rc) return rc;
+    struct rb r = {.db = db, .err = err, .errlen = errlen, .flags = flags};
+    r.root = json_object();
+    r.kinds = json_array();
+    if (!r.root || !r.kinds) { json_decref(r.root); json_decref(r.kinds); return fail(&r, REPORT_ENOMEM, "out of memory"); }
+    if (sqlite3_exec(db, "SAVEPOINT chorus_report", NULL, NULL, NULL) != SQLITE_OK) {
+        json_decref(r.root);
+        json_decref(r.kinds);
+        return sqlfail(&r, "begin");
+    }
+    jset(r.root, "format", jint(REPORT_FORMAT));
+    if (!rc) rc = load_event(&r);
+    if (!rc) rc = load_seconds(&r);
+    if (!rc) rc = load_markers(&r);
+    if (!rc) rc = load_devices(&r);
+    if (!rc) rc = load_sessions(&r);
+    if (!rc) event_window(&r);
+    if (!rc) rc = scan_signals(&r);
+    if (!rc) rc = fig_event_reach(&r);
+    if (!rc) rc = fig_funnel_ladder(&r);
+    if (!rc) rc = fig_timeline_peaks(&r);
+    if (!rc) rc = fig_polls(&r);
+    if (!rc) rc = fig_chants(&r);
+    if (!rc) rc = fig_retention_sections(&r);
+    if (!rc) rc = fig_detail(&r);
+    sqlite3_exec(db, "RELEASE chorus_report", NULL, NULL, NULL);
+    rb_free(&r);
+    if (rc) { json_decref(r.root); return rc; }
+    *out = r.root;
+    return 0;
+}
+
+/* ---- headline ------------------------------------------------------------ */
+
+static json_t *get(const json_t *o, const char *path)
+{
+    /* "a.b.0.c": object keys and array indexes */
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    json_t *cur = (json_t *)o;
+    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur; tok = strtok_r(NULL, ".", &save))
+        cur = json_is_array(cur) ? json_array_get(cur, strtoul(tok, NULL, 10)) : json_object_get(cur, tok);
+    return cur;
+}
+
+static json_t *copy(const json_t *o, const char *path)
+{
+    json_t *v = get(o, path);
+    return v ? json_deep_copy(v) : json_null();
+}
+
+json_t *report_headline(const json_t *rep)
+{
+    json_t *h = json_object();
+    if (!h) return NULL;
+    jset(h, "code", copy(rep, "event.code"));
+    jset(h, "name", copy(rep, "event.name"));
+    jset(h, "start_ms", copy(rep, "event.start_ms"));
+    jset(h, "duration_s", copy(rep, "event.duration_s"));
+    jset(h, "devices", copy(rep, "reach.devices"));
+    jset(h, "peak_audience", copy(rep, "reach.peak_audience"));
+    jset(h, "reacted_share", copy(rep, "funnel.1.share"));
+    jset(h, "voted_share", copy(rep, "funnel.2.share"));
+    jset(h, "chanted_share", copy(rep, "funnel.3.share"));
+    jset(h, "taps", copy(rep, "totals.taps"));
+    jset(h, "votes", copy(rep, "totals.votes"));
+    jset(h, "chants", copy(rep, "totals.chants"));
+    int64_t devs = json_integer_value(get(rep, "reach.devices"));
+    jset(h, "taps_per_device", jshare(json_integer_value(get(rep, "totals.taps")), devs));
+    json_t *polls = get(rep, "polls");
+    jset(h, "polls", jint((int64_t)json_array_size(polls)));
+    double sum = 0;
+    int n = 0;
+    size_t i;
+    json_t *p;
+    json_array_foreach(polls, i, p)
+        if (json_is_real(json_object_get(p, "turnout"))) { sum += json_real_value(json_object_get(p, "turnout")); n++; }
+    jset(h, "mean_turnout", n ? jratio(sum / n) : json_null());
+    jset(h, "loudest_section", copy(rep, "sections.loudest"));
+    json_t *tc = get(rep, "chants.top.0.text");
+    jset(h, "top_chant", tc ? json_deep_copy(tc) : json_null());
+    return h;
+}

@@ -1,0 +1,61 @@
+/* text.c -- the terminal summary printed when no output file is asked for.
+ * Reads only the json_t it is given. */
+#include "text.h"
+
+#include <time.h>
+
+static json_int_t ival(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+static double pct(const json_t *v) { return json_is_number(v) ? json_number_value(v) * 100.0 : 0.0; }
+
+static void when(char *buf, size_t n, json_int_t ms)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M UTC", &tm)) snprintf(buf, n, "?");
+}
+
+void text_report(FILE *f, const json_t *rep)
+{
+    const json_t *ev = json_object_get(rep, "event"), *reach = json_object_get(rep, "reach");
+    const json_t *tot = json_object_get(rep, "totals"), *funnel = json_object_get(rep, "funnel");
+    char start[64];
+    when(start, sizeof start, ival(ev, "start_ms"));
+    fprintf(f, "%s (%s), %s, %lld min\n", json_string_value(json_object_get(ev, "name")),
+            json_string_value(json_object_get(ev, "code")), start, (long long)ival(ev, "duration_s") / 60);
+    fprintf(f, "devices joined   %lld (%lld rejoined), peak audience %lld\n", (long long)ival(reach, "devices"),
+            (long long)ival(reach, "rejoined_devices"), (long long)ival(reach, "peak_audience"));
+    size_t i;
+    json_t *st;
+    json_array_foreach(funnel, i, st)
+        fprintf(f, "%-16s %lld (%.1f%%)\n", json_string_value(json_object_get(st, "stage")),
+                (long long)ival(st, "devices"), pct(json_object_get(st, "share")));
+    fprintf(f, "taps %lld, votes %lld, chants %lld\n", (long long)ival(tot, "taps"), (long long)ival(tot, "votes"),
+            (long long)ival(tot, "chants"));
+    json_t *p;
+    json_array_foreach(json_object_get(rep, "polls"), i, p)
+        fprintf(f, "poll %lld: %s -- %lld voters, turnout %.1f%%\n", (long long)ival(p, "id"),
+                json_string_value(json_object_get(p, "question")), (long long)ival(p, "voters"),
+                pct(json_object_get(p, "turnout")));
+    const json_t *loud = json_object_get(json_object_get(rep, "sections"), "loudest");
+    if (json_is_string(loud)) fprintf(f, "loudest section  %s\n", json_string_value(loud));
+    const json_t *top = json_array_get(json_object_get(json_object_get(rep, "chants"), "top"), 0);
+    if (top) fprintf(f, "top chant        \"%s\" x%lld\n", json_string_value(json_object_get(top, "text")),
+                     (long long)ival(top, "count"));
+}
+
+void text_compare(FILE *f, const json_t *cmp)
+{
+    size_t i;
+    json_t *e;
+    fprintf(f, "%-24s %8s %6s %7s %7s %7s %10s %6s %s\n", "event", "devices", "peak", "react%", "vote%",
+            "chant%", "taps", "polls", "loudest");
+    json_array_foreach(json_object_get(cmp, "events"), i, e) {
+        const json_t *l = json_object_get(e, "loudest_section");
+        fprintf(f, "%-24.24s %8lld %6lld %7.1f %7.1f %7.1f %10lld %6lld %s\n",
+                json_string_value(json_object_get(e, "name")), (long long)ival(e, "devices"),
+                (long long)ival(e, "peak_audience"), pct(json_object_get(e, "reacted_share")),
+                pct(json_object_get(e, "voted_share")), pct(json_object_get(e, "chanted_share")),
+                (long long)ival(e, "taps"), (long long)ival(e, "polls"), json_is_string(l) ? json_string_value(l) : "-");
+    }
+}
