@@ -1,0 +1,220 @@
+// conn.js -- one WebSocket to the hub speaking chorus.v1 (binary msgpack maps).
+//
+// States: "connecting" (socket or hello under way), "live" (welcome received),
+// "reconnecting" (waiting out a backoff), "refused" (the hub rejected our
+// hello: bad_key, unknown_event...; we stop until the page says otherwise),
+// "replaced" (close 4000: the same device connected elsewhere; we stop so two
+// tabs don't fight), "stopped".
+//
+// Reconnects use exponential backoff with full jitter: the n-th retry waits a
+// random time in [250 ms, 250 ms + min(30 s, 1 s * 2^n)], so thousands of
+// phones dropped by one hub restart spread their returns instead of arriving
+// in lockstep. The attempt counter resets only after 10 s of a healthy
+// connection, so a hub that accepts and drops at once is not hammered.
+//
+// A silent network cut (no close frame) is found by liveness: every message
+// counts; after 6 s of silence we ping, after 20 s we drop the socket.
+import { Encoder, Decoder } from '@msgpack/msgpack';
+
+const enc = new Encoder({ ignoreUndefined: true });
+const dec = new Decoder();
+const BASE_MS = 1000, CAP_MS = 30000, FLOOR_MS = 250, HEALTHY_MS = 10000;
+const PING_AFTER_MS = 6000, DEAD_AFTER_MS = 20000, ACK_TIMEOUT_MS = 15000;
+const STOP_CODES = new Set(['bad_key', 'unknown_event', 'bad_field']);
+
+export class Conn {
+  /**
+   * opts.hello(): the hello map to send (called at each connect, so it can
+   * read the latest token); opts.onMessage(msg); opts.onState(state, info).
+   */
+  constructor(opts) {
+    this.opts = opts;
+    this.state = 'stopped';
+    this.ws = null;
+    this.attempt = 0;
+    this.nextId = 1;
+    this.pending = new Map(); // id -> {resolve, timer}
+    this.timer = null;
+    this.liveSince = 0;
+    this.lastRx = 0;
+    this.welcome = null;
+    this.clockOffset = 0; // server now - Date.now()
+    setInterval(() => this.#watch(), 2000);
+    addEventListener('online', () => { if (this.state === 'reconnecting') this.#schedule(200 + Math.random() * 1500); });
+  }
+
+  /** Connect (again) now, resetting the backoff. */
+  start() {
+    this.attempt = 0;
+    this.#open();
+  }
+
+  /** Close and stay closed. */
+  stop() {
+    clearTimeout(this.timer);
+    this.#drop();
+    this.#set('stopped');
+  }
+
+  /** Close and reconnect at once (used after a section or key change). */
+  restart() {
+    this.#drop();
+    this.start();
+  }
+
+  /** Server time now (ms since the epoch), from the last welcome/snap clock. */
+  now() { return Date.now() + this.clockOffset; }
+
+  get live() { return this.state === 'live'; }
+
+  /** Send msg if live; returns false (and sends nothing) otherwise. */
+  send(msg) {
+    if (!this.live) return false;
+    this.ws.send(enc.encode(msg));
+    return true;
+  }
+
+  /**
+   * Send msg with a fresh id; resolves with the ack map, or with
+   * {ok:false, code:"offline"|"timeout"} if the socket drops or no ack comes.
+   */
+  request(msg) {
+    const id = this.nextId++;
+    if (!this.send({ ...msg, id })) return Promise.resolve({ ok: false, code: 'offline' });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => { this.pending.delete(id); resolve({ ok: false, code: 'timeout' }); }, ACK_TIMEOUT_MS);
+      this.pending.set(id, { resolve, timer });
+    });
+  }
+
+  #set(state, info) {
+    const old = this.state;
+    this.state = state;
+    if (old !== state || info) this.opts.onState?.(state, info);
+  }
+
+  #url() {
+    const u = new URL('/ws', location.href);
+    u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    return u.href;
+  }
+
+  #open() {
+    clearTimeout(this.timer);
+    this.#drop();
+    this.#set(this.attempt ? 'reconnecting' : 'connecting');
+    let ws;
+    try {
+      ws = new WebSocket(this.#url(), 'chorus.v1');
+    } catch {
+      this.#retry();
+      return;
+    }
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    this.welcome = null;
+    ws.onopen = () => {
+      this.lastRx = Date.now();
+      ws.send(enc.encode(this.opts.hello()));
+    };
+    ws.onmessage = (ev) => {
+      this.lastRx = Date.now();
+      if (typeof ev.data === 'string') return;
+      let msg;
+      try { msg = dec.decode(new Uint8Array(ev.data)); } catch { return; }
+      if (!msg || typeof msg.t !== 'string') return;
+      this.#handle(msg);
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.#failPending();
+      if (ev.code === 4000) { this.#set('replaced'); return; }
+      if (this.state === 'refused' || this.state === 'stopped') return;
+      this.#retry(ev.code === 1001);
+    };
+  }
+
+  #handle(msg) {
+    if (typeof msg.now === 'number') this.clockOffset = msg.now - Date.now();
+    if (msg.t === 'welcome') {
+      this.welcome = msg;
+      this.liveSince = Date.now();
+      this.#set('live');
+    } else if (msg.t === 'ack') {
+      const p = this.pending.get(msg.id);
+      if (p) { this.pending.delete(msg.id); clearTimeout(p.timer); p.resolve(msg); }
+      return; // the request() caller handles it
+    } else if (msg.t === 'error' && !this.welcome) {
+      // The hello was refused. A wrong key or event won't fix itself: stop
+      // and let the page ask; anything else (rate_limited...) is retried.
+      this.#drop();
+      if (STOP_CODES.has(msg.code)) this.#set('refused', msg);
+      else this.#retry();
+      return;
+    }
+    this.opts.onMessage(msg);
+  }
+
+  #retry(hubRestarting) {
+    // A hub going down on purpose needs a moment; start a step further out.
+    if (hubRestarting && this.attempt < 1) this.attempt = 1;
+    const span = Math.min(CAP_MS, BASE_MS * 2 ** this.attempt);
+    this.attempt++;
+    this.#set('reconnecting');
+    this.#schedule(FLOOR_MS + Math.random() * span);
+  }
+
+  #schedule(ms) {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.#open(), ms);
+  }
+
+  #drop() {
+    const ws = this.ws;
+    this.ws = null;
+    this.welcome = null;
+    this.#failPending();
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = null;
+      try { ws.close(1000); } catch { /* already closing */ }
+    }
+  }
+
+  #failPending() {
+    for (const [, p] of this.pending) { clearTimeout(p.timer); p.resolve({ ok: false, code: 'offline' }); }
+    this.pending.clear();
+  }
+
+  #watch() {
+    if (this.state === 'live' && Date.now() - this.liveSince > HEALTHY_MS) this.attempt = 0;
+    if (!this.ws || this.state === 'refused') return;
+    const quiet = Date.now() - this.lastRx;
+    if (quiet > DEAD_AFTER_MS) {
+      this.#drop();
+      this.#retry();
+    } else if (quiet > PING_AFTER_MS && this.live) {
+      this.send({ t: 'ping', c: Date.now() % 1e9 });
+    }
+  }
+}
+
+/** The event code this page should use: /e/<code>, ?event=, or remembered. */
+export function eventCode() {
+  const m = location.pathname.match(/^\/e\/([^/?#]+)/);
+  if (m) return decodeURIComponent(m[1]);
+  const q = new URLSearchParams(location.search);
+  const c = q.get('event') || q.get('e');
+  if (c) return c;
+  try { return localStorage.getItem('chorus.event') || undefined; } catch { return undefined; }
+}
+
+/** Remember the event code that worked. */
+export function rememberEvent(code) {
+  try { if (code) localStorage.setItem('chorus.event', code); } catch { /* fine */ }
+}
+
+/** The URL phones should open: the hub's join_url, else this origin's /e/<code>. */
+export function joinUrl(ev) {
+  return ev?.join_url || `${location.origin}/e/${encodeURIComponent(ev?.code || '')}`;
+}

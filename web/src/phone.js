@@ -1,0 +1,491 @@
+// phone.js -- the audience page (/ and /e/<code>): join, vote, react, chant.
+//
+// Promises kept to the person holding the phone:
+// - a vote reads "counted" only after the hub's ack ok (the hub acks after
+//   its SQLite commit); a refusal is shown in words; a vote made offline is
+//   kept, sent on reconnect, and only then shown as counted;
+// - taps give feedback at once and go out as one `react` per kind every
+//   250 ms; taps made offline go out as one batch after reconnect;
+// - the token in localStorage keeps the device (and its vote) across reloads
+//   and hub restarts.
+import './css/base.css';
+import './css/phone.css';
+import { Conn, eventCode, rememberEvent } from './lib/conn.js';
+import { h, $, fill, setText, store, toast } from './lib/dom.js';
+import { t, num, langSelect, onLang, applyDom } from './lib/i18n.js';
+import { iconSvg } from './lib/icons.js';
+
+const FLUSH_MS = 250;
+const MAX_N = 50;           // protocol: n is 1..50 per react
+const MAX_OFFLINE_TAPS = 200; // per kind: the hub's burst; more would be refused
+const enc = new TextEncoder();
+
+const S = {
+  code: eventCode(),
+  ev: null,            // welcome.event
+  joined: false,
+  poll: null,          // the poll as last told by the hub
+  counts: [], voters: 0,
+  vote: null,          // {poll, option, status: sending|counted|queued|failed|missed, changed, reason}
+  taps: {},            // kind -> taps not yet sent
+  mine: {},            // kind -> taps made on this page
+  chants: [], audience: 0, energy: 0,
+  everLive: false,
+};
+
+// ---------------------------------------------------------------- layout
+const statusPill = h('div.pill', { role: 'status', 'aria-live': 'polite' });
+const audienceEl = h('span.aud');
+const sectionBtn = h('button.chip.section-chip', { type: 'button', hidden: true, onclick: () => showSections(true) });
+const banner = h('div.banner', { hidden: true, role: 'status', 'aria-live': 'polite' });
+const main = h('main.phone-main', { id: 'main' });
+
+document.body.className = 'phone';
+document.body.append(
+  h('header.topbar', null,
+    h('div.brand', null, h('span.logo', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span.evname', { id: 'evname' }, S.code || 'Chorus')),
+    statusPill,
+    langSelect('lang')),
+  banner,
+  main,
+);
+
+const conn = new Conn({
+  hello: () => ({
+    t: 'hello', role: 'audience', event: S.code || undefined,
+    token: store('chorus.token') || undefined,
+    section: store('chorus.section') || undefined,
+  }),
+  onMessage,
+  onState,
+});
+
+// ---------------------------------------------------------------- join
+let joinArgs = [];
+function showJoin(errorText, askCode) {
+  joinArgs = [errorText, askCode];
+  const known = store('chorus.evname');
+  const codeInput = h('input.field', { id: 'code', name: 'code', autocomplete: 'off', autocapitalize: 'characters', spellcheck: false, value: S.code || '', required: true, maxlength: 32 });
+  const needCode = askCode;
+  fill(main, h('section.join', { 'aria-labelledby': 'jt' },
+    h('p.kicker', { 'data-t': 'join.welcome' }, t('join.welcome')),
+    h('h1.jtitle', { id: 'jt' }, known || S.code || 'Chorus'),
+    h('p.tagline', { 'data-t': 'join.tagline' }, t('join.tagline')),
+    errorText ? h('p.alert', { role: 'alert' }, errorText) : null,
+    needCode
+      ? h('form.codeform', { onsubmit: (e) => { e.preventDefault(); S.code = codeInput.value.trim().toUpperCase(); if (S.code) join(); } },
+          h('label', { for: 'code', 'data-t': 'join.code.label' }, t('join.code.label')),
+          codeInput,
+          h('p.hint', { 'data-t': 'join.code.hint' }, t('join.code.hint')),
+          h('button.btn.primary.big', { type: 'submit', 'data-t': 'join.code.button' }, t('join.code.button')))
+      : h('button.btn.primary.big.joinbtn', { type: 'button', onclick: join, 'data-t': 'join.button' }, t('join.button')),
+  ));
+}
+
+function join() {
+  S.joined = true;
+  renderLive();
+  conn.start();
+}
+
+// ---------------------------------------------------------------- hub messages
+function onState(state, info) {
+  renderStatus();
+  if (state === 'refused') {
+    S.joined = false;
+    const code = info?.code;
+    if (code === 'unknown_event' || code === 'bad_field') {
+      const bad = S.code;
+      S.code = undefined;
+      store('chorus.event', null);
+      showJoin(bad ? t('join.code.unknown', { code: bad }) : '', true);
+    } else {
+      showJoin(reason(info));
+    }
+  }
+}
+
+function onMessage(m) {
+  switch (m.t) {
+    case 'welcome': return onWelcome(m);
+    case 'snap': return onSnap(m);
+    case 'poll': return onPoll(m.poll);
+    case 'error': return toast(reason(m), 'error');
+    default: return undefined;
+  }
+}
+
+function onWelcome(m) {
+  S.ev = m.event || {};
+  S.everLive = true;
+  if (m.token) store('chorus.token', m.token);
+  if (S.ev.code) { S.code = S.ev.code; rememberEvent(S.ev.code); }
+  if (S.ev.name) store('chorus.evname', S.ev.name);
+  setText($('#evname'), S.ev.name || S.code);
+  document.title = `${S.ev.name || 'Chorus'} · Chorus`;
+
+  const wp = m.poll;
+  const v = S.vote;
+  if (wp) {
+    if (!S.poll || S.poll.id !== wp.id) { S.counts = wp.options.map(() => 0); S.voters = 0; }
+    S.poll = wp;
+    const waiting = v && v.poll === wp.id && (v.status === 'queued' || v.status === 'sending');
+    if (typeof wp.voted === 'number') {
+      if (waiting && v.option !== wp.voted && wp.allow_change) sendVote(v);
+      else S.vote = { poll: wp.id, option: wp.voted, status: 'counted', changed: v?.changed && v.option === wp.voted };
+    } else if (waiting) {
+      sendVote(v);
+    }
+  } else if (S.poll && S.poll.open) {
+    S.poll = { ...S.poll, open: false };
+    if (v && v.poll === S.poll.id && v.status !== 'counted') v.status = 'missed';
+  }
+  if (!S.joined) S.joined = true;
+  renderLive();
+  flushTaps(); // taps made while offline: one batch now
+  if (S.ev.sections?.length && !store('chorus.section') && !store('chorus.section.skip')) showSections(false);
+}
+
+function onSnap(m) {
+  S.audience = m.audience || 0;
+  S.energy = m.energy || 0;
+  S.chants = Array.isArray(m.chants) ? m.chants : [];
+  if (m.poll && S.poll && m.poll.id === S.poll.id) {
+    S.counts = m.poll.counts || S.counts;
+    S.voters = m.poll.voters || 0;
+  }
+  renderFigures();
+  renderPollResults();
+  renderChants();
+}
+
+function onPoll(p) {
+  if (!p) return;
+  const fresh = !S.poll || S.poll.id !== p.id;
+  S.poll = p;
+  if (p.counts) { S.counts = p.counts; S.voters = p.voters || 0; } else if (fresh) { S.counts = p.options.map(() => 0); S.voters = 0; }
+  const v = S.vote;
+  if (!p.open && v && v.poll === p.id && v.status !== 'counted' && v.status !== 'failed') v.status = 'missed';
+  buildPoll();
+  if (fresh && p.open && navigator.vibrate) navigator.vibrate(30);
+}
+
+// ---------------------------------------------------------------- voting
+function castVote(option) {
+  const p = S.poll;
+  if (!p || !p.open) return;
+  const v = S.vote && S.vote.poll === p.id ? S.vote : null;
+  if (v && v.status === 'counted' && !p.allow_change) return;
+  if (v && v.option === option && (v.status === 'counted' || v.status === 'sending')) return;
+  const hadCounted = v && (v.status === 'counted' || v.hadCounted);
+  S.vote = { poll: p.id, option, status: 'queued', hadCounted };
+  if (conn.live) sendVote(S.vote); else renderVote();
+  if (navigator.vibrate) navigator.vibrate(15);
+}
+
+async function sendVote(v) {
+  v.status = 'sending';
+  renderVote();
+  const ack = await conn.request({ t: 'vote', poll: v.poll, option: v.option });
+  if (S.vote !== v) return; // a newer tap replaced this vote
+  if (ack.ok) {
+    v.status = 'counted';
+    v.changed = !!ack.changed || !!v.hadCounted;
+  } else if (ack.code === 'offline') {
+    v.status = 'queued'; // sent again after the welcome, which also tells us if it was counted
+  } else {
+    v.status = 'failed';
+    v.reason = reason(ack);
+  }
+  renderVote();
+}
+
+// ---------------------------------------------------------------- reactions
+function tap(kind, btn) {
+  const pending = S.taps[kind] || 0;
+  if (conn.live || pending < MAX_OFFLINE_TAPS) S.taps[kind] = pending + 1;
+  S.mine[kind] = (S.mine[kind] || 0) + 1;
+  burst(btn, kind);
+  setText(btn.querySelector('.mine'), t('react.yours', { n: num(S.mine[kind]) }));
+}
+
+function flushTaps() {
+  if (!conn.live) return;
+  for (const [kind, n] of Object.entries(S.taps)) {
+    let left = n;
+    while (left > 0) {
+      const k = Math.min(MAX_N, left);
+      conn.send({ t: 'react', kind, n: k });
+      left -= k;
+    }
+  }
+  S.taps = {};
+}
+setInterval(flushTaps, FLUSH_MS);
+
+let flying = 0;
+function burst(btn, kind) {
+  btn.classList.remove('pop');
+  void btn.offsetWidth; // restart the animation
+  btn.classList.add('pop');
+  if (flying > 14 || matchMedia('(prefers-reduced-motion: reduce)').matches) return;
+  flying++;
+  const p = h('span.fly', { html: iconSvg(kind, 28), 'aria-hidden': 'true' });
+  p.style.setProperty('--dx', `${Math.round((Math.random() - 0.5) * 80)}px`);
+  btn.append(p);
+  setTimeout(() => { p.remove(); flying--; }, 900);
+}
+
+// ---------------------------------------------------------------- chants
+async function sendChant(text, input) {
+  text = text.trim();
+  if (!text) return;
+  const bytes = enc.encode(text).length;
+  if (bytes > 64) { toast(t('chant.tooLong', { n: bytes }), 'error'); return; }
+  const ack = await conn.request({ t: 'chant', text });
+  if (ack.ok) {
+    toast(t('chant.sent'), 'ok', 2000);
+    if (input) input.value = '';
+  } else {
+    toast(reason(ack), 'error');
+  }
+}
+
+// ---------------------------------------------------------------- sections
+function showSections(force) {
+  const secs = S.ev?.sections || [];
+  if (!secs.length) return;
+  if ($('#sections')) return;
+  const close = () => sheet.remove();
+  const pick = (s) => {
+    store('chorus.section', s);
+    close();
+    renderSectionChip();
+    conn.restart(); // a new hello carries the section
+  };
+  const sheet = h('div.sheet', { id: 'sections', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'sect' },
+    h('div.sheet-card', null,
+      h('h2', { id: 'sect' }, t('join.section.title')),
+      h('p.hint', null, t('join.section.hint')),
+      h('div.secgrid', null, secs.map((s) => h('button.btn.sec', {
+        type: 'button', onclick: () => pick(s), 'aria-pressed': String(store('chorus.section') === s),
+        'aria-label': t('join.section.name', { section: s }),
+      }, s))),
+      h('button.btn.ghost', { type: 'button', onclick: () => { store('chorus.section.skip', '1'); close(); } }, t('join.section.skip'))));
+  document.body.append(sheet);
+  sheet.querySelector('button').focus();
+  if (force) sheet.classList.add('forced');
+}
+
+function renderSectionChip() {
+  const s = store('chorus.section');
+  sectionBtn.hidden = !(S.ev?.sections?.length);
+  setText(sectionBtn, s ? t('join.section.change', { section: s }) : t('join.section.none'));
+}
+
+// ---------------------------------------------------------------- rendering
+let pollKey = '';
+const pollCard = h('section.card.pollcard', { 'aria-labelledby': 'pollq' });
+const reactCard = h('section.card.reactcard', { 'aria-labelledby': 'reacth' });
+const chantCard = h('section.card.chantcard', { 'aria-labelledby': 'chanth' });
+const figures = h('div.figures');
+
+function renderLive() {
+  if (!S.joined) return;
+  if (!main.querySelector('.pollcard')) fill(main, h('div.subbar', null, sectionBtn, figures), pollCard, reactCard, chantCard);
+  renderSectionChip();
+  buildPoll();
+  buildReactions();
+  buildChants();
+  renderFigures();
+}
+
+function buildPoll() {
+  const p = S.poll;
+  const key = p ? `${p.id}:${p.open}:${p.options.length}` : 'none';
+  if (key !== pollKey) {
+    pollKey = key;
+    if (!p) {
+      fill(pollCard,
+        h('div.card-h', null, h('h2', { id: 'pollq', 'data-t': 'poll.title' }, t('poll.title'))),
+        h('div.empty', null,
+          h('div.pulse-dot', { 'aria-hidden': 'true' }),
+          h('p.big', { 'data-t': 'poll.none' }, t('poll.none')),
+          h('p.hint', { 'data-t': 'poll.none.hint' }, t('poll.none.hint'))));
+      return;
+    }
+    const opts = p.options.map((label, i) => h('button.opt', {
+      type: 'button', 'data-i': i, onclick: () => castVote(i),
+    }, h('span.fill', { 'aria-hidden': 'true' }), h('span.olabel', null, label), h('span.otag'), h('span.opct')));
+    fill(pollCard,
+      h('div.card-h', null,
+        h('span.tag', { class: p.open ? 'open' : 'closed' }, p.open ? t('poll.title') : t('poll.closed')),
+        h('span.votes')),
+      h('h2.question', { id: 'pollq' }, p.question),
+      h('div.opts', { role: 'group', 'aria-labelledby': 'pollq' }, opts),
+      h('p.vstatus', { role: 'status', 'aria-live': 'polite' }),
+    );
+  }
+  renderPollResults();
+  renderVote();
+}
+
+function renderPollResults() {
+  const p = S.poll;
+  if (!p) return;
+  const total = S.counts.reduce((a, b) => a + b, 0);
+  const max = Math.max(0, ...S.counts);
+  const votesEl = pollCard.querySelector('.votes');
+  if (votesEl) setText(votesEl, S.voters === 1 ? t('poll.votes.one') : t('poll.votes', { n: num(S.voters || total) }));
+  pollCard.querySelectorAll('.opt').forEach((b, i) => {
+    const n = S.counts[i] || 0;
+    const pct = total ? Math.round((100 * n) / total) : 0;
+    b.querySelector('.fill').style.transform = `scaleX(${total ? n / total : 0})`;
+    setText(b.querySelector('.opct'), total ? `${pct}%` : '');
+    b.classList.toggle('lead', total > 0 && n === max);
+    b.setAttribute('aria-label', t('poll.option.aria', { option: p.options[i], pct, n }));
+  });
+}
+
+function renderVote() {
+  const p = S.poll;
+  const st = pollCard.querySelector('.vstatus');
+  if (!p || !st) return;
+  const v = S.vote && S.vote.poll === p.id ? S.vote : null;
+  const locked = !p.open || (v && v.status === 'counted' && !p.allow_change);
+  pollCard.querySelectorAll('.opt').forEach((b, i) => {
+    const mine = v && v.option === i && v.status !== 'failed';
+    b.setAttribute('aria-pressed', String(!!mine));
+    b.classList.toggle('mine', !!mine);
+    b.classList.toggle('counted', !!(mine && v.status === 'counted'));
+    b.disabled = !!locked && !mine;
+    b.setAttribute('aria-disabled', String(!!locked));
+    setText(b.querySelector('.otag'), mine ? (v.status === 'counted' ? '✓' : '…') : '');
+  });
+  let text = '', cls = '';
+  if (!p.open) {
+    text = v && v.status === 'missed' ? t('poll.closed.missed') : `${t('poll.closed')} · ${t('poll.closed.final')}`;
+    cls = 'closed';
+  } else if (!v) {
+    text = p.allow_change ? t('poll.canchange') : '';
+  } else if (v.status === 'sending') {
+    text = t('poll.sending'); cls = 'pending';
+  } else if (v.status === 'queued') {
+    text = t('poll.queued'); cls = 'pending';
+  } else if (v.status === 'counted') {
+    const opt = p.options[v.option];
+    text = `${t('poll.counted')} ${v.changed ? t('poll.changed.long', { option: opt }) : t('poll.counted.long', { option: opt })}`;
+    if (!p.allow_change) text += ` ${t('poll.final')}`;
+    cls = 'ok';
+  } else if (v.status === 'failed') {
+    text = v.reason; cls = 'error';
+  }
+  st.className = `vstatus ${cls}`;
+  setText(st, text);
+}
+
+let reactKey = '';
+function buildReactions() {
+  const kinds = S.ev?.reactions || [];
+  const key = kinds.join(',');
+  if (key === reactKey) return;
+  reactKey = key;
+  fill(reactCard,
+    h('div.card-h', null, h('h2', { id: 'reacth', 'data-t': 'react.title' }, t('react.title')),
+      h('div.energy', { 'aria-hidden': 'true' }, h('span.elabel', { 'data-t': 'live.energy' }, t('live.energy')), h('span.ebar', null, h('i')), h('b.enum'))),
+    h('div.pad', null, kinds.map((k) => {
+      const b = h('button.rbtn', { type: 'button', 'data-kind': k },
+        h('span.ricon', { html: iconSvg(k, 44) }),
+        h('span.rname', null, reactName(k)),
+        h('span.mine', null, ''));
+      b.setAttribute('aria-label', t('react.tap.aria', { name: reactName(k) }));
+      b.addEventListener('click', () => tap(k, b));
+      return b;
+    })),
+  );
+}
+
+function reactName(k) {
+  const s = t(`react.${k}`);
+  return s === `react.${k}` ? k : s;
+}
+
+let chantInput;
+function buildChants() {
+  if (chantCard.firstChild) return;
+  chantInput = h('input.field', { id: 'chant', name: 'chant', maxlength: 64, autocomplete: 'off', enterkeyhint: 'send', placeholder: t('chant.placeholder'), 'data-t-ph': 'chant.placeholder' });
+  fill(chantCard,
+    h('div.card-h', null, h('h2', { id: 'chanth', 'data-t': 'chant.title' }, t('chant.title'))),
+    h('form.chantform', { onsubmit: (e) => { e.preventDefault(); sendChant(chantInput.value, chantInput); } },
+      h('label.sr-only', { for: 'chant', 'data-t': 'chant.label' }, t('chant.label')),
+      chantInput,
+      h('button.btn.primary', { type: 'submit', 'data-t': 'chant.send' }, t('chant.send'))),
+    h('h3.sub', { 'data-t': 'chant.top' }, t('chant.top')),
+    h('ul.chants', { id: 'chants' }));
+  renderChants();
+}
+
+let chantsKey = null;
+function renderChants() {
+  const ul = $('#chants');
+  if (!ul) return;
+  const key = JSON.stringify(S.chants) + document.documentElement.lang;
+  if (key === chantsKey) return;
+  chantsKey = key;
+  if (!S.chants.length) { fill(ul, h('li.none', null, t('chant.none'))); return; }
+  fill(ul, S.chants.map(([text, n]) => h('li', null,
+    h('span.ctext', null, text),
+    h('span.ccount', null, t('chant.count', { n: num(n) })),
+    h('button.btn.small', { type: 'button', onclick: () => sendChant(text), 'aria-label': t('chant.join.aria', { text }) }, t('chant.join')))));
+}
+
+function renderFigures() {
+  fill(figures, h('span.aud', null, h('b', null, num(S.audience)), ` ${t('live.audience')}`));
+  const e = reactCard.querySelector('.energy');
+  if (e) {
+    e.querySelector('i').style.transform = `scaleX(${S.energy / 100})`;
+    setText(e.querySelector('.enum'), S.energy);
+  }
+}
+
+function renderStatus() {
+  const st = conn.state;
+  const label = st === 'live' ? t('conn.live') : st === 'reconnecting' ? t('conn.reconnecting') : st === 'connecting' ? t('conn.connecting') : '';
+  statusPill.className = `pill ${st}`;
+  statusPill.hidden = !label;
+  setText(statusPill, label);
+  if (st === 'reconnecting' && S.everLive) {
+    banner.hidden = false;
+    fill(banner, navigator.onLine === false ? t('conn.offline') : t('conn.reconnecting.calm'));
+  } else if (st === 'replaced') {
+    banner.hidden = false;
+    fill(banner, t('conn.replaced'), ' ', h('button.btn.small', { type: 'button', onclick: () => conn.start() }, t('conn.replaced.action')));
+  } else {
+    banner.hidden = true;
+  }
+  if (st !== 'live') {
+    const v = S.vote;
+    if (v && v.status === 'sending') { v.status = 'queued'; renderVote(); }
+  }
+}
+
+/** A hub refusal (ack ok:false or error) in the reader's words. */
+function reason(m) {
+  const code = m?.code;
+  const s = t(`err.${code}`, { msg: m?.msg || '' });
+  return s === `err.${code}` ? t('err.other', { msg: m?.msg || code || '?' }) : s;
+}
+
+onLang(() => {
+  pollKey = ''; reactKey = ''; chantsKey = null;
+  chantCard.replaceChildren();
+  renderLive();
+  renderStatus();
+  if (!S.joined) showJoin(...joinArgs);
+});
+
+// ---------------------------------------------------------------- start
+applyDom();
+renderStatus();
+if (store('chorus.token') && S.code) join(); // returning device: straight in
+else showJoin();
