@@ -727,6 +727,7 @@ static void on_tick(evutil_socket_t fd, short ev, void *arg)
         int timeout = t - c->t0_ms > (int64_t)(o->connect_timeout * 1000);
         if ((c->next_connect == c->ndevs && settled >= (uint64_t)c->ndevs) || timeout) {
             c->r->connect_s = (double)(t - c->t0_ms) / 1000.0;
+            c->r->connected = c->r->welcomed;
             c->phase = PH_MEASURE;
             c->measure_start_ms = t;
             c->measure_end_ms = t + (int64_t)(o->duration * 1000);

@@ -105,10 +105,11 @@ void lreport_table(FILE *f, const struct lopts *o, const struct lstats_run *r,
             "%.1f s of load\n", o->devices, o->screens, o->procs, o->procs > 1 ? "es" : "",
             o->host, o->port, o->path, r->measure_s);
     fprintf(f, "%-14s attempted %llu  established %llu  welcomed %llu  failed %llu  "
-            "(%.1f s, %.0f/s)\n", "connections",
+            "(%llu in %.1f s, %.0f/s)\n", "connections",
             (unsigned long long)r->attempted, (unsigned long long)r->established,
-            (unsigned long long)r->welcomed, (unsigned long long)r->failed, r->connect_s,
-            r->connect_s > 0 ? (double)r->welcomed / r->connect_s : 0);
+            (unsigned long long)r->welcomed, (unsigned long long)r->failed,
+            (unsigned long long)r->connected, r->connect_s,
+            r->connect_s > 0 ? (double)r->connected / r->connect_s : 0);
     fprintf(f, "%-14s", "closed by hub");
     for (int i = 0; i < LSTATS_NCLOSE; i++)
         if (i < LSTATS_NCLOSE - 1)
@@ -148,7 +149,7 @@ void lreport_table(FILE *f, const struct lopts *o, const struct lstats_run *r,
                 (long long)r->store_failed, (long long)r->store_queue_max);
     if (h->pid) {
         if (h->ok) {
-            long conns = (long)r->welcomed;
+            long conns = (long)r->connected;
             fprintf(f, "%-14s rss %ld KiB idle, %ld connected, %ld max (%.0f B/conn)  "
                     "cpu %.0f%% avg, %.0f%% max 1 s\n", "hub process",
                     h->rss_kb_base, h->rss_kb_connected, h->rss_kb_max,
@@ -207,7 +208,7 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
     }
     json_t *root = json_pack(
         "{s:{s:i, s:i, s:i, s:f, s:f, s:f, s:f, s:i, s:b, s:f, s:f, s:f, s:f, s:i, s:s},"
-        " s:{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:f},"
+        " s:{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:f, s:I},"
         " s:{s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:o},"
         " s:{s:I, s:I, s:f, s:f},"
         " s:o, s:o, s:{s:I, s:I}, s:f}",
@@ -221,7 +222,8 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
         "welcomed", I(r->welcomed), "failed", I(r->failed),
         "hello_refused", I(r->hello_rejected), "closed_by_hub", closed,
         "dropped", I(r->dropped_unexpected), "connect_s", r->connect_s,
-        "connects_per_s", r->connect_s > 0 ? (double)r->welcomed / r->connect_s : 0.0,
+        "connects_per_s", r->connect_s > 0 ? (double)r->connected / r->connect_s : 0.0,
+        "connected", I(r->connected),
         "signals", "sent_react", I(r->sent_react), "sent_taps", I(r->sent_taps),
         "sent_vote", I(r->sent_vote), "sent_chant", I(r->sent_chant),
         "sent_crew", I(r->sent_crew), "react_per_s", (double)r->sent_react / mt,
@@ -250,8 +252,8 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
             "pid", h->pid, "rss_kb_idle", I(h->rss_kb_base),
             "rss_kb_connected", I(h->rss_kb_connected), "rss_kb_max", I(h->rss_kb_max),
             "rss_kb_end", I(h->rss_kb_end),
-            "rss_bytes_per_conn", r->welcomed ?
-                (double)(h->rss_kb_connected - h->rss_kb_base) * 1024 / (double)r->welcomed : 0.0,
+            "rss_bytes_per_conn", r->connected ?
+                (double)(h->rss_kb_connected - h->rss_kb_base) * 1024 / (double)r->connected : 0.0,
             "cpu_pct_avg", h->cpu_pct_measure, "cpu_pct_max_1s", h->cpu_pct_max_1s,
             "cpu_s", h->cpu_s_measure));
     if (r->storm_dropped)

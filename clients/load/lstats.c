@@ -101,7 +101,7 @@ void lstats_run_merge(struct lstats_run *d, const struct lstats_run *s)
 #define ADD(f) d->f += s->f
 #define MAX(f) if (s->f > d->f) d->f = s->f
     ADD(attempted); ADD(established); ADD(failed); ADD(welcomed);
-    ADD(hello_rejected); ADD(dropped_unexpected);
+    ADD(hello_rejected); ADD(dropped_unexpected); ADD(connected);
     for (int i = 0; i < LSTATS_NCLOSE; i++)
         ADD(closed_by_hub[i]);
     MAX(connect_s);

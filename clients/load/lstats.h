@@ -39,6 +39,7 @@ struct lstats_run {
     /* connections */
     uint64_t attempted, established, failed, welcomed, hello_rejected;
     uint64_t closed_by_hub[LSTATS_NCLOSE], dropped_unexpected;
+    uint64_t connected;                  /* welcomed when the connect phase ended */
     double connect_s;                    /* start of connecting to all welcomed */
     /* signals */
     uint64_t sent_react, sent_taps, sent_vote, sent_chant, sent_crew;
