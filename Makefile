@@ -8,11 +8,11 @@ SAN      ?=
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -I$(LWS)/include -Ihub $(SAN)
 LDFLAGS  += $(SAN)
-LIBS_HUB := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads -lmsgpack-c \
+LIBS_HUB := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads -lmsgpackc \
             -lsqlite3 -ljansson -lunistring -lssl -lcrypto -lz -lm -lpthread -ldl
 OBJDIR   := build/obj$(if $(SAN),-san)
 
-HUB_MODULES := event proto auth chant agg snap store session net
+HUB_MODULES := event proto auth chant agg snap store session hub net
 HUB_OBJS    := $(HUB_MODULES:%=$(OBJDIR)/hub/%.o)
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(OBJDIR)/tests/%,$(wildcard tests/unit/test_*.c))
 

@@ -46,7 +46,7 @@ static int read_names(const json_t *arr, int max, char out[][EVENT_NAME_MAX + 1]
     return 0;
 }
 
-struct event_def *event_load(const char *path, char *err, size_t errlen) {
+struct event_def *event_def_load(const char *path, char *err, size_t errlen) {
     json_error_t je;
     struct event_def *ev = calloc(1, sizeof *ev);
     json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
@@ -114,11 +114,11 @@ struct event_def *event_load(const char *path, char *err, size_t errlen) {
     return ev;
 fail:
     json_decref(root);
-    event_free(ev);
+    event_def_free(ev);
     return NULL;
 }
 
-void event_free(struct event_def *ev) {
+void event_def_free(struct event_def *ev) {
     if (!ev) return;
     for (int i = 0; i < ev->nsongs; i++) free(ev->songs[i]);
     free(ev->songs);
@@ -133,10 +133,10 @@ static int find(const char (*names)[EVENT_NAME_MAX + 1], int count, const char *
     return -1;
 }
 
-int event_reaction_index(const struct event_def *ev, const char *s, size_t n) {
+int event_def_reaction(const struct event_def *ev, const char *s, size_t n) {
     return find((const char (*)[EVENT_NAME_MAX + 1])ev->reactions, ev->nreactions, s, n);
 }
 
-int event_section_index(const struct event_def *ev, const char *s, size_t n) {
+int event_def_section(const struct event_def *ev, const char *s, size_t n) {
     return find((const char (*)[EVENT_NAME_MAX + 1])ev->sections, ev->nsections, s, n);
 }

@@ -32,12 +32,12 @@ struct event_def {
 extern const char *const event_limit_names[LIM_COUNT];
 
 /* Read and validate path. Returns a new event_def, or NULL with a one-line
- * reason in err. Free with event_free(). */
-struct event_def *event_load(const char *path, char *err, size_t errlen);
-void event_free(struct event_def *ev);
+ * reason in err. Free with event_def_free(). */
+struct event_def *event_def_load(const char *path, char *err, size_t errlen);
+void event_def_free(struct event_def *ev);
 
 /* Index of a reaction/section name (n bytes), or -1. */
-int event_reaction_index(const struct event_def *ev, const char *s, size_t n);
-int event_section_index(const struct event_def *ev, const char *s, size_t n);
+int event_def_reaction(const struct event_def *ev, const char *s, size_t n);
+int event_def_section(const struct event_def *ev, const char *s, size_t n);
 
 #endif

@@ -210,7 +210,7 @@ static int reload(struct store *s, const struct event_def *ev, struct agg *a, st
         int64_t id = sqlite3_column_int64(st, 0);
         const char *sec = (const char *)sqlite3_column_text(st, 1);
         if (id >= 0 && id <= boot->max_device)
-            boot->device_section[id] = (int8_t)event_section_index(ev, sec, strlen(sec));
+            boot->device_section[id] = (int8_t)event_def_section(ev, sec, strlen(sec));
     }
     sqlite3_finalize(st);
 
@@ -220,7 +220,7 @@ static int reload(struct store *s, const struct event_def *ev, struct agg *a, st
     sqlite3_bind_int64(st, 1, through);
     while (sqlite3_step(st) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
-        int k = event_reaction_index(ev, name, strlen(name));
+        int k = event_def_reaction(ev, name, strlen(name));
         if (k >= 0) a->totals[k] = sqlite3_column_int64(st, 1);
     }
     sqlite3_finalize(st);

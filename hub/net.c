@@ -1,0 +1,312 @@
+/* net.c -- libwebsockets on one libevent base (see net.h).
+ *
+ * Owns: the event base, the lws context (protocol "http" for the pages,
+ * protocol "chorus.v1" for /ws), the tick timer, the signal handlers and the
+ * store wake-up event. Frames are reassembled here (a frame larger than
+ * PROTO_MAX_FRAME closes with 1009) and handed whole to hub.c; writes are
+ * one message per WRITEABLE callback, as lws wants.
+ *
+ * Memory per connection: lws's own wsi plus a receive buffer of RX_CHUNK
+ * bytes; a frame that spans chunks is copied into a per-session buffer that
+ * exists only until the frame is complete. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <libwebsockets.h>
+#include "hub.h"
+#include "net.h"
+
+#define RX_CHUNK 512
+
+_Static_assert(LWS_PRE <= MSG_HEADROOM, "MSG_HEADROOM must hold LWS_PRE");
+
+struct net {
+    struct hub *h;
+    struct event_base *base;
+    struct lws_context *ctx;
+    struct event *tick, *sigint, *sigterm, *store_ev, *drain;
+    int64_t stop_started;
+};
+
+struct pss { struct session *s; };
+
+/* --- HTTP: the web pages ---------------------------------------------- */
+
+static const struct { const char *ext, *mime; } mimes[] = {
+    {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+    {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+    {".svg", "image/svg+xml"}, {".png", "image/png"}, {".ico", "image/x-icon"},
+    {".json", "application/json"}, {".webmanifest", "application/manifest+json"},
+    {".woff2", "font/woff2"}, {".txt", "text/plain; charset=utf-8"}, {".map", "application/json"},
+};
+
+static const char *mime_of(const char *path) {
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof mimes / sizeof mimes[0]; i++)
+        if (!strcmp(dot, mimes[i].ext)) return mimes[i].mime;
+    return "application/octet-stream";
+}
+
+static int path_ok(const char *p) {
+    if (p[0] != '/' || strstr(p, "..") || strstr(p, "//")) return 0;
+    for (; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '/' || *p == '.' || *p == '-' || *p == '_'))
+            return 0;
+    return 1;
+}
+
+static int is_file(const char *path) {
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int serve(struct net *n, struct lws *wsi, const char *uri) {
+    const char *page = NULL;
+    if (!strcmp(uri, "/") || !strncmp(uri, "/e/", 3)) page = "/index.html";
+    else if (!strcmp(uri, "/screen")) page = "/screen.html";
+    else if (!strcmp(uri, "/stage")) page = "/stage.html";
+    else if (!strcmp(uri, "/crew")) page = "/crew.html";
+    else if (!strcmp(uri, "/join")) page = "/join.html";
+    else if (!strcmp(uri, "/healthz")) return lws_return_http_status(wsi, 200, "ok") ? -1 : lws_http_transaction_completed(wsi);
+    else if (path_ok(uri)) page = uri;
+    char path[1024];
+    if (!page || snprintf(path, sizeof path, "%s%s", n->h->o.web_root, page) >= (int)sizeof path || !is_file(path)) {
+        if (page && !strcmp(page, "/index.html")) {
+            /* The pages are not built: say so instead of a bare 404. */
+            lws_return_http_status(wsi, 200, "Chorus hub is running. The web pages are not built: run 'make'.");
+        } else {
+            lws_return_http_status(wsi, 404, "Not found");
+        }
+        return lws_http_transaction_completed(wsi);
+    }
+    char hdr[256];
+    int hl = 0;
+    int immutable = !strncmp(page, "/assets/", 8);
+    hl += snprintf(hdr + hl, sizeof hdr - (size_t)hl, "cache-control: %s\x0d\x0a",
+                   immutable ? "public, max-age=31536000, immutable" : "no-cache");
+    hl += snprintf(hdr + hl, sizeof hdr - (size_t)hl, "x-content-type-options: nosniff\x0d\x0a");
+    char ae[128] = "";
+    lws_hdr_copy(wsi, ae, sizeof ae, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
+    char gz[1040];
+    const char *file = path;
+    if (strstr(ae, "gzip") && snprintf(gz, sizeof gz, "%s.gz", path) < (int)sizeof gz && is_file(gz)) {
+        file = gz;
+        hl += snprintf(hdr + hl, sizeof hdr - (size_t)hl, "content-encoding: gzip\x0d\x0avary: accept-encoding\x0d\x0a");
+    }
+    int r = lws_serve_http_file(wsi, file, mime_of(path), hdr, hl);
+    if (r < 0 || (r > 0 && lws_http_transaction_completed(wsi))) return -1;
+    return 0;
+}
+
+static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+    struct net *n = lws_context_user(lws_get_context(wsi));
+    switch (reason) {
+    case LWS_CALLBACK_HTTP:
+        return serve(n, wsi, (const char *)in);
+    case LWS_CALLBACK_HTTP_FILE_COMPLETION:
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return -1;  /* a WebSocket without subprotocol chorus.v1 */
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+/* --- WebSocket: chorus.v1 ------------------------------------------------ */
+
+static int close_with(struct lws *wsi, int code, const char *why) {
+    lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
+    return -1;
+}
+
+static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
+    struct net *n = lws_context_user(lws_get_context(wsi));
+    struct pss *p = user;
+    struct session *s = p ? p->s : NULL;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[16];
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0) return -1;
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED: {
+        char ip[64] = "";
+        lws_get_peer_simple(wsi, ip, sizeof ip);
+        p->s = hub_conn_open(n->h, wsi, ip);
+        return p->s ? 0 : close_with(wsi, 1001, "hub is shutting down");
+    }
+    case LWS_CALLBACK_RECEIVE: {
+        if (!s) return -1;
+        int final = lws_is_final_fragment(wsi);
+        if (final && !s->rx) {
+            if (len > PROTO_MAX_FRAME) return close_with(wsi, 1009, "frame over 4096 bytes");
+            hub_conn_frame(n->h, s, in, len, lws_frame_is_binary(wsi));
+            return 0;
+        }
+        if (s->rxlen + len > PROTO_MAX_FRAME) return close_with(wsi, 1009, "frame over 4096 bytes");
+        if (!s->rx && !(s->rx = malloc(PROTO_MAX_FRAME))) return -1;
+        memcpy(s->rx + s->rxlen, in, len);
+        s->rxlen += (uint32_t)len;
+        if (final) {
+            hub_conn_frame(n->h, s, s->rx, s->rxlen, lws_frame_is_binary(wsi));
+            free(s->rx);
+            s->rx = NULL;
+            s->rxlen = 0;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        if (!s) return -1;
+        struct msg *m = session_pop(s);
+        if (m) {
+            int w = lws_write(wsi, (unsigned char *)msg_payload(m), m->len, LWS_WRITE_BINARY);
+            msg_unref(m);
+            if (w < 0) return -1;
+        }
+        if (session_pending(s)) {
+            lws_callback_on_writable(wsi);
+        } else {
+            s->stalled_since = 0;
+            if (s->state == SS_CLOSING && s->close_code)
+                return close_with(wsi, s->close_code, s->close_code == 1001 ? "hub shutting down"
+                                                    : s->close_code == 4000 ? "replaced by a newer connection"
+                                                                            : "policy violation");
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_CLOSED:
+        if (s) {
+            hub_conn_closed(n->h, s);
+            p->s = NULL;
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", cb_http, 0, 0, 0, NULL, 0},
+    {"chorus.v1", cb_chorus, sizeof(struct pss), RX_CHUNK, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0}
+};
+
+/* --- timers and signals -------------------------------------------------- */
+
+static void on_tick(evutil_socket_t fd, short what, void *arg) {
+    (void)fd; (void)what;
+    struct net *n = arg;
+    hub_tick(n->h);
+}
+
+static void on_store(evutil_socket_t fd, short what, void *arg) {
+    (void)fd; (void)what;
+    struct net *n = arg;
+    hub_store_ready(n->h);
+}
+
+void net_store_notify(void *arg) {
+    struct net *n = arg;
+    event_active(n->store_ev, 0, 0);
+}
+
+static void on_drain(evutil_socket_t fd, short what, void *arg) {
+    (void)fd; (void)what;
+    struct net *n = arg;
+    uint32_t live = n->h->nslots - n->h->nfree;
+    if (live == 0 || util_mono_ms() - n->stop_started > 3000) event_base_loopbreak(n->base);
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg) {
+    (void)what;
+    struct net *n = arg;
+    if (n->stop_started) { event_base_loopbreak(n->base); return; }
+    fprintf(stderr, "chorus-hub: %s: closing connections\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    n->stop_started = util_mono_ms();
+    hub_shutdown(n->h);
+    struct timeval tv = {0, 20000};
+    n->drain = event_new(n->base, -1, EV_PERSIST, on_drain, n);
+    event_add(n->drain, &tv);
+}
+
+/* --- life cycle ----------------------------------------------------------- */
+
+struct net *net_new(struct hub *h, char *err, size_t errlen) {
+    struct net *n = calloc(1, sizeof *n);
+    if (!n) { snprintf(err, errlen, "out of memory"); return NULL; }
+    n->h = h;
+    h->net = n;
+    evthread_use_pthreads();
+    n->base = event_base_new();
+    if (!n->base) { snprintf(err, errlen, "cannot create the event loop"); goto fail; }
+    signal(SIGPIPE, SIG_IGN);
+    lws_set_log_level(LLL_ERR, NULL);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    void *loops[1] = {n->base};
+    info.port = h->o.port;
+    info.iface = h->o.bind;
+    info.protocols = protocols;
+    info.options = LWS_SERVER_OPTION_LIBEVENT | LWS_SERVER_OPTION_VALIDATE_UTF8 * 0;
+    info.foreign_loops = loops;
+    info.user = n;
+    info.vhost_name = "chorus";
+    info.ka_time = 60;
+    info.ka_probes = 3;
+    info.ka_interval = 10;
+    info.timeout_secs = 20;
+    n->ctx = lws_create_context(&info);
+    if (!n->ctx) {
+        snprintf(err, errlen, "cannot listen on port %d%s%s (in use, or not allowed)", h->o.port,
+                 h->o.bind ? " of " : "", h->o.bind ? h->o.bind : "");
+        goto fail;
+    }
+    n->tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
+    n->store_ev = event_new(n->base, -1, 0, on_store, n);
+    n->sigint = evsignal_new(n->base, SIGINT, on_signal, n);
+    n->sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
+    struct timeval tv = {h->o.tick_ms / 1000, (h->o.tick_ms % 1000) * 1000};
+    event_add(n->tick, &tv);
+    event_add(n->sigint, NULL);
+    event_add(n->sigterm, NULL);
+    return n;
+fail:
+    net_free(n);
+    h->net = NULL;
+    return NULL;
+}
+
+int net_run(struct net *n) {
+    return event_base_dispatch(n->base) < 0 ? -1 : 0;
+}
+
+void net_want_write(struct net *n, void *wsi) {
+    (void)n;
+    lws_callback_on_writable(wsi);
+}
+
+void net_kill(struct net *n, void *wsi) {
+    (void)n;
+    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+void net_free(struct net *n) {
+    if (!n) return;
+    if (n->tick) event_free(n->tick);
+    if (n->drain) event_free(n->drain);
+    if (n->sigint) event_free(n->sigint);
+    if (n->sigterm) event_free(n->sigterm);
+    if (n->ctx) {
+        lws_context_destroy(n->ctx);
+        if (n->base) event_base_loop(n->base, EVLOOP_NONBLOCK);
+    }
+    /* Results that arrive after this are not delivered: no connection is left. */
+    if (n->store_ev) event_free(n->store_ev);
+    if (n->base) event_base_free(n->base);
+    free(n);
+}
