@@ -31,3 +31,10 @@ $(REPORT_ASSETS): $(REPORT_NPM_OK) clients/report/page.js clients/report/page.cs
 	  xxd -i -n page_js clients/report/page.js; \
 	  xxd -i -n page_css clients/report/page.css; } | sed 's/^unsigned/static const unsigned/' > $@.tmp
 	mv $@.tmp $@
+
+# Test database generator (tests/report/gen.c), built with `all` for the suite.
+REPORT_GEN := build/report/chorus-report-gen
+EXTRA_BINS += $(REPORT_GEN)
+$(REPORT_GEN): tests/report/gen.c hub/schema.h | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lsqlite3 -lm

@@ -70,6 +70,7 @@ struct rb {
     int64_t *seg_taps;           /* nmarkers + 1 segments */
     int64_t tot_taps, tot_reacts, tot_votes, tot_chants, tot_signals;
     int64_t start_ms, end_ms;    /* event window (docs/analytics.md) */
+    int64_t created_ms;          /* event.created_ms: the window when nothing happened */
 };
 
 /* ---- small helpers ---------------------------------------------------- */
@@ -207,7 +208,8 @@ static int load_event(struct rb *r)
     if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         jset(ev, "code", json_string((const char *)sqlite3_column_text(st, 0)));
         jset(ev, "name", json_string((const char *)sqlite3_column_text(st, 1)));
-        jset(ev, "created_ms", jint(sqlite3_column_int64(st, 3)));
+        r->created_ms = sqlite3_column_int64(st, 3);
+        jset(ev, "created_ms", jint(r->created_ms));
         const char *c = (const char *)sqlite3_column_text(st, 2);
         cfg = c ? json_loads(c, 0, NULL) : NULL;
     } else if (rc == SQLITE_DONE) {
@@ -383,7 +385,7 @@ static void event_window(struct rb *r)
         if (s->start_ms > end) end = s->start_ms;
         if (s->has_end && s->end_ms > end) end = s->end_ms;
     }
-    if (start == INT64_MAX) start = end = 0;
+    if (start == INT64_MAX) start = end = r->created_ms;
     r->start_ms = start;
     r->end_ms = end;
     /* Sessions still open (live hub, or killed without restart) end there. */

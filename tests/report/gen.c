@@ -1,0 +1,432 @@
+/* gen.c -- writes Chorus databases with a known history, for chorus-report's tests.
+ *
+ *   chorus-report-gen small OUT.db      scripted edge cases (truth: small.expect.mjs)
+ *   chorus-report-gen quiet OUT.db      an event with no polls, chants or markers
+ *   chorus-report-gen empty OUT.db      a hub that started and nobody came
+ *   chorus-report-gen big OUT.db [--devices D] [--signals N] [--expect FILE]
+ *   chorus-report-gen newer OUT.db      a valid database with user_version + 1
+ *
+ * `big` builds a structured crowd directly (no hub), tallying while it writes
+ * what the report must find; --expect writes those tallies as JSON. It is the
+ * benchmark's database too (10M signals, 40k devices). The schema is the
+ * hub's own (hub/schema.h); the per-second tables are filled exactly as the
+ * hub defines them in docs/architecture.md. */
+#include "schema.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <sqlite3.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define T0 1767225600000LL   /* 2026-01-01 00:00:00 UTC */
+
+static sqlite3 *db;
+
+static void die(const char *what)
+{
+    fprintf(stderr, "gen: %s: %s\n", what, db ? sqlite3_errmsg(db) : "?");
+    exit(1);
+}
+
+static void exec(const char *sql)
+{
+    char *e = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &e) != SQLITE_OK) { fprintf(stderr, "gen: %s\n%s\n", e, sql); exit(1); }
+}
+
+static sqlite3_stmt *prep(const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) die(sql);
+    return st;
+}
+
+/* Bind ints/strings by a tiny format: 'i' int64, 's' string, 'n' null. */
+static void run(sqlite3_stmt *st, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sqlite3_reset(st);
+    for (int i = 0; fmt[i]; i++) {
+        if (fmt[i] == 'i') sqlite3_bind_int64(st, i + 1, va_arg(ap, long long));
+        else if (fmt[i] == 's') sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+        else sqlite3_bind_null(st, i + 1);
+    }
+    va_end(ap);
+    if (sqlite3_step(st) != SQLITE_DONE) die("insert");
+}
+
+static void open_db(const char *path, const char *code, const char *name, const char *config)
+{
+    remove(path);
+    char side[4096];
+    snprintf(side, sizeof side, "%s-wal", path); remove(side);
+    snprintf(side, sizeof side, "%s-shm", path); remove(side);
+    if (sqlite3_open(path, &db) != SQLITE_OK) die("open");
+    exec("PRAGMA journal_mode=WAL");
+    exec(SCHEMA_SQL);
+    char v[64];
+    snprintf(v, sizeof v, "PRAGMA user_version=%d", SCHEMA_VERSION);
+    exec(v);
+    exec("INSERT INTO chorus_meta VALUES ('token_secret', '00112233445566778899aabbccddeeff'), ('hub_started_ms', '1767225540000')");
+    sqlite3_stmt *st = prep("INSERT INTO event(id, code, name, config, created_ms) VALUES (1, ?, ?, ?, ?)");
+    run(st, "sssi", code, name, config, T0 - 60000);
+    sqlite3_finalize(st);
+}
+
+/* ---- scripted histories --------------------------------------------------- */
+
+struct sess { long long device; const char *role, *section; long long start, end; /* end < 0: NULL */ };
+struct sig { long long ts, device; const char *section, *kind; long long poll, option; const char *reaction; long long n; const char *text; };
+
+/* Write sessions, signals and the per-second tables the hub would have kept
+ * for seconds [first, last] except [gap_from, gap_to]. */
+static void write_history(const struct sess *ss, int nss, const struct sig *sg, int nsg,
+                          long long first, long long last, long long gap_from, long long gap_to)
+{
+    sqlite3_stmt *st = prep("INSERT INTO sessions(device, role, section, start_ms, end_ms) VALUES (?, ?, ?, ?, ?)");
+    for (int i = 0; i < nss; i++) {
+        if (ss[i].end < 0) run(st, "issin", ss[i].device, ss[i].role, ss[i].section, ss[i].start);
+        else run(st, "issii", ss[i].device, ss[i].role, ss[i].section, ss[i].start, ss[i].end);
+    }
+    sqlite3_finalize(st);
+    st = prep("INSERT INTO signals(ts_ms, device, section, kind, poll, option, reaction, n, text) VALUES (?,?,?,?,?,?,?,?,?)");
+    for (int i = 0; i < nsg; i++) {
+        const struct sig *s = &sg[i];
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        sqlite3_bind_int64(st, 1, s->ts);
+        sqlite3_bind_int64(st, 2, s->device);
+        sqlite3_bind_text(st, 3, s->section, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 4, s->kind, -1, SQLITE_STATIC);
+        if (s->kind[0] == 'v') { sqlite3_bind_int64(st, 5, s->poll); sqlite3_bind_int64(st, 6, s->option); }
+        if (s->kind[0] == 'r') { sqlite3_bind_text(st, 7, s->reaction, -1, SQLITE_STATIC); sqlite3_bind_int64(st, 8, s->n); }
+        if (s->kind[0] == 'c') sqlite3_bind_text(st, 9, s->text, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) != SQLITE_DONE) die("signal");
+    }
+    sqlite3_finalize(st);
+    sqlite3_stmt *sec = prep("INSERT INTO seconds(sec, audience, taps, votes, chants) VALUES (?,?,?,?,?)");
+    sqlite3_stmt *sr = prep("INSERT INTO second_reacts(sec, reaction, taps) VALUES (?,?,?) "
+                            "ON CONFLICT(sec, reaction) DO UPDATE SET taps = taps + excluded.taps");
+    sqlite3_stmt *tot = prep("INSERT INTO reactions(name, total) VALUES (?, ?) "
+                             "ON CONFLICT(name) DO UPDATE SET total = total + excluded.total");
+    for (long long s = first; s <= last; s++) {
+        if (s >= gap_from && s <= gap_to) continue;
+        long long end = s * 1000 + 999, aud = 0, taps = 0, votes = 0, chants = 0;
+        for (int i = 0; i < nss; i++)
+            if (!strcmp(ss[i].role, "audience") && ss[i].start <= end && (ss[i].end < 0 || ss[i].end > end)) aud++;
+        for (int i = 0; i < nsg; i++) {
+            if (sg[i].ts / 1000 != s) continue;
+            if (sg[i].kind[0] == 'r') { taps += sg[i].n; run(sr, "isi", s, sg[i].reaction, sg[i].n); run(tot, "si", sg[i].reaction, sg[i].n); }
+            else if (sg[i].kind[0] == 'v') votes++;
+            else chants++;
+        }
+        run(sec, "iiiii", s, aud, taps, votes, chants);
+    }
+    sqlite3_finalize(sec);
+    sqlite3_finalize(sr);
+    sqlite3_finalize(tot);
+}
+
+static void gen_small(const char *path)
+{
+    open_db(path, "SMALL", "Small Test Night",
+            "{\"code\":\"SMALL\",\"name\":\"Small Test Night\",\"reactions\":[\"heart\",\"fire\",\"clap\"],"
+            "\"sections\":[\"A\",\"B\",\"C\"],\"songs\":[\"Song One\",\"Song Two\"]}");
+    const long long T = T0, S = T0 / 1000;
+    exec("BEGIN");
+    exec("INSERT INTO reactions(name, total) VALUES ('heart', 0), ('fire', 0), ('clap', 0)");
+    sqlite3_stmt *st = prep("INSERT INTO devices(id, created_ms, section) VALUES (?, ?, ?)");
+    run(st, "iis", 1LL, T + 0, "B");        /* joined twice: A, then B */
+    run(st, "iis", 2LL, T + 10000, "A");
+    run(st, "iis", 3LL, T + 20000, "B");
+    run(st, "iis", 4LL, T + 30000, "B");
+    run(st, "iis", 5LL, T + 40000, "");     /* watched only, no section */
+    sqlite3_finalize(st);
+    const struct sess ss[] = {
+        {0, "crew", "", T - 5000, T + 2400000},
+        {0, "screen", "", T - 4000, -1},
+        {1, "audience", "A", T + 0, T + 1200000},
+        {2, "audience", "A", T + 10000, T + 2400000},
+        {3, "audience", "B", T + 20000, T + 1250000},
+        {4, "audience", "B", T + 30000, -1},          /* end NULL: hub killed */
+        {5, "audience", "", T + 40000, T + 100000},
+        {1, "audience", "B", T + 1500000, T + 2400000},
+    };
+    const struct sig sg[] = {
+        {T + 61000, 1, "A", "react", 0, 0, "heart", 5, NULL},
+        {T + 120200, 2, "A", "react", 0, 0, "clap", 7, NULL},
+        {T + 120500, 1, "A", "react", 0, 0, "heart", 10, NULL},
+        {T + 120700, 1, "A", "react", 0, 0, "fire", 3, NULL},
+        {T + 125000, 2, "A", "react", 0, 0, "heart", 15, NULL},
+        {T + 130000, 2, "A", "chant", 0, 0, NULL, 0, "LOUDER"},
+        {T + 140000, 2, "A", "chant", 0, 0, NULL, 0, "LOUDER"},
+        {T + 300000, 3, "B", "react", 0, 0, "fire", 20, NULL},
+        {T + 1100000, 4, "B", "react", 0, 0, "heart", 2, NULL},
+        {T + 1150000, 4, "B", "chant", 0, 0, NULL, 0, "we love you"},
+        {T + 1160000, 4, "B", "chant", 0, 0, NULL, 0, "say \"hey\", ho"},
+        {T + 1200000, 3, "B", "react", 0, 0, "heart", 4, NULL},
+        {T + 1200500, 3, "B", "chant", 0, 0, NULL, 0, "LOUDER"},
+        {T + 1310000, 2, "A", "vote", 1, 0, NULL, 0, NULL},
+        {T + 1310400, 4, "B", "vote", 1, 1, NULL, 0, NULL},
+        {T + 1320000, 2, "A", "vote", 1, 1, NULL, 0, NULL},
+        {T + 1330500, 2, "A", "vote", 1, 2, NULL, 0, NULL},
+        {T + 1340000, 2, "A", "vote", 1, 0, NULL, 0, NULL},   /* changed three times */
+        {T + 1605000, 1, "B", "vote", 2, 0, NULL, 0, NULL},
+        {T + 2100000, 4, "B", "chant", 0, 0, NULL, 0, "encore"},
+    };
+    write_history(ss, (int)(sizeof ss / sizeof *ss), sg, (int)(sizeof sg / sizeof *sg), S, S + 2399, S + 1800, S + 1859);
+    exec("INSERT INTO polls(id, question, allow_change, opened_ms, closed_ms, audience_at_open) VALUES "
+         "(1, 'Best song?', 1, 1767226900000, 1767227100000, 2), "
+         "(2, 'Encore?', 0, 1767227200000, NULL, 3)");
+    exec("INSERT INTO poll_options(poll, idx, label) VALUES (1, 0, 'Song One'), (1, 1, 'Song Two'), (1, 2, 'Both'), "
+         "(2, 0, 'Yes'), (2, 1, 'No')");
+    exec("INSERT INTO votes(poll, device, option, ts_ms, changes) VALUES (1, 2, 0, 1767226940000, 3), "
+         "(1, 4, 1, 1767226910400, 0), (2, 1, 0, 1767227205000, 0)");
+    exec("INSERT INTO markers(ts_ms, kind, label) VALUES "
+         "(1767225660000, 'song_start', 'Song One'), (1767226200000, 'song_end', 'Song One'), "
+         "(1767226500000, 'note', 'Technical break'), (1767226600000, 'song_start', 'Song Two'), "
+         "(1767227600000, 'song_end', 'Song Two')");
+    exec("COMMIT");
+}
+
+static void gen_quiet(const char *path)
+{
+    open_db(path, "QUIET", "Quiet Night", "{\"code\":\"QUIET\",\"name\":\"Quiet Night\",\"reactions\":[\"heart\",\"clap\"],\"sections\":[]}");
+    const long long T = T0, S = T0 / 1000;
+    exec("BEGIN");
+    exec("INSERT INTO devices(id, created_ms, section) VALUES (1, 1767225600000, ''), (2, 1767225605000, ''), (3, 1767225610000, '')");
+    const struct sess ss[] = {
+        {1, "audience", "", T, T + 600000},
+        {2, "audience", "", T + 5000, T + 300000},
+        {3, "audience", "", T + 10000, T + 10500},
+    };
+    const struct sig sg[] = {
+        {T + 20000, 1, "", "react", 0, 0, "clap", 4, NULL},
+        {T + 20900, 2, "", "react", 0, 0, "heart", 6, NULL},
+        {T + 200000, 1, "", "react", 0, 0, "heart", 1, NULL},
+    };
+    write_history(ss, 3, sg, 3, S, S + 599, -1, -1);
+    exec("COMMIT");
+}
+
+static void gen_empty(const char *path)
+{
+    open_db(path, "EMPTY", "Empty Night", "{\"code\":\"EMPTY\",\"name\":\"Empty Night\",\"reactions\":[\"heart\"],\"sections\":[\"A\"]}");
+}
+
+/* ---- big structured crowd ------------------------------------------------- */
+
+static const char *const KINDS[] = {"heart", "fire", "clap", "rock", "laugh"};
+static const char *const SECTIONS[] = {"A", "B", "C", ""};
+static const char *const CHANTS[] = {"LOUDER", "one more song", "we love you", "encore", "olé olé",
+                                     "hands up", "sing it", "again", "bravo", "yes"};
+#define DUR_S 10800          /* three hours */
+#define NPOLLS 6
+#define POLL_OPTS 3
+
+struct big_dev { int64_t start1, end1, start2, end2, reacts, votes, chants; };
+
+static void gen_big(const char *path, long long ndev, long long nsig, const char *expect)
+{
+    open_db(path, "BIG", "Big Arena Night",
+            "{\"code\":\"BIG\",\"name\":\"Big Arena Night\",\"reactions\":[\"heart\",\"fire\",\"clap\",\"rock\",\"laugh\"],"
+            "\"sections\":[\"A\",\"B\",\"C\"]}");
+    exec("DROP INDEX signals_ts");
+    exec("DROP INDEX signals_device");
+    exec("PRAGMA synchronous=OFF");
+    const long long T = T0, S = T0 / 1000;
+    struct big_dev *dv = calloc((size_t)ndev + 1, sizeof *dv);
+    int64_t *sec_taps = calloc(DUR_S, sizeof *sec_taps), *sec_votes = calloc(DUR_S, sizeof *sec_votes);
+    int64_t *sec_chants = calloc(DUR_S, sizeof *sec_chants), *sec_kind = calloc(DUR_S * 5, sizeof *sec_kind);
+    int64_t *aud_delta = calloc(DUR_S + 1, sizeof *aud_delta);
+    int8_t *cur = malloc((size_t)(ndev + 1) * NPOLLS);
+    int32_t *chg = calloc((size_t)(ndev + 1) * NPOLLS, sizeof *chg);
+    int64_t *vts = calloc((size_t)(ndev + 1) * NPOLLS, sizeof *vts);
+    if (!dv || !sec_taps || !sec_votes || !sec_chants || !sec_kind || !aud_delta || !cur || !chg || !vts) die("oom");
+    memset(cur, -1, (size_t)(ndev + 1) * NPOLLS);
+    int64_t sec_section_taps[4] = {0}, chant_count[10] = {0}, tot_taps = 0, nreact = 0, nvote = 0, nchant = 0;
+
+    exec("BEGIN");
+    sqlite3_stmt *st = prep("INSERT INTO devices(id, created_ms, section) VALUES (?, ?, ?)");
+    sqlite3_stmt *ss = prep("INSERT INTO sessions(device, role, section, start_ms, end_ms) VALUES (?, 'audience', ?, ?, ?)");
+    for (long long i = 1; i <= ndev; i++) {
+        struct big_dev *d = &dv[i];
+        d->start1 = T + (i % 600) * 1000;               /* everyone joins in the first 10 minutes */
+        d->end1 = i % 10 == 0 ? T + 3600000 + i % 1000 : T + DUR_S * 1000LL;
+        d->start2 = d->end2 = -1;
+        if (i % 50 == 0) { d->start2 = T + 7200000 + i % 1000; d->end2 = T + DUR_S * 1000LL; }
+        run(st, "iis", i, d->start1, SECTIONS[i % 4]);
+        run(ss, "isii", i, SECTIONS[i % 4], d->start1, d->end1);
+        if (d->start2 >= 0) run(ss, "isii", i, SECTIONS[i % 4], d->start2, d->end2);
+        /* audience at end of second s: start <= s*1000+999 < end */
+        aud_delta[(d->start1 - T) / 1000]++;
+        if ((d->end1 - T) / 1000 < DUR_S) aud_delta[(d->end1 - T) / 1000]--;  /* end in second e: gone at its end when e*1000+999 >= end */
+        if (d->start2 >= 0) aud_delta[(d->start2 - T) / 1000]++;
+    }
+    sqlite3_finalize(st);
+    sqlite3_finalize(ss);
+
+    sqlite3_stmt *sg = prep("INSERT INTO signals(ts_ms, device, section, kind, poll, option, reaction, n, text) VALUES (?,?,?,?,?,?,?,?,?)");
+    /* Poll p (1-based) is open for 5 minutes from T + (p*25 + 5) minutes. */
+    for (long long j = 0; j < nsig; j++) {
+        long long ts = T + 600000 + (j * (DUR_S * 1000LL - 600000)) / nsig;
+        long long dev = 1 + (j * 7919) % ndev;
+        long long sec = (ts - T) / 1000, m = j % 100;
+        const char *section = SECTIONS[dev % 4];
+        int poll = 0;
+        for (int p = 1; p <= NPOLLS; p++) {
+            long long open = T + (p * 25 + 5) * 60000LL;
+            if (ts >= open && ts < open + 300000) poll = p;
+        }
+        /* A 20-second burst at minute 100 makes one unmistakable peak. */
+        int burst = sec >= 6000 && sec < 6020;
+        sqlite3_reset(sg);
+        sqlite3_clear_bindings(sg);
+        sqlite3_bind_int64(sg, 1, ts);
+        sqlite3_bind_int64(sg, 2, dev);
+        sqlite3_bind_text(sg, 3, section, -1, SQLITE_STATIC);
+        if (m < 2 && !burst) {
+            int c = (int)sqrt((double)((j / 100 * 2654435761ULL) % 100));   /* skewed towards high indexes */
+            sqlite3_bind_text(sg, 4, "chant", -1, SQLITE_STATIC);
+            sqlite3_bind_text(sg, 9, CHANTS[c], -1, SQLITE_STATIC);
+            chant_count[c]++; nchant++; dv[dev].chants++; sec_chants[sec]++;
+        } else if (m < 5 && poll && !burst) {
+            long long opt = (dev + j / 100) % POLL_OPTS;
+            size_t k = (size_t)dev * NPOLLS + (size_t)(poll - 1);
+            sqlite3_bind_text(sg, 4, "vote", -1, SQLITE_STATIC);
+            sqlite3_bind_int64(sg, 5, poll);
+            sqlite3_bind_int64(sg, 6, opt);
+            if (cur[k] >= 0 && cur[k] != opt) chg[k]++;
+            if (cur[k] != opt) { cur[k] = (int8_t)opt; vts[k] = ts; }
+            else { sqlite3_reset(sg); continue; }   /* the hub does not store a same-option revote */
+            nvote++; dv[dev].votes++; sec_votes[sec]++;
+        } else {
+            int k = (int)((j * 13) % 5);
+            long long n = burst ? 50 : 1 + j % 10;
+            sqlite3_bind_text(sg, 4, "react", -1, SQLITE_STATIC);
+            sqlite3_bind_text(sg, 7, KINDS[k], -1, SQLITE_STATIC);
+            sqlite3_bind_int64(sg, 8, n);
+            nreact++; tot_taps += n; dv[dev].reacts++; sec_taps[sec] += n; sec_kind[sec * 5 + k] += n;
+            sec_section_taps[dev % 4] += n;
+        }
+        if (sqlite3_step(sg) != SQLITE_DONE) die("signal");
+    }
+    sqlite3_finalize(sg);
+
+    sqlite3_stmt *sq = prep("INSERT INTO seconds(sec, audience, taps, votes, chants) VALUES (?,?,?,?,?)");
+    sqlite3_stmt *sr = prep("INSERT INTO second_reacts(sec, reaction, taps) VALUES (?,?,?)");
+    int64_t aud = 0, peak = 0, peak_sec = 0, best = -1, best_sec = 0;
+    for (long long s = 0; s < DUR_S; s++) {
+        aud += aud_delta[s];
+        if (aud > peak) { peak = aud; peak_sec = S + s; }
+        if (sec_taps[s] > best) { best = sec_taps[s]; best_sec = S + s; }
+        run(sq, "iiiii", S + s, aud, sec_taps[s], sec_votes[s], sec_chants[s]);
+        for (int k = 0; k < 5; k++) if (sec_kind[s * 5 + k]) run(sr, "isi", S + s, KINDS[k], sec_kind[s * 5 + k]);
+    }
+    sqlite3_finalize(sq);
+    sqlite3_finalize(sr);
+
+    sqlite3_stmt *pq = prep("INSERT INTO polls(id, question, allow_change, opened_ms, closed_ms, audience_at_open) VALUES (?,?,1,?,?,?)");
+    sqlite3_stmt *oq = prep("INSERT INTO poll_options(poll, idx, label) VALUES (?,?,?)");
+    sqlite3_stmt *vq = prep("INSERT INTO votes(poll, device, option, ts_ms, changes) VALUES (?,?,?,?,?)");
+    int64_t voters[NPOLLS] = {0}, changed[NPOLLS] = {0}, result[NPOLLS][POLL_OPTS] = {{0}};
+    for (int p = 1; p <= NPOLLS; p++) {
+        long long open = T + (p * 25 + 5) * 60000LL;
+        char q[64];
+        snprintf(q, sizeof q, "Question %d?", p);
+        run(pq, "isiii", (long long)p, q, open, open + 300000, (long long)(ndev - ndev / 10));
+        for (int o = 0; o < POLL_OPTS; o++) { char l[16]; snprintf(l, sizeof l, "Option %c", 'A' + o); run(oq, "iis", (long long)p, (long long)o, l); }
+        for (long long i = 1; i <= ndev; i++) {
+            size_t k = (size_t)i * NPOLLS + (size_t)(p - 1);
+            if (cur[k] < 0) continue;
+            run(vq, "iiiii", (long long)p, i, (long long)cur[k], (long long)vts[k], (long long)chg[k]);
+            voters[p - 1]++; changed[p - 1] += chg[k] > 0; result[p - 1][cur[k]]++;
+        }
+    }
+    sqlite3_finalize(pq); sqlite3_finalize(oq); sqlite3_finalize(vq);
+    sqlite3_stmt *mk = prep("INSERT INTO markers(ts_ms, kind, label) VALUES (?,?,?)");
+    for (int s = 0; s < 10; s++) {
+        char l[32];
+        snprintf(l, sizeof l, "Song %d", s + 1);
+        run(mk, "iss", T + (s * 18 + 10) * 60000LL, "song_start", l);
+        run(mk, "iss", T + (s * 18 + 14) * 60000LL, "song_end", l);
+    }
+    sqlite3_finalize(mk);
+    sqlite3_stmt *rt = prep("INSERT INTO reactions(name, total) VALUES (?, ?)");
+    for (int k = 0; k < 5; k++) {
+        int64_t n = 0;
+        for (long long s = 0; s < DUR_S; s++) n += sec_kind[s * 5 + k];
+        run(rt, "si", KINDS[k], n);
+    }
+    sqlite3_finalize(rt);
+    exec("COMMIT");
+    exec(SCHEMA_SQL);   /* recreates the indexes, as the hub has them */
+
+    if (expect) {
+        FILE *f = fopen(expect, "w");
+        if (!f) die("expect");
+        int64_t lv[5] = {0}, fr = 0, fv = 0, fc = 0, rejoined = 0;
+        for (long long i = 1; i <= ndev; i++) {
+            const struct big_dev *d = &dv[i];
+            fr += d->reacts > 0; fv += d->votes > 0; fc += d->chants > 0;
+            rejoined += d->start2 >= 0;
+            int l = d->reacts && d->votes && d->chants ? 4 : d->chants ? 3 : d->votes ? 2 : d->reacts ? 1 : 0;
+            lv[l]++;
+        }
+        int top = 0;
+        for (int c = 1; c < 10; c++) if (chant_count[c] > chant_count[top]) top = c;
+        fprintf(f, "{\"devices\":%lld,\"rejoined\":%lld,\"sessions\":%lld,\"peak_audience\":%lld,\"peak_sec\":%lld,"
+                   "\"funnel\":[%lld,%lld,%lld,%lld],\"ladder\":[%lld,%lld,%lld,%lld,%lld],"
+                   "\"taps\":%lld,\"react_signals\":%lld,\"votes\":%lld,\"chants\":%lld,\"timeline_len\":%d,"
+                   "\"top_peak_sec\":%lld,\"top_peak_taps\":%lld,\"top_chant\":\"%s\",\"top_chant_count\":%lld,"
+                   "\"section_taps\":{\"A\":%lld,\"B\":%lld,\"C\":%lld,\"\":%lld},\"polls\":[",
+                ndev, (long long)rejoined, ndev + rejoined, (long long)peak, (long long)peak_sec,
+                ndev, (long long)fr, (long long)fv, (long long)fc,
+                (long long)lv[0], (long long)lv[1], (long long)lv[2], (long long)lv[3], (long long)lv[4],
+                (long long)tot_taps, (long long)nreact, (long long)nvote, (long long)nchant, DUR_S,
+                (long long)best_sec, (long long)best, CHANTS[top], (long long)chant_count[top],
+                (long long)sec_section_taps[0], (long long)sec_section_taps[1], (long long)sec_section_taps[2],
+                (long long)sec_section_taps[3]);
+        for (int p = 0; p < NPOLLS; p++)
+            fprintf(f, "%s{\"voters\":%lld,\"changed\":%lld,\"counts\":[%lld,%lld,%lld]}", p ? "," : "",
+                    (long long)voters[p], (long long)changed[p], (long long)result[p][0], (long long)result[p][1],
+                    (long long)result[p][2]);
+        fprintf(f, "]}\n");
+        fclose(f);
+    }
+    free(dv); free(sec_taps); free(sec_votes); free(sec_chants); free(sec_kind); free(aud_delta); free(cur); free(chg); free(vts);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s small|quiet|empty|newer|big OUT.db [--devices D] [--signals N] [--expect FILE]\n", argv[0]);
+        return 2;
+    }
+    const char *mode = argv[1], *out = argv[2], *expect = NULL;
+    long long ndev = 40000, nsig = 10000000;
+    for (int i = 3; i + 1 < argc; i += 2) {
+        if (!strcmp(argv[i], "--devices")) ndev = atoll(argv[i + 1]);
+        else if (!strcmp(argv[i], "--signals")) nsig = atoll(argv[i + 1]);
+        else if (!strcmp(argv[i], "--expect")) expect = argv[i + 1];
+        else { fprintf(stderr, "gen: unknown option %s\n", argv[i]); return 2; }
+    }
+    if (!strcmp(mode, "small")) gen_small(out);
+    else if (!strcmp(mode, "quiet")) gen_quiet(out);
+    else if (!strcmp(mode, "empty")) gen_empty(out);
+    else if (!strcmp(mode, "newer")) {
+        gen_empty(out);
+        char v[64];
+        snprintf(v, sizeof v, "PRAGMA user_version=%d", SCHEMA_VERSION + 1);
+        exec(v);
+    } else if (!strcmp(mode, "big")) {
+        if (ndev < 1 || nsig < 1) { fprintf(stderr, "gen: --devices and --signals must be positive\n"); return 2; }
+        gen_big(out, ndev, nsig, expect);
+    } else { fprintf(stderr, "gen: unknown mode %s\n", mode); return 2; }
+    if (sqlite3_close(db) != SQLITE_OK) die("close");
+    return 0;
+}
