@@ -514,7 +514,7 @@ static struct msg *health_msg(struct hub *h) {
     struct proto_enc e;
     msgpack_packer *pk = &e.pk;
     proto_enc_begin(&e);
-    msgpack_pack_map(pk, 12);
+    msgpack_pack_map(pk, 11);
     proto_pack_kv_str(pk, "t", "health");
     proto_pack_kv_int(pk, "now", util_now_ms());
     proto_pack_str(pk, "conns");

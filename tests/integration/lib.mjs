@@ -1,0 +1,149 @@
+// lib.mjs -- helpers for integration tests: start the real chorus-hub on a
+// free loopback port with a temporary database, and real WebSocket clients
+// speaking chorus.v1 (binary msgpack frames).
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { encode, decode } from '@msgpack/msgpack';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const HUB = process.env.CHORUS_HUB || join(ROOT, 'hub', 'chorus-hub');
+export const DEMO = join(ROOT, 'examples', 'demo-event.json');
+export const KEYS = { crew: 'crew-demo-key', screen: 'screen-demo-key', performer: 'stage-demo-key' };
+
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)); });
+    s.on('error', reject);
+  });
+}
+
+export function tempDir() { return mkdtempSync(join(tmpdir(), 'chorus-')); }
+
+export function eventFile(dir, patch = {}) {
+  const ev = {
+    code: 'DEMO', name: 'Demo Night', reactions: ['heart', 'fire', 'clap', 'rock', 'laugh'],
+    sections: ['A', 'B', 'C'], keys: { ...KEYS }, songs: ['One', 'Two', 'Three'], ...patch,
+  };
+  const f = join(dir, 'event.json');
+  writeFileSync(f, JSON.stringify(ev));
+  return f;
+}
+
+// Start the hub; resolves when it accepts connections.
+export async function startHub({ dir, db, event, port, args = [] } = {}) {
+  dir ??= tempDir();
+  db ??= join(dir, 'chorus.db');
+  event ??= DEMO;
+  port ??= await freePort();
+  const proc = spawn(HUB, ['--port', String(port), '--bind', '127.0.0.1', '--db', db, '--event-file', event,
+    '--web-root', join(ROOT, 'web', 'dist'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  proc.stdout.on('data', (d) => { out += d; });
+  proc.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((r) => proc.on('exit', (code, signal) => r({ code, signal })));
+  const deadline = Date.now() + 10000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`hub exited early: ${out}`);
+    try { await probe(port); break; } catch { /* not yet */ }
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`hub did not start: ${out}`); }
+    await sleep(50);
+  }
+  return {
+    proc, port, db, dir, event, exited, url: `ws://127.0.0.1:${port}/ws`, output: () => out,
+    async stop(sig = 'SIGTERM') { if (proc.exitCode === null && proc.signalCode === null) proc.kill(sig); return exited; },
+  };
+}
+
+function probe(port) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, 'chorus.v1');
+    ws.on('open', () => { ws.close(); resolve(); });
+    ws.on('error', reject);
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// A chorus.v1 client that records every message and lets tests wait for one.
+export class Client {
+  constructor(url, protocol = 'chorus.v1') {
+    this.msgs = [];
+    this.waiters = [];
+    this.closed = null;
+    this.ws = new WebSocket(url, protocol);
+    this.ws.binaryType = 'nodebuffer';
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.on('open', resolve);
+      this.ws.on('error', reject);
+    });
+    this.closedP = new Promise((resolve) => this.ws.on('close', (code, reason) => {
+      this.closed = { code, reason: reason.toString() };
+      resolve(this.closed);
+    }));
+    this.ws.on('message', (data, isBinary) => {
+      const m = isBinary ? decode(data) : { t: 'text', data: data.toString() };
+      this.msgs.push(m);
+      this.waiters = this.waiters.filter((w) => { if (w.pred(m)) { w.resolve(m); return false; } return true; });
+    });
+  }
+  static async connect(url, protocol) { const c = new Client(url, protocol); await c.opened; return c; }
+  send(obj) { this.ws.send(encode(obj)); }
+  sendRaw(buf) { this.ws.send(buf); }
+  // Wait for the first message (already received or future) matching pred.
+  wait(pred, ms = 3000, what = 'message') {
+    const have = this.msgs.find(pred);
+    if (have) return Promise.resolve(have);
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve };
+      this.waiters.push(w);
+      setTimeout(() => reject(new Error(`timeout waiting for ${what}; got ${JSON.stringify(this.msgs.slice(-5))}`)), ms);
+    });
+  }
+  // Wait for a message arriving after this call.
+  next(pred, ms = 3000, what = 'message') {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ pred, resolve });
+      setTimeout(() => reject(new Error(`timeout waiting for ${what}`)), ms);
+    });
+  }
+  ack(id, ms = 3000) { return this.wait((m) => m.t === 'ack' && m.id === id, ms, `ack ${id}`); }
+  async hello(fields) {
+    this.send({ t: 'hello', event: 'DEMO', ...fields });
+    return this.wait((m) => m.t === 'welcome' || m.t === 'error', 3000, 'welcome');
+  }
+  close() { this.ws.close(); return this.closedP; }
+}
+
+export async function audience(url, fields = {}) {
+  const c = await Client.connect(url);
+  const w = await c.hello({ role: 'audience', ...fields });
+  if (w.t !== 'welcome') throw new Error(`hello failed: ${JSON.stringify(w)}`);
+  c.welcome = w;
+  return c;
+}
+
+export async function crew(url) {
+  const c = await Client.connect(url);
+  const w = await c.hello({ role: 'crew', key: KEYS.crew });
+  if (w.t !== 'welcome') throw new Error(`crew hello failed: ${JSON.stringify(w)}`);
+  return c;
+}
+
+let nextId = 1;
+export const newId = () => nextId++;
+
+export async function openPoll(crewClient, options = ['Yes', 'No'], extra = {}) {
+  const id = newId();
+  crewClient.send({ t: 'poll.open', id, question: 'Encore?', options, ...extra });
+  const a = await crewClient.ack(id);
+  if (!a.ok) throw new Error(`poll.open failed: ${JSON.stringify(a)}`);
+  return a.poll;
+}
+
+export function cleanup(dir) { try { rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ } }
