@@ -293,6 +293,7 @@ int lcodec_decode(struct lcodec_dec *d, const uint8_t *buf, size_t len,
         m->audience = as_int(map_get(map_get(&root, "conns"), "audience"), 0);
         m->signals_per_s = as_num(map_get(&root, "signals_per_s"));
         m->votes_per_s = as_num(map_get(&root, "votes_per_s"));
+        m->signals_total = as_int(map_get(&root, "signals_total"), -1);
         m->dropped_slow = as_int(map_get(&root, "dropped_slow"), 0);
         m->store_queue = as_int(map_get(st, "queue"), 0);
         m->store_queue_max = as_int(map_get(st, "queue_max"), 0);

@@ -63,6 +63,7 @@ struct lcodec_msg {
     int64_t audience;           /* snap.audience / health.conns.audience */
     /* health */
     double signals_per_s, votes_per_s;
+    int64_t signals_total;      /* -1 when the hub does not send it */
     int64_t dropped_slow, store_queue, store_queue_max, store_dropped,
             store_failed, store_commits;
 };

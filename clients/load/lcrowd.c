@@ -412,6 +412,14 @@ static void on_message(struct crowd *c, struct dev *d, const uint8_t *buf, size_
     case LM_HEALTH:
         if (c->phase == PH_MEASURE) {
             struct lstats_run *r = c->r;
+            if (m.signals_total >= 0) {
+                if (!r->health_n) {
+                    r->sig_total_first = m.signals_total;
+                    r->sig_first_ms = m.now;
+                }
+                r->sig_total_last = m.signals_total;
+                r->sig_last_ms = m.now;
+            }
             r->health_n++;
             r->sig_per_s_sum += m.signals_per_s;
             if (m.signals_per_s > r->sig_per_s_max)

@@ -83,6 +83,14 @@ int lreport_db_check(const char *path, const struct lstats_vote *v, size_t n,
     return 0;
 }
 
+/* Signals per second by the hub's own cumulative counter (health
+ * signals_total) over the measure phase; 0 when the hub does not send it. */
+static double hub_counted(const struct lstats_run *r)
+{
+    double span = (double)(r->sig_last_ms - r->sig_first_ms) / 1000.0;
+    return span > 0 ? (double)(r->sig_total_last - r->sig_total_first) / span : 0;
+}
+
 static double ms(uint64_t us) { return (double)us / 1000.0; }
 
 static void hist_line(FILE *f, const char *name, const struct lstats_hist *h)
@@ -141,9 +149,10 @@ void lreport_table(FILE *f, const struct lopts *o, const struct lstats_run *r,
     if (r->probes_sent)
         fprintf(f, "%-14s %llu probes, %llu screen samples missing\n", "",
                 (unsigned long long)r->probes_sent, (unsigned long long)r->probe_samples_missing);
+    double counted = hub_counted(r);
     if (r->health_n)
-        fprintf(f, "%-14s signals/s avg %.0f max %.0f  votes/s max %.0f  dropped_slow %lld  "
-                "store dropped %lld failed %lld queue_max %lld\n", "hub health",
+        fprintf(f, "%-14s signals/s counted %.0f, avg %.0f max %.0f  votes/s max %.0f  dropped_slow %lld  "
+                "store dropped %lld failed %lld queue_max %lld\n", "hub health", counted,
                 r->sig_per_s_sum / (double)r->health_n, r->sig_per_s_max, r->votes_per_s_max,
                 (long long)r->dropped_slow, (long long)r->store_dropped,
                 (long long)r->store_failed, (long long)r->store_queue_max);
@@ -240,8 +249,8 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
         return -1;
     if (r->health_n)
         json_object_set_new(root, "health", json_pack(
-            "{s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I}",
-            "samples", I(r->health_n),
+            "{s:I, s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I}",
+            "samples", I(r->health_n), "signals_per_s_counted", hub_counted(r),
             "signals_per_s_avg", r->sig_per_s_sum / (double)r->health_n,
             "signals_per_s_max", r->sig_per_s_max, "votes_per_s_max", r->votes_per_s_max,
             "dropped_slow", I(r->dropped_slow), "store_dropped", I(r->store_dropped),

@@ -115,6 +115,7 @@ void lstats_run_merge(struct lstats_run *d, const struct lstats_run *s)
     lstats_hist_merge(&d->probe, &s->probe);
     ADD(probes_sent); ADD(probe_samples_missing);
     ADD(health_n); ADD(sig_per_s_sum);
+    ADD(sig_total_first); ADD(sig_total_last); ADD(sig_first_ms); ADD(sig_last_ms);
     MAX(sig_per_s_max); MAX(votes_per_s_max);
     MAX(dropped_slow); MAX(store_dropped); MAX(store_failed); MAX(store_queue_max);
     ADD(polls_opened);

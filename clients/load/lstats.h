@@ -56,6 +56,7 @@ struct lstats_run {
     /* hub health as seen by the crew */
     uint64_t health_n;
     double sig_per_s_sum, sig_per_s_max, votes_per_s_max;
+    int64_t sig_total_first, sig_total_last, sig_first_ms, sig_last_ms;  /* hub clock */
     int64_t dropped_slow, store_dropped, store_failed, store_queue_max;
     /* polls the crew opened */
     uint64_t polls_opened;
