@@ -274,8 +274,13 @@ static void gen_big(const char *path, long long ndev, long long nsig, const char
     /* Poll p (1-based) is open for 5 minutes from T + (p*25 + 5) minutes. */
     for (long long j = 0; j < nsig; j++) {
         long long ts = T + 600000 + (j * (DUR_S * 1000LL - 600000)) / nsig;
-        long long dev = 1 + (j * 7919) % ndev;
-        long long sec = (ts - T) / 1000, m = j % 100;
+        /* Device by a mixed hash of j; every tenth device only watches, only
+         * a quarter of them chant and two thirds vote: a spread ladder. */
+        uint64_t x = (uint64_t)j * 0x9E3779B97F4A7C15ULL;
+        x ^= x >> 31; x *= 0xBF58476D1CE4E5B9ULL; x ^= x >> 27;
+        long long dev = 1 + (long long)(x % (uint64_t)ndev);
+        if (dev % 10 == 9) dev--;
+        long long sec = (ts - T) / 1000, m = (long long)((x >> 40) % 100);
         const char *section = SECTIONS[dev % 4];
         int poll = 0;
         for (int p = 1; p <= NPOLLS; p++) {
@@ -289,12 +294,12 @@ static void gen_big(const char *path, long long ndev, long long nsig, const char
         sqlite3_bind_int64(sg, 1, ts);
         sqlite3_bind_int64(sg, 2, dev);
         sqlite3_bind_text(sg, 3, section, -1, SQLITE_STATIC);
-        if (m < 2 && !burst) {
+        if (m < 2 && !burst && dev % 4 == 0) {
             int c = (int)sqrt((double)((j / 100 * 2654435761ULL) % 100));   /* skewed towards high indexes */
             sqlite3_bind_text(sg, 4, "chant", -1, SQLITE_STATIC);
             sqlite3_bind_text(sg, 9, CHANTS[c], -1, SQLITE_STATIC);
             chant_count[c]++; nchant++; dv[dev].chants++; sec_chants[sec]++;
-        } else if (m < 5 && poll && !burst) {
+        } else if (m < 12 && poll && !burst && dev % 3 != 0) {
             long long opt = (dev + j / 100) % POLL_OPTS;
             size_t k = (size_t)dev * NPOLLS + (size_t)(poll - 1);
             sqlite3_bind_text(sg, 4, "vote", -1, SQLITE_STATIC);

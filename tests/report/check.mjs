@@ -1,0 +1,173 @@
+// check.mjs -- chorus-report against databases with a known truth.
+//   node tests/report/check.mjs REPORT_BIN GEN_BIN WORKDIR
+// Generates the scripted databases (gen.c), runs the real binary on them and
+// compares every figure with expect.mjs (worked out by hand) or, for the
+// generated crowd, with the generator's own tallies. Prints "PASS name" or
+// "FAIL name: why" per check; the suite counts them.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as X from './expect.mjs';
+
+const [REPORT, GEN, DIR] = process.argv.slice(2);
+let failed = 0;
+
+function pass(name) { console.log(`PASS ${name}`); }
+function fail(name, why) { failed++; console.log(`FAIL ${name}: ${why}`); }
+
+/* Every key of `exp` must be in `act` with an equal value (numbers to 1e-6,
+ * arrays of the same length). Returns the first difference or null. */
+function diff(exp, act, path = '') {
+  if (exp === null || typeof exp !== 'object') {
+    if (typeof exp === 'number' && typeof act === 'number') return Math.abs(exp - act) <= 1e-6 ? null : `${path}: expected ${exp}, got ${act}`;
+    return exp === act ? null : `${path}: expected ${JSON.stringify(exp)}, got ${JSON.stringify(act)}`;
+  }
+  if (Array.isArray(exp)) {
+    if (!Array.isArray(act)) return `${path}: expected an array, got ${JSON.stringify(act)}`;
+    if (exp.length !== act.length) return `${path}: expected ${exp.length} items, got ${act.length}: ${JSON.stringify(act).slice(0, 300)}`;
+    for (let i = 0; i < exp.length; i++) { const d = diff(exp[i], act[i], `${path}[${i}]`); if (d) return d; }
+    return null;
+  }
+  if (act === null || typeof act !== 'object') return `${path}: expected an object, got ${JSON.stringify(act)}`;
+  for (const k of Object.keys(exp)) { const d = diff(exp[k], act[k], `${path}.${k}`); if (d) return d; }
+  return null;
+}
+
+function check(name, exp, act) { const d = diff(exp, act); if (d) fail(name, d); else pass(name); }
+function ok(name, cond, why) { if (cond) pass(name); else fail(name, why); }
+
+function run(args) { return spawnSync(REPORT, args, { encoding: 'utf8' }); }
+function gen(mode, file, extra = []) { execFileSync(GEN, [mode, join(DIR, file), ...extra]); return join(DIR, file); }
+function report(db, extra = []) {
+  const out = join(DIR, db.replace(/.*\//, '') + '.json');
+  const r = run(['--db', db, '--json', out, ...extra]);
+  if (r.status !== 0) throw new Error(`chorus-report ${db} exited ${r.status}: ${r.stderr}`);
+  return JSON.parse(readFileSync(out, 'utf8'));
+}
+
+/* ---- small: every figure against the hand-worked truth ---- */
+const small = gen('small', 'small.db');
+const csvDir = join(DIR, 'small-csv');
+const htmlFile = join(DIR, 'small.html');
+const R = report(small, ['--csv', csvDir, '--html', htmlFile]);
+for (const fig of Object.keys(X.small)) check(`small: ${fig}`, X.small[fig], R[fig]);
+
+const tl = R.timeline;
+ok('small: timeline length (gap of 60 s not recorded)', tl.sec.length === X.smallTimeline.length, `got ${tl.sec.length}`);
+for (const row of X.smallTimeline.rows) {
+  const i = tl.sec.indexOf(row[0]);
+  const got = i < 0 ? null : [tl.sec[i], tl.audience[i], tl.taps[i], tl.votes[i], tl.chants[i],
+                              tl.reactions.heart[i], tl.reactions.fire[i], tl.reactions.clap[i]];
+  check(`small: timeline second S+${row[0] - X.S}`, row, got);
+}
+ok('small: timeline has no second of the gap', !tl.sec.some((s) => s >= X.S + 1800 && s <= X.S + 1859), 'gap seconds present');
+const sum = (a) => a.reduce((x, y) => x + y, 0);
+check('small: timeline sums', X.smallTimeline.sums, {
+  taps: sum(tl.taps), votes: sum(tl.votes), chants: sum(tl.chants),
+  heart: sum(tl.reactions.heart), fire: sum(tl.reactions.fire), clap: sum(tl.reactions.clap),
+});
+ok('small: JSON has no detail section', R.detail === undefined, 'detail present');
+
+/* CSV */
+const csv = (f) => readFileSync(join(csvDir, f), 'utf8').trimEnd().split('\n');
+const dev = csv('devices.csv');
+check('small csv: devices.csv', ['id,section,level,created_ms,first_ms,sessions,connected_s,reacts,taps,votes,chants', ...X.smallDevicesCsv], dev);
+check('small csv: chants.csv', ['rank,text,count,devices,first_ms', `1,LOUDER,3,2,${X.T + 130000}`, `2,encore,1,1,${X.T + 2100000}`,
+  `3,"say ""hey"", ho",1,1,${X.T + 1160000}`, `4,we love you,1,1,${X.T + 1150000}`], csv('chants.csv'));
+check('small csv: votes.csv', ['poll,device,option,ts_ms,changes', `1,2,0,${X.T + 1340000},3`, `1,4,1,${X.T + 1310400},0`,
+  `2,1,0,${X.T + 1605000},0`], csv('votes.csv'));
+const polls = csv('polls.csv');
+check('small csv: polls.csv', [
+  'poll,question,allow_change,opened_ms,closed_ms,audience_at_open,voters,turnout,changed_devices,changes,option,label,votes,share,winner',
+  `1,Best song?,1,${X.T + 1300000},${X.T + 1500000},2,2,1,1,3,0,Song One,1,0.5,1`,
+  `1,Best song?,1,${X.T + 1300000},${X.T + 1500000},2,2,1,1,3,1,Song Two,1,0.5,1`,
+  `1,Best song?,1,${X.T + 1300000},${X.T + 1500000},2,2,1,1,3,2,Both,0,0,0`,
+  `2,Encore?,0,${X.T + 1600000},,3,1,0.333333,0,0,0,Yes,1,1,1`,
+  `2,Encore?,0,${X.T + 1600000},,3,1,0.333333,0,0,1,No,0,0,0`], polls);
+const tcsv = csv('timeline.csv');
+ok('small csv: timeline.csv rows', tcsv.length === 1 + 2340, `got ${tcsv.length} lines`);
+check('small csv: timeline.csv header and marker rows', [
+  'sec,audience,taps,votes,chants,taps_heart,taps_fire,taps_clap,markers',
+  `${X.S + 60},5,0,0,0,0,0,0,Song One`, `${X.S + 120},4,20,0,0,10,3,7,`, `${X.S + 900},4,0,0,0,0,0,0,Technical break`],
+  [tcsv[0], tcsv.find((l) => l.startsWith(`${X.S + 60},`)), tcsv.find((l) => l.startsWith(`${X.S + 120},`)),
+   tcsv.find((l) => l.startsWith(`${X.S + 900},`))]);
+
+/* HTML: self-contained, figures present, data escaped */
+const html = readFileSync(htmlFile, 'utf8');
+ok('small html: self-contained (no external src/href)', !/(src|href)\s*=\s*["']?(https?:)?\/\//i.test(html), 'external reference found');
+ok('small html: Chart.js inlined', html.includes('Chart.js v4.6.1') && html.includes('<canvas id=ch-timeline>'), 'chart library missing');
+ok('small html: headline and sections', ['Small Test Night', 'Devices joined', 'Peak moments', 'Best song?', 'Engagement ladder',
+  'Retention', 'Loudest section', 'Technical break', 'say &quot;hey&quot;, ho'].every((s) => html.includes(s)),
+  'a heading or figure is missing');
+ok('small html: embedded JSON cannot close its script', !/<\/script>(?![\s\S]*<script)/.test(html.slice(0, html.indexOf('id=report-data'))) &&
+  (html.match(/<\/script>/g) || []).length === 3, 'unexpected </script> count');
+
+/* ---- quiet (no polls, no chants, no markers) and empty ---- */
+const Q = report(gen('quiet', 'quiet.db'));
+for (const fig of Object.keys(X.quiet)) check(`quiet: ${fig}`, X.quiet[fig], Q[fig]);
+const E = report(gen('empty', 'empty.db'));
+for (const fig of Object.keys(X.empty)) check(`empty: ${fig}`, X.empty[fig], E[fig]);
+const eh = run(['--db', join(DIR, 'empty.db'), '--html', join(DIR, 'empty.html')]);
+ok('empty: HTML renders', eh.status === 0 && readFileSync(join(DIR, 'empty.html'), 'utf8').includes('No poll was opened'), eh.stderr);
+
+/* ---- generated crowd: the generator's own tallies ---- */
+const mid = gen('big', 'mid.db', ['--devices', '3000', '--signals', '300000', '--expect', join(DIR, 'mid.expect.json')]);
+const G = JSON.parse(readFileSync(join(DIR, 'mid.expect.json'), 'utf8'));
+const M = report(mid);
+check('crowd: reach', { devices: G.devices, sessions: G.sessions, rejoined_devices: G.rejoined, peak_audience: G.peak_audience, peak_sec: G.peak_sec }, M.reach);
+check('crowd: funnel', G.funnel, M.funnel.map((s) => s.devices));
+check('crowd: ladder', G.ladder, M.ladder.overall.counts);
+check('crowd: totals', { taps: G.taps, react_signals: G.react_signals, votes: G.votes, chants: G.chants }, M.totals);
+check('crowd: timeline length', G.timeline_len, M.timeline.sec.length);
+check('crowd: top peak', { sec: G.top_peak_sec, taps: G.top_peak_taps }, M.peaks[0]);
+check('crowd: top chant', { text: G.top_chant, count: G.top_chant_count }, M.chants.top[0]);
+check('crowd: section taps', G.section_taps, Object.fromEntries(M.sections.sections.map((s) => [s.section, s.taps])));
+check('crowd: polls', G.polls, M.polls.map((p) => ({ voters: p.voters, changed: p.changed_devices, counts: p.options.map((o) => o.votes) })));
+ok('crowd: tally ends at the result', M.polls.every((p) => diff(p.options.map((o) => o.votes), p.tally.counts[p.tally.counts.length - 1]) === null),
+  'last tally row differs from the votes table');
+ok('crowd: 10 peaks, 30 s apart, by falling taps', M.peaks.length === 10 && M.peaks.every((p, i) => i === 0 ||
+  (p.taps <= M.peaks[i - 1].taps && M.peaks.slice(0, i).every((q) => Math.abs(q.sec - p.sec) >= 30))), JSON.stringify(M.peaks.map((p) => [p.sec, p.taps])));
+
+/* ---- compare ---- */
+const cmpJson = join(DIR, 'compare.json');
+const c = run(['--compare', small, join(DIR, 'quiet.db'), mid, '--json', cmpJson, '--html', join(DIR, 'compare.html')]);
+if (c.status !== 0) fail('compare: runs', c.stderr);
+else {
+  const C = JSON.parse(readFileSync(cmpJson, 'utf8'));
+  check('compare: headline figures', [
+    { code: 'SMALL', name: 'Small Test Night', devices: 5, peak_audience: 5, reacted_share: 0.8, voted_share: 0.6, chanted_share: 0.6,
+      taps: 66, votes: 6, chants: 6, polls: 2, mean_turnout: (1 + 1 / 3) / 2, loudest_section: 'A', top_chant: 'LOUDER', duration_s: 2400, taps_per_device: 66 / 5 },
+    { code: 'QUIET', devices: 3, polls: 0, mean_turnout: null, loudest_section: null, top_chant: null },
+    { code: 'BIG', devices: G.devices, taps: G.taps, top_chant: G.top_chant },
+  ], C.events);
+  ok('compare: HTML', readFileSync(join(DIR, 'compare.html'), 'utf8').includes('Tour comparison'), 'no page');
+}
+
+/* ---- bad input: one line on stderr, non-zero exit ---- */
+writeFileSync(join(DIR, 'notsqlite.db'), 'hello, this is not a database at all, just some text padding it out.\n'.repeat(20));
+execFileSync('sqlite3', [join(DIR, 'foreign.db'), 'CREATE TABLE t(x); INSERT INTO t VALUES (1);']);
+gen('newer', 'newer.db');
+const bad = [
+  ['missing database', ['--db', join(DIR, 'nope.db')], 1, /nope\.db: No such file/],
+  ['not an SQLite file', ['--db', join(DIR, 'notsqlite.db')], 1, /not a Chorus database/],
+  ['SQLite but not Chorus', ['--db', join(DIR, 'foreign.db')], 1, /not a Chorus database \(no chorus_meta table\)/],
+  ['newer schema', ['--db', join(DIR, 'newer.db')], 1, /schema version 2 is newer/],
+  ['newer schema in --compare', ['--compare', small, join(DIR, 'newer.db')], 1, /newer\.db: database schema version 2/],
+  ['no arguments', [], 2, /need --db FILE/],
+  ['unknown flag', ['--db', small, '--pdf', 'x'], 2, /unknown argument: --pdf/],
+  ['missing value', ['--db'], 2, /missing value for: --db/],
+  ['--db and --compare', ['--db', small, '--compare', small], 2, /exclude each other/],
+  ['--csv with --compare', ['--compare', small, '--csv', DIR], 2, /--csv works with --db only/],
+  ['--compare without files', ['--compare', '--json', 'x'], 2, /at least one database/],
+  ['unwritable output', ['--db', small, '--json', join(DIR, 'no/such/dir/x.json')], 1, /cannot write/],
+];
+for (const [name, args, code, re] of bad) {
+  const r = run(args);
+  const first = r.stderr.split('\n')[0];
+  ok(`bad input: ${name}`, r.status === code && re.test(first) && first.startsWith('chorus-report: '),
+     `exit ${r.status} (want ${code}), stderr ${JSON.stringify(r.stderr)}`);
+}
+ok('bad input: database left untouched (read-only)', !existsSync(join(DIR, 'nope.db')), 'a missing database was created');
+
+console.log(`check.mjs: ${failed ? 'some checks failed' : 'all checks passed'}`);
+process.exit(failed ? 1 : 0);

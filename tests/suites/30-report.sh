@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# 30-report.sh -- chorus-report: every figure against a known truth.
+#  1. tests/report/check.mjs: databases written by tests/report/gen.c with a
+#     scripted history (edge cases) and a generated crowd; CSV, HTML,
+#     --compare and bad input.
+#  2. tests/report/hub.mjs: a scripted crowd through the real hub, then the
+#     report over the hub's database (skipped, and said so, without the hub).
+# Needs `make all` (clients/chorus-report, build/report/chorus-report-gen).
+# Last line: "N passed, N failed".
+set -u
+cd "$(dirname "$0")/../.."
+REPORT=${CHORUS_REPORT:-clients/chorus-report}
+GEN=build/report/chorus-report-gen
+HUB=${CHORUS_HUB:-hub/chorus-hub}
+WORK=$(mktemp -d /tmp/chorus-report-test.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+export NODE_PATH="$PWD/tests/node_modules"
+
+pass=0; fail=0
+count() {   # count PASS/FAIL lines of a check script's output ($1)
+    local p f
+    p=$(grep -c '^PASS ' "$1" || true); f=$(grep -c '^FAIL ' "$1" || true)
+    pass=$((pass + p)); fail=$((fail + f))
+}
+
+for bin in "$REPORT" "$GEN"; do
+    if [ ! -x "$bin" ]; then echo "FAIL $bin not built (run make)"; echo "0 passed, 1 failed"; exit 1; fi
+done
+
+mkdir -p "$WORK/gen"
+node tests/report/check.mjs "$REPORT" "$GEN" "$WORK/gen" >"$WORK/check.out" 2>&1
+rc=$?
+cat "$WORK/check.out"
+count "$WORK/check.out"
+if [ $rc != 0 ] && ! grep -q '^FAIL ' "$WORK/check.out"; then echo "FAIL check.mjs crashed (exit $rc)"; fail=$((fail + 1)); fi
+
+if [ -x "$HUB" ]; then
+    mkdir -p "$WORK/hub"
+    node tests/report/hub.mjs "$REPORT" "$HUB" "$WORK/hub" >"$WORK/hub.out" 2>&1
+    rc=$?
+    cat "$WORK/hub.out"
+    count "$WORK/hub.out"
+    if [ $rc != 0 ] && ! grep -q '^FAIL ' "$WORK/hub.out"; then echo "FAIL hub.mjs crashed (exit $rc)"; fail=$((fail + 1)); fi
+else
+    echo "SKIP through-the-hub test: $HUB is not built"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
