@@ -116,6 +116,7 @@ function renderPoll(rebuild) {
       p.open ? h('button.btn.danger.big.c-close', { type: 'button', onclick: () => closePoll(p.id) }, t('crew.poll.close')) : null);
     form.openNote(!!S.poll);
   }
+  if (!p) return;
   const counts = p === S.poll ? S.counts : (p.counts || []);
   const total = counts.reduce((a, b) => a + b, 0);
   const max = Math.max(0, ...counts);

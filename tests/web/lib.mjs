@@ -1,0 +1,151 @@
+// lib.mjs -- helpers for the browser tests: start the real hub on a free
+// loopback port with a temporary database, drive Debian's chromium through
+// playwright-core, and save screenshots in tests/artifacts/.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { chromium } from 'playwright-core';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
+export const HUB = process.env.CHORUS_HUB ? join(ROOT, process.env.CHORUS_HUB) : join(ROOT, 'hub', 'chorus-hub');
+export const EVENT_FILE = join(ROOT, 'examples', 'demo-event.json');
+export const KEYS = { crew: 'crew-demo-key', screen: 'screen-demo-key', stage: 'stage-demo-key' };
+export const CODE = 'DEMO';
+export { sleep };
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
+  });
+}
+
+/** A fresh temporary directory (removed by the caller's cleanup). */
+export const tempDir = () => mkdtempSync(join(tmpdir(), 'chorus-web-'));
+
+/**
+ * Start hub/chorus-hub; resolves once it answers /healthz. opts: port, db
+ * (reuse them to restart on the same data), extra args. Returns
+ * {port, base, db, stop()}; stop() sends SIGTERM and waits for the exit.
+ */
+export async function startHub(opts = {}) {
+  for (let tries = 0; ; tries++) {
+    try {
+      return await startHubOnce({ ...opts, port: opts.port || await freePort() });
+    } catch (e) {
+      // Another process may take the port between freePort() and the bind.
+      if (opts.port || tries >= 4 || !/cannot listen/.test(e.message)) throw e;
+    }
+  }
+}
+
+async function startHubOnce(opts) {
+  const { port } = opts;
+  const db = opts.db || join(tempDir(), 'chorus.db');
+  const args = ['--port', String(port), '--db', db, '--event-file', EVENT_FILE,
+    '--web-root', join(ROOT, 'web', 'dist'), ...(opts.args || [])];
+  const proc = spawn(HUB, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  proc.stdout.on('data', (d) => { log += d; });
+  proc.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`hub exited (${proc.exitCode}): ${log}`);
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`hub did not start: ${log}`); }
+    await sleep(100);
+  }
+  return {
+    port, base, db,
+    log: () => log,
+    async stop() {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(t);
+      }
+    },
+  };
+}
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+
+/** Debian's chromium, headless. */
+export function launch() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+/** A phone: 360x640, touch, in its own context (own localStorage). */
+export async function phone(browser, url, { locale = 'en-US' } = {}) {
+  const ctx = await browser.newContext({ viewport: { width: 360, height: 640 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, locale });
+  ctx.setDefaultTimeout(8000);
+  const page = await ctx.newPage();
+  watch(page);
+  if (url) await page.goto(url);
+  return page;
+}
+
+/** A laptop-sized page (screen, stage, crew). */
+export async function desk(browser, url, { width = 1280, height = 720, locale = 'en-US' } = {}) {
+  const ctx = await browser.newContext({ viewport: { width, height }, locale });
+  ctx.setDefaultTimeout(8000);
+  const page = await ctx.newPage();
+  watch(page);
+  if (url) await page.goto(url);
+  return page;
+}
+
+/** Page errors fail loudly in the test log (uncaught exceptions in our code). */
+function watch(page) {
+  page.errors = [];
+  page.on('pageerror', (e) => { page.errors.push(e); console.error(`# pageerror ${page.url()}: ${e.stack || e}`); });
+}
+
+/** Save a screenshot as tests/artifacts/web-<name>.png. */
+export async function shot(page, name) {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, `web-${name}.png`) });
+}
+
+/** Retry fn until it stops throwing, or rethrow its last error after ms. */
+export async function eventually(fn, ms = 5000, every = 50) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try { return await fn(); } catch (e) {
+      if (Date.now() > deadline) throw e;
+      await sleep(every);
+    }
+  }
+}
+
+/** The visible text of the first element matching selector ('' if none). */
+export async function text(page, selector) {
+  const el = page.locator(selector).first();
+  return (await el.count()) ? (await el.innerText()).replace(/\s+/g, ' ').trim() : '';
+}
+
+/** Join on a phone already at /e/CODE: tap Join, then pick or skip a section. */
+export async function joinPhone(page, section) {
+  await page.getByRole('button', { name: 'Join', exact: true }).click();
+  const sheet = page.getByRole('dialog');
+  await sheet.waitFor({ timeout: 5000 });
+  if (section) await sheet.getByRole('button', { name: `Section ${section}` }).click();
+  else await sheet.getByRole('button', { name: 'Skip' }).click();
+  await page.locator('.pill.live').waitFor({ timeout: 5000 });
+}
+
+export function cleanup(dir) { try { rmSync(dir, { recursive: true, force: true }); } catch { /* fine */ } }

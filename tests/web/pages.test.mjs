@@ -1,0 +1,55 @@
+// pages.test.mjs -- languages and keys: the phone follows the browser's
+// language and switches on the page (and remembers it); a wrong key gets a
+// clear message on the screen, the stage and the crew dashboard.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHub, launch, phone, desk, shot, eventually, text, KEYS, CODE } from './lib.mjs';
+
+describe('pages', () => {
+  let hub, browser;
+  before(async () => { hub = await startHub(); browser = await launch(); });
+  after(async () => { await browser?.close(); await hub?.stop(); });
+
+  it('the phone speaks the browser\'s language and switches on the page', async () => {
+    const p = await phone(browser, `${hub.base}/e/${CODE}`, { locale: 'zh-CN' });
+    await eventually(async () => assert.equal(await text(p, '.joinbtn'), '加入'));
+    assert.match(await text(p, 'main'), /与全场一起投票、互动、呐喊。/);
+    await p.getByRole('button', { name: '加入' }).click();
+    await p.getByRole('dialog').getByRole('button', { name: '跳过' }).click();
+    await eventually(async () => assert.match(await text(p, '.pollcard'), /现在没有投票/));
+    await shot(p, 'phone-zh');
+    await p.getByLabel('语言').selectOption({ label: 'Bahasa Indonesia' });
+    await eventually(async () => assert.match(await text(p, '.pollcard'), /Belum ada voting/));
+    assert.match(await text(p, '.reactcard'), /Reaksi/i);
+    assert.equal(await p.getAttribute('html', 'lang'), 'id');
+    await p.reload();
+    await eventually(async () => assert.match(await text(p, '.pollcard'), /Belum ada voting/), 5000);
+    await p.getByLabel('Bahasa').selectOption({ label: 'English' });
+    await eventually(async () => assert.match(await text(p, '.pollcard'), /No vote right now/));
+    const id = await phone(browser, `${hub.base}/e/${CODE}`, { locale: 'id-ID' });
+    await eventually(async () => assert.equal(await text(id, '.joinbtn'), 'Gabung'));
+    assert.deepEqual(p.errors, []);
+  });
+
+  it('a wrong key gets a clear message', async () => {
+    const screen = await desk(browser, `${hub.base}/screen?key=not-the-key&event=${CODE}`);
+    await eventually(async () => assert.match(await text(screen, '[role="alert"]'), /Wrong key — this screen key was not accepted\. Check the \?key= in the address\./));
+    await shot(screen, 'screen-wrong-key');
+    const stage = await desk(browser, `${hub.base}/stage?key=${KEYS.screen}&event=${CODE}`);
+    await eventually(async () => assert.match(await text(stage, '[role="alert"]'), /Wrong key — this stage key was not accepted/));
+
+    const crew = await desk(browser, `${hub.base}/crew?event=${CODE}`);
+    await eventually(async () => assert.match(await text(crew, '.keygate h1'), /Enter the crew key/));
+    await crew.getByLabel('Key', { exact: true }).fill('guess');
+    await crew.getByRole('button', { name: 'Connect' }).click();
+    await eventually(async () => assert.match(await text(crew, '.keygate [role="alert"]'), /Wrong key — this crew key was not accepted\. Check it and try again\./));
+    await shot(crew, 'crew-wrong-key');
+    await crew.getByLabel('Key', { exact: true }).fill(KEYS.crew);
+    await crew.getByRole('button', { name: 'Connect' }).click();
+    await eventually(async () => assert.match(await text(crew, '.pill'), /^Live$/i));
+    // The key is remembered: a plain /crew opens the dashboard.
+    await crew.goto(`${hub.base}/crew?event=${CODE}`);
+    await eventually(async () => assert.match(await text(crew, '.pill'), /^Live$/i));
+    for (const p of [screen, stage, crew]) assert.deepEqual(p.errors, []);
+  });
+});
