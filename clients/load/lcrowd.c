@@ -204,6 +204,12 @@ static void dev_send_hello(struct crowd *c, struct dev *d)
     dev_queue(d, f, n);
 }
 
+/* No ws validity (ping) timer per connection: lws keeps those timers in one
+ * sorted list and inserts each new one by walking it, so with thousands of
+ * connections every connect costs O(connections). The hub pings nobody and
+ * the load ends by itself. */
+static const lws_retry_bo_t no_validity = { 0 };
+
 static void dev_connect(struct crowd *c, struct dev *d)
 {
     struct lws_client_connect_info i;
@@ -218,6 +224,7 @@ static void dev_connect(struct crowd *c, struct dev *d)
     i.iface = c->src[d->gidx % (uint32_t)c->o->nsrc];
     i.opaque_user_data = d;
     i.pwsi = &d->wsi;
+    i.retry_and_idle_policy = &no_validity;
     dev_set_state(d, DS_CONNECTING);
     d->close_code = 0;
     d->outlen = 0;
