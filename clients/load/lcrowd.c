@@ -32,6 +32,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define OUTCAP 512
 #define NSLOTS 25
@@ -81,7 +82,8 @@ struct crowd {
     int nscreens;
     enum phase phase;
     int64_t t0_ms, measure_start_ms, measure_end_ms;
-    int64_t connected_ms;
+    int connected_sent, go;
+    struct event *go_ev;
     /* connect pacing */
     double budget;
     int next_connect;
@@ -718,6 +720,16 @@ static void finish(struct crowd *c)
     event_base_loopbreak(c->base);
 }
 
+static void on_go(evutil_socket_t fd, short ev, void *arg)
+{
+    struct crowd *c = arg;
+    char b;
+    (void)ev;
+    if (read(fd, &b, 1) <= 0 || b == 'G')
+        c->go = 1;                     /* a parent gone also means go (and end) */
+    event_del(c->go_ev);
+}
+
 static void on_tick(evutil_socket_t fd, short ev, void *arg)
 {
     struct crowd *c = arg;
@@ -740,20 +752,24 @@ static void on_tick(evutil_socket_t fd, short ev, void *arg)
     if (c->phase == PH_CONNECT) {
         uint64_t settled = c->r->welcomed + c->r->failed;
         int timeout = t - c->t0_ms > (int64_t)(o->connect_timeout * 1000);
-        if ((c->next_connect == c->ndevs && settled >= (uint64_t)c->ndevs) || timeout) {
+        if (!c->connected_sent &&
+            ((c->next_connect == c->ndevs && settled >= (uint64_t)c->ndevs) || timeout)) {
+            c->connected_sent = 1;
             c->r->connect_s = (double)(t - c->t0_ms) / 1000.0;
             c->r->connected = c->r->welcomed;
-            c->phase = PH_MEASURE;
-            c->measure_start_ms = t;
-            c->measure_end_ms = t + (int64_t)(o->duration * 1000);
-            c->next_probe_ms = t + 500;
-            c->last_slot = t / TICK_MS;
             if (!o->quiet)
                 fprintf(stderr, "chorus-load[%d]: %llu/%d connected in %.1f s%s\n",
                         c->cfg->proc, (unsigned long long)c->r->welcomed, c->ndevs,
                         c->r->connect_s, timeout ? " (connect timeout)" : "");
             if (c->cfg->phase)
                 c->cfg->phase('C', c->cfg->arg);
+        }
+        if (c->connected_sent && (c->go || c->cfg->go_fd < 0)) {
+            c->phase = PH_MEASURE;
+            c->measure_start_ms = t;
+            c->measure_end_ms = t + (int64_t)(o->duration * 1000);
+            c->next_probe_ms = t + 500;
+            c->last_slot = t / TICK_MS;
             for (int i = 0; i < c->ndevs; i++)
                 if (c->devs[i].flood && c->devs[i].wsi)
                     lws_callback_on_writable(c->devs[i].wsi);
@@ -888,6 +904,11 @@ int lcrowd_run(const struct lcrowd_cfg *cfg, struct lstats_run *r,
     struct timeval tv = { 0, TICK_MS * 1000 };
     if (!c.tick || event_add(c.tick, &tv))
         goto out;
+    if (cfg->go_fd >= 0) {
+        c.go_ev = event_new(c.base, cfg->go_fd, EV_READ | EV_PERSIST, on_go, &c);
+        if (!c.go_ev || event_add(c.go_ev, NULL))
+            goto out;
+    }
     c.t0_ms = c.last_tick_ms = now_ms();
     /* screens, crew and probe first: they are few and must see everything */
     for (int i = 0; i < extra; i++)
@@ -906,6 +927,8 @@ out:
     free(c.probe_us);
     free(c.storm_order);
     free(c.flood_buf);
+    if (c.go_ev)
+        event_free(c.go_ev);
     lcodec_dec_free(&c.dec);
     return rc;
 }

@@ -20,6 +20,9 @@ struct lcrowd_cfg {
     /* Called when everyone is connected ('C') and when the load ends ('D'). */
     void (*phase)(char what, void *arg);
     void *arg;
+    /* After 'C', the load starts when a byte can be read from go_fd, so that
+     * every process starts together; -1: start at once. */
+    int go_fd;
 };
 
 /* Run the scenario to its end. Fills *r, and *votes (malloc'd, the caller

@@ -3,7 +3,9 @@
  *
  * The parent forks --procs children (one process may hold at most ~19,900
  * connections here), each running lcrowd_run() on its share of the
- * devices; child 0 also plays the screens, the crew and the probe. While
+ * devices, plus child 0, the observer, which plays only the screens, the
+ * crew and the probe: its loop is never busy with the crowd, so the
+ * latencies it measures are the hub's. While
  * they run, the parent samples the hub's /proc figures; each child sends
  * 'C' (connected), 'D' (load over) and then 'R' + its figures and vote
  * records down a pipe, and the parent adds them up, checks the database
@@ -58,22 +60,24 @@ static void child_phase(char what, void *arg)
     write_full(*(int *)arg, &what, 1);
 }
 
-static void child(const struct lopts *o, int k, int fd)
+/* Child k: 0 is the observer, 1..procs share the devices. */
+static void child(const struct lopts *o, int k, int fd, int go_fd)
 {
     struct lcrowd_cfg cfg;
     struct lstats_run r;
     struct lstats_vote *votes = NULL;
     size_t nvotes = 0;
-    int per = o->devices / o->procs, rem = o->devices % o->procs;
+    int per = o->devices / o->procs, rem = o->devices % o->procs, j = k - 1;
 
     memset(&cfg, 0, sizeof cfg);
     cfg.o = o;
     cfg.proc = k;
-    cfg.ndevices = per + (k < rem);
-    cfg.first_device = k * per + (k < rem ? k : rem) + (k ? o->screens + 2 : 0);
-    cfg.connect_rate = o->connect_rate / o->procs;
+    cfg.ndevices = k ? per + (j < rem) : 0;
+    cfg.first_device = k ? o->screens + 2 + j * per + (j < rem ? j : rem) : 0;
+    cfg.connect_rate = k ? o->connect_rate / o->procs : o->connect_rate;
     cfg.phase = child_phase;
     cfg.arg = &fd;
+    cfg.go_fd = go_fd;
     lstats_run_init(&r);
     int rc = lcrowd_run(&cfg, &r, &votes, &nvotes);
     char tag = 'R';
@@ -123,12 +127,12 @@ int main(int argc, char **argv)
         t_prev = mono_s();
     }
 
-    int K = o.procs;
-    int fds[64];
-    pid_t pids[64];
+    int K = o.procs + 1;
+    int fds[65], gos[65];
+    pid_t pids[65];
     for (int k = 0; k < K; k++) {
-        int p[2];
-        if (pipe(p)) {
+        int p[2], g[2];
+        if (pipe(p) || pipe(g)) {
             perror("chorus-load: pipe");
             return 1;
         }
@@ -140,12 +144,17 @@ int main(int argc, char **argv)
         }
         if (pids[k] == 0) {
             close(p[0]);
-            for (int j = 0; j < k; j++)
+            close(g[1]);
+            for (int j = 0; j < k; j++) {
                 close(fds[j]);
-            child(&o, k, p[1]);
+                close(gos[j]);
+            }
+            child(&o, k, p[1], g[0]);
         }
         close(p[1]);
+        close(g[0]);
         fds[k] = p[0];
+        gos[k] = g[1];
     }
 
     struct lstats_run total;
@@ -153,9 +162,9 @@ int main(int argc, char **argv)
     struct lstats_vote *votes = NULL;
     size_t nvotes = 0;
     int ncon = 0, ndone = 0, nres = 0, open_fds = K, broken = 0;
-    int done_fd[64] = { 0 };
+    int done_fd[65] = { 0 };
     while (open_fds > 0) {
-        struct pollfd pf[64];
+        struct pollfd pf[65];
         for (int k = 0; k < K; k++) {
             pf[k].fd = done_fd[k] ? -1 : fds[k];
             pf[k].events = POLLIN;
@@ -190,8 +199,11 @@ int main(int argc, char **argv)
                 double cpu;
                 long rss;
                 int all = tag == 'C' ? ++ncon == K : ++ndone == 1;
+                if (tag == 'C' && all)
+                    for (int j = 0; j < K; j++)
+                        write_full(gos[j], "G", 1);
                 if (all && hub.ok && lreport_proc_sample(o.hub_pid, &cpu, &rss) == 0) {
-                    if (tag == 'C') {
+                    if (tag == 'C') {   /* everyone connected: start the load together */
                         cpu_conn = cpu;
                         t_conn = t;
                         hub.rss_kb_connected = rss;
@@ -229,6 +241,7 @@ int main(int argc, char **argv)
     for (int k = 0; k < K; k++) {
         int st;
         close(fds[k]);
+        close(gos[k]);
         waitpid(pids[k], &st, 0);
     }
     if (nres < K)
