@@ -274,13 +274,15 @@ function renderHealth() {
     stat(t('crew.health.signals'), num(m.signals_per_s || 0)),
     stat(t('crew.health.votes'), num(m.votes_per_s || 0)),
     stat(t('crew.health.dropped'), num(m.dropped_slow || 0), warn(m.dropped_slow > 0)),
-    stat(t('crew.health.queue'), `${num(st.queue || 0)} / ${num(st.queue_max || 0)}`, warn(st.queue_max && st.queue > st.queue_max / 2)),
+    stat(t('crew.health.queue'), `${num(st.queue || 0)} / ${compact(st.queue_max || 0)}`, warn(st.queue_max && st.queue > st.queue_max / 2)),
     stat(t('crew.health.commits'), num(st.commits || 0)),
     stat(t('crew.health.failed'), num(st.failed || 0), warn(st.failed > 0)),
     stat(t('crew.health.lastcommit'), `${num(st.last_commit_ms || 0)} ms`, warn(st.last_commit_ms > 200)),
     stat(t('crew.health.storedropped'), num(st.dropped || 0), warn(st.dropped > 0)),
     stat(t('crew.health.uptime'), clock((m.uptime_s || 0) * 1000))));
 }
+
+const compact = (n) => new Intl.NumberFormat(document.documentElement.lang, { notation: 'compact' }).format(n);
 
 // ---------------------------------------------------------------- errors
 function logError(m) {

@@ -45,7 +45,7 @@ document.body.append(
   h('header.topbar', null,
     h('div.brand', null, h('span.logo', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span.evname', { id: 'evname' }, S.code || 'Chorus')),
     statusPill,
-    langSelect('lang')),
+    langSelect('lang compact')),
   banner,
   main,
 );
@@ -206,7 +206,9 @@ function tap(kind, btn) {
   if (conn.live || pending < MAX_OFFLINE_TAPS) S.taps[kind] = pending + 1;
   S.mine[kind] = (S.mine[kind] || 0) + 1;
   burst(btn, kind);
-  setText(btn.querySelector('.mine'), t('react.yours', { n: num(S.mine[kind]) }));
+  const badge = btn.querySelector('.mine');
+  setText(badge, num(S.mine[kind]));
+  badge.title = t('react.yours', { n: num(S.mine[kind]) });
 }
 
 function flushTaps() {
@@ -286,13 +288,13 @@ function renderSectionChip() {
 // ---------------------------------------------------------------- rendering
 let pollKey = '';
 const pollCard = h('section.card.pollcard', { 'aria-labelledby': 'pollq' });
-const reactCard = h('section.card.reactcard', { 'aria-labelledby': 'reacth' });
+const reactCard = h('section.dock.reactcard', { 'aria-labelledby': 'reacth' });
 const chantCard = h('section.card.chantcard', { 'aria-labelledby': 'chanth' });
 const figures = h('div.figures');
 
 function renderLive() {
   if (!S.joined) return;
-  if (!main.querySelector('.pollcard')) fill(main, h('div.subbar', null, sectionBtn, figures), pollCard, reactCard, chantCard);
+  if (!main.querySelector('.pollcard')) { fill(main, h('div.subbar', null, sectionBtn, figures), pollCard, chantCard); document.body.append(reactCard); document.body.classList.add('docked'); }
   renderSectionChip();
   buildPoll();
   buildReactions();
@@ -391,11 +393,11 @@ function buildReactions() {
   if (key === reactKey) return;
   reactKey = key;
   fill(reactCard,
-    h('div.card-h', null, h('h2', { id: 'reacth', 'data-t': 'react.title' }, t('react.title')),
-      h('div.energy', { 'aria-hidden': 'true' }, h('span.elabel', { 'data-t': 'live.energy' }, t('live.energy')), h('span.ebar', null, h('i')), h('b.enum'))),
+    h('h2.sr-only', { id: 'reacth', 'data-t': 'react.title' }, t('react.title')),
+    h('div.energy', { 'aria-hidden': 'true' }, h('span.elabel', { 'data-t': 'live.energy' }, t('live.energy')), h('span.ebar', null, h('i')), h('b.enum')),
     h('div.pad', null, kinds.map((k) => {
       const b = h('button.rbtn', { type: 'button', 'data-kind': k },
-        h('span.ricon', { html: iconSvg(k, 44) }),
+        h('span.ricon', { html: iconSvg(k, 34) }),
         h('span.rname', null, reactName(k)),
         h('span.mine', null, ''));
       b.setAttribute('aria-label', t('react.tap.aria', { name: reactName(k) }));

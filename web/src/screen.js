@@ -30,29 +30,29 @@ const pollBox = h('section.s-poll', { 'aria-live': 'off' });
 const eNum = h('b.s-enum', null, '0');
 const eFill = h('i');
 const chantsBox = h('ol.s-chants');
-const totalsBox = h('div.s-totals');
+const totalsBox = h('div.s-totrow');
 const markerEl = h('div.s-marker', { hidden: true, role: 'status' });
 
 root.append(
   canvas,
   h('header.s-head', null,
     h('div.s-brand', null, h('span.logo.s-logo', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('h1.s-evname', { id: 'evname' }, 'Chorus')),
+    markerEl,
     pill,
     h('div.s-aud', null, audN, h('span', { 'data-t': 'live.audience' }, t('live.audience')))),
   h('div.s-body', null,
-    h('div.s-left', null, markerEl, pollBox),
+    h('div.s-left', null, pollBox, h('div.s-totals', { role: 'group', 'aria-label': t('live.reactions') }, totalsBox)),
     h('aside.s-right', null,
       h('div.s-joincard', null,
         h('div.s-scan', { 'data-t': 'screen.scan' }, t('screen.scan')),
         qrBox,
         h('div.s-codelabel', { 'data-t': 'screen.code' }, t('screen.code')),
-        codeEl, urlEl),
-      h('div.s-energy', null,
-        h('div.s-elabel', null, h('span', { 'data-t': 'live.energy' }, t('live.energy')), eNum),
-        h('div.s-etrack', null, eFill)))),
+        codeEl, urlEl))),
   h('footer.s-foot', null,
     h('div.s-chantwrap', null, h('h2.s-flabel', { 'data-t': 'live.chants' }, t('live.chants')), chantsBox),
-    h('div.s-totwrap', null, h('h2.s-flabel', { 'data-t': 'live.reactions' }, t('live.reactions')), totalsBox)),
+    h('div.s-energy', null,
+      h('div.s-elabel', null, h('span', { 'data-t': 'live.energy' }, t('live.energy')), eNum),
+      h('div.s-etrack', null, eFill))),
 );
 document.body.append(root);
 fitStage(root, 1920, 1080);
@@ -227,7 +227,7 @@ function frame(now) {
     const k = age / 1000;
     const x = q.x + q.vx * k + Math.sin(k * 3 + q.r * 10) * 24;
     const y = q.y + q.vy * k + 60 * k * k;
-    ctx.globalAlpha = Math.max(0, Math.min(1, 1.4 - age / q.life * 1.4)) * 0.9;
+    ctx.globalAlpha = Math.max(0, Math.min(1, 2 * (1 - age / q.life)));
     ctx.setTransform(q.s, 0, 0, q.s, x, y);
     ctx.rotate(q.r * k);
     ctx.translate(-12, -12);

@@ -9,6 +9,7 @@ import id from '../i18n/id.js';
 export const CATALOGUES = { en, zh, id };
 export const LANGS = ['en', 'zh', 'id'];
 const HTML_LANG = { en: 'en', zh: 'zh-Hans', id: 'id' };
+const SHORT = { en: 'EN', zh: '中文', id: 'ID' };
 const listeners = [];
 let current = pick();
 
@@ -84,8 +85,13 @@ export function langSelect(cls = 'lang') {
     sel.append(o);
   }
   sel.value = current;
+  // The visible face can be short (a chip); the native picker lists full names.
+  const face = document.createElement('span');
+  face.className = 'lang-face';
+  face.setAttribute('aria-hidden', 'true');
+  face.textContent = SHORT[current];
   sel.addEventListener('change', () => setLang(sel.value));
-  onLang((l) => { sel.value = l; });
-  wrap.append(span, sel);
+  onLang((l) => { sel.value = l; face.textContent = SHORT[l]; });
+  wrap.append(span, face, sel);
   return wrap;
 }
