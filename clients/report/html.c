@@ -111,6 +111,13 @@ static void tail(FILE *f, const json_t *data)
     fputs("\n</script>\n</body>\n</html>\n", f);
 }
 
+/* A card's big number: 54 806 013 does not fit, "54.8 M" does. */
+static void big(FILE *f, json_int_t v)
+{
+    if (v >= 10000000) fprintf(f, "%.1f&#8201;M", (double)v / 1e6);
+    else num(f, v);
+}
+
 static void card(FILE *f, const char *label, const char *cls)
 {
     fprintf(f, "<div class=\"card%s%s\"><div class=label>%s</div><div class=value>", cls ? " " : "", cls ? cls : "", label);
@@ -123,7 +130,7 @@ static void cards(FILE *f, const json_t *rep)
     json_int_t start = ival(ev, "start_ms");
     fputs("<section class=cards>\n", f);
     card(f, "Devices joined", "big");
-    num(f, ival(reach, "devices"));
+    big(f, ival(reach, "devices"));
     fprintf(f, "</div><div class=sub>%lld rejoined at least once</div></div>\n", (long long)ival(reach, "rejoined_devices"));
     card(f, "Peak audience", "big");
     num(f, ival(reach, "peak_audience"));
@@ -143,7 +150,7 @@ static void cards(FILE *f, const json_t *rep)
         fputs(" devices</div></div>\n", f);
     }
     card(f, "Taps", NULL);
-    num(f, ival(tot, "taps"));
+    big(f, ival(tot, "taps"));
     fputs("</div><div class=sub>", f);
     num(f, ival(tot, "votes"));
     fputs(" votes, ", f);
@@ -323,7 +330,7 @@ static void polls(FILE *f, const json_t *rep)
             pct(f, json_object_get(o, "share"));
             fputs("</td></tr>\n", f);
         }
-        fprintf(f, "</tbody></table><div class=chart><canvas id=ch-poll-%zu></canvas></div></div>\n"
+        fprintf(f, "</tbody></table><div class=\"chart short\"><canvas id=ch-poll-%zu></canvas></div></div>\n"
                    "<div><div class=chart><canvas id=ch-tally-%zu></canvas></div>"
                    "<p class=note>How the tally moved: votes per option after each second in which a vote arrived.</p>"
                    "</div></div></div>\n", i, i);

@@ -130,8 +130,11 @@
       make('ch-tally-' + i, {
         type: 'line',
         data: { datasets: p.options.map(function (o, k) {
-          var pts = [{ x: 0, y: 0 }].concat(p.tally.sec.map(function (s, j) { return { x: s - open, y: p.tally.counts[j][k] }; }));
-          return { label: o.label, data: pts, stepped: 'before', pointRadius: 0, borderWidth: 2,
+          var pts = [{ x: 0, y: 0 }].concat(p.tally.sec.map(function (s, j) { return { x: s + 1 - open, y: p.tally.counts[j][k] }; }));
+          /* hold the final count until the poll closed (or the event ended) */
+          var end = (p.closed_ms != null ? p.closed_ms : R.event.end_ms) / 1000 - open;
+          if (end > pts[pts.length - 1].x) pts.push({ x: end, y: pts[pts.length - 1].y });
+          return { label: o.label, data: pts, stepped: 'after', pointRadius: 0, borderWidth: 2,
                    borderColor: PALETTE[k % PALETTE.length], backgroundColor: PALETTE[k % PALETTE.length] };
         }) },
         options: { scales: { x: { type: 'linear', min: 0, ticks: { callback: function (v) { return el(v); } },
@@ -145,7 +148,7 @@
       type: 'line',
       data: { labels: marks.map(function (m) { return '+' + m.minute + ' min'; }),
               datasets: [{ label: 'still connected', data: marks.map(function (m) { return m.connected; }),
-                           borderColor: '#6d28d9', backgroundColor: '#6d28d933', fill: true, tension: 0.2 },
+                           borderColor: '#6d28d9', backgroundColor: '#6d28d933', fill: true },
                          { label: 'joined so far', data: marks.map(function (m) { return m.joined; }),
                            borderColor: '#9ca3af', borderDash: [6, 4], pointRadius: 0 }] },
       options: { scales: { y: { beginAtZero: true, ticks: { precision: 0 }, title: { display: true, text: 'devices' } } } }
