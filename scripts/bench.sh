@@ -51,6 +51,28 @@ event() {
 JSON
 }
 
+# busy_pct: share of all CPUs busy over the next second (other agents' work
+# shares this machine; a benchmark run on a busy machine measures them too).
+busy_pct() {
+    local a b
+    read -r _ a1 a2 a3 a4 a5 a6 a7 _ < /proc/stat
+    sleep 1
+    read -r _ b1 b2 b3 b4 b5 b6 b7 _ < /proc/stat
+    a=$(( (b1 - a1) + (b2 - a2) + (b3 - a3) + (b6 - a6) + (b7 - a7) ))
+    b=$(( a + (b4 - a4) + (b5 - a5) ))
+    echo $(( b > 0 ? 100 * a / b : 0 ))
+}
+# wait_quiet: up to BENCH_WAIT_S (default 60) seconds for the machine to be
+# under BENCH_QUIET_PCT (default 25) % busy; prints the last reading.
+wait_quiet() {
+    local pct end=$((SECONDS + ${BENCH_WAIT_S:-60}))
+    while :; do
+        pct=$(busy_pct)
+        if [ "$pct" -le "${BENCH_QUIET_PCT:-25}" ] || [ $SECONDS -ge $end ]; then break; fi
+    done
+    echo "$pct"
+}
+
 # run NAME LIMITS chorus-load-args...: one scenario, RUNS times, fresh hub each.
 declare -A CMDS
 run() {
@@ -59,6 +81,7 @@ run() {
     for r in $(seq "$RUNS"); do
         local dir=$TMP/$name-$r port
         mkdir -p "$dir"
+        wait_quiet > "$dir/busy_before"
         event "$dir/event.json" "$limits"
         port=$(free_port)
         "$HUB" --port "$port" --bind 127.0.0.1 --db "$dir/hub.db" --event-file "$dir/event.json" \
@@ -68,7 +91,7 @@ run() {
             (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
             sleep 0.1
         done
-        echo "bench: $name run $r/$RUNS (hub pid $HUB_PID, port $port)" >&2
+        echo "bench: $name run $r/$RUNS (hub pid $HUB_PID, port $port, machine $(cat "$dir/busy_before")% busy before)" >&2
         "$LOAD" --url "ws://127.0.0.1:$port/ws" --event "$dir/event.json" --hub-pid "$HUB_PID" \
             --db "$dir/hub.db" --json "$dir/load.json" --quiet "$@" >"$dir/load.out" 2>&1 || true
         [ -s "$dir/load.json" ] || echo "bench: $name run $r wrote no figures: $(tail -n 2 "$dir/load.out")" >&2
@@ -139,9 +162,11 @@ for (const s of only.split(/\s+/).filter(Boolean)) {
     try { raw.push(JSON.parse(fs.readFileSync(path.join(tmp, `${s}-${r}`, "load.json")))); } catch (e) { raw.push(null); }
   }
   const per = raw.map(j => j && Object.fromEntries(F.filter(f => f[0] === s).map(f => [f[1], f[4](j)])));
+  per.forEach((p, i) => { if (p) { try { p.busy_before_pct = +fs.readFileSync(path.join(tmp, `${s}-${i + 1}`, "busy_before"), "utf8"); } catch (e) {} } });
   const med = Object.fromEntries(F.filter(f => f[0] === s).map(f => [f[1], median(per.filter(Boolean).map(p => p[f[1]]))]));
   // JSON has no Infinity: "never" is stored as null with a note
   for (const p of [med, ...per.filter(Boolean)]) for (const k in p) if (p[k] === Infinity) p[k] = null;
+  med.busy_before_pct = median(per.filter(Boolean).map(p => p.busy_before_pct));
   res.scenarios[s] = { command: cmds[s] || "", median: med, runs: per, load: raw };
 }
 const prevFile = fs.readdirSync("bench/results").filter(f => f.endsWith(".json") && path.join("bench/results", f) !== out)
@@ -160,5 +185,7 @@ for (const f of F) {
   const met = f[5] ? (v == null && f[3] !== "s" ? "?" : f[5](v == null ? Infinity : v) ? "met" : "MISSED") : "";
   line(f[0], f[2], fmt(v, f[3]), pv === undefined ? "-" : fmt(pv, f[3]), f[6] || "", met);
 }
+console.log("machine busy before each run (median %, other agents share it): " +
+  Object.entries(res.scenarios).map(([k, v]) => `${k} ${v.median.busy_before_pct}`).join(", "));
 console.log(`results: ${out}`);
 JS
