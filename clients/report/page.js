@@ -183,7 +183,6 @@
   }
 
   if (D.kind === 'report') report(D.report); else compare(D.compare);
-  /* Redraw at paper size when printing. */
-  window.addEventListener('beforeprint', function () { charts.forEach(function (c) { c.resize(); }); });
+  /* Printing scales the screen bitmaps (page.css); redraw when back. */
   window.addEventListener('afterprint', function () { charts.forEach(function (c) { c.resize(); }); });
 })();
