@@ -469,51 +469,60 @@ int html_report(FILE *f, const json_t *rep)
     return ferror(f) ? -1 : 0;
 }
 
+/* One figure of the comparison table: a row with one cell per event. */
+enum cmp_kind { CMP_INT, CMP_SHARE, CMP_TEXT, CMP_MINUTES, CMP_DATE, CMP_RATIO };
+
+static void cmp_row(FILE *f, const json_t *events, const char *label, const char *key, enum cmp_kind kind)
+{
+    size_t i;
+    json_t *e;
+    fprintf(f, "<tr><th>%s</th>", label);
+    json_array_foreach(events, i, e) {
+        const json_t *v = json_object_get(e, key);
+        fputs(kind == CMP_TEXT ? "<td>" : "<td class=n>", f);
+        if (kind == CMP_INT) num(f, json_integer_value(v));
+        else if (kind == CMP_SHARE) pct(f, v);
+        else if (kind == CMP_MINUTES) fprintf(f, "%lld", (long long)json_integer_value(v) / 60);
+        else if (kind == CMP_DATE) utc(f, json_integer_value(v), "%Y-%m-%d");
+        else if (kind == CMP_RATIO && json_is_number(v)) fprintf(f, "%.1f", json_number_value(v));
+        else if (kind == CMP_TEXT && json_is_string(v) && *json_string_value(v)) esc(f, json_string_value(v));
+        else fputs("&ndash;", f);
+        fputs("</td>", f);
+    }
+    fputs("</tr>\n", f);
+}
+
 int html_compare(FILE *f, const json_t *cmp)
 {
     const json_t *events = json_object_get(cmp, "events");
     head(f, "Chorus tour comparison");
     fprintf(f, "<header><h1>Tour comparison</h1><p class=meta>%zu events side by side</p></header>\n", json_array_size(events));
-    fputs("<section><h2>Headline figures</h2>\n<div class=scroll><table><thead><tr><th>event</th><th>date</th>"
-          "<th class=n>minutes</th><th class=n>devices</th><th class=n>peak audience</th><th class=n>reacted</th>"
-          "<th class=n>voted</th><th class=n>chanted</th><th class=n>taps</th><th class=n>taps per device</th>"
-          "<th class=n>votes</th><th class=n>chants</th><th class=n>polls</th><th class=n>mean turnout</th>"
-          "<th>loudest section</th><th>top chant</th></tr></thead><tbody>\n", f);
+    fputs("<section><h2>Headline figures</h2>\n<div class=scroll><table class=cmp><thead><tr><th></th>", f);
     size_t i;
     json_t *e;
     json_array_foreach(events, i, e) {
-        fputs("<tr><td><b>", f);
+        fputs("<th class=n><b>", f);
         esc(f, str(e, "name"));
-        fputs("</b><br><span class=muted>", f);
+        fputs("</b><br>", f);
         esc(f, str(e, "code"));
-        fputs("</span></td><td>", f);
-        utc(f, ival(e, "start_ms"), "%Y-%m-%d");
-        fprintf(f, "</td><td class=n>%lld</td><td class=n>", (long long)ival(e, "duration_s") / 60);
-        num(f, ival(e, "devices"));
-        fputs("</td><td class=n>", f);
-        num(f, ival(e, "peak_audience"));
-        const char *sh[] = {"reacted_share", "voted_share", "chanted_share"};
-        for (int k = 0; k < 3; k++) { fputs("</td><td class=n>", f); pct(f, json_object_get(e, sh[k])); }
-        fputs("</td><td class=n>", f);
-        num(f, ival(e, "taps"));
-        const json_t *tpd = json_object_get(e, "taps_per_device");
-        if (json_is_number(tpd)) fprintf(f, "</td><td class=n>%.1f", json_number_value(tpd));
-        else fputs("</td><td class=n>&ndash;", f);
-        fputs("</td><td class=n>", f);
-        num(f, ival(e, "votes"));
-        fputs("</td><td class=n>", f);
-        num(f, ival(e, "chants"));
-        fputs("</td><td class=n>", f);
-        num(f, ival(e, "polls"));
-        fputs("</td><td class=n>", f);
-        pct(f, json_object_get(e, "mean_turnout"));
-        fputs("</td><td>", f);
-        if (json_is_string(json_object_get(e, "loudest_section"))) esc(f, str(e, "loudest_section"));
-        else fputs("&ndash;", f);
-        fputs("</td><td>", f);
-        esc(f, str(e, "top_chant"));
-        fputs("</td></tr>\n", f);
+        fputs("</th>", f);
     }
+    fputs("</tr></thead><tbody>\n", f);
+    cmp_row(f, events, "date (UTC)", "start_ms", CMP_DATE);
+    cmp_row(f, events, "minutes", "duration_s", CMP_MINUTES);
+    cmp_row(f, events, "devices joined", "devices", CMP_INT);
+    cmp_row(f, events, "peak audience", "peak_audience", CMP_INT);
+    cmp_row(f, events, "reacted", "reacted_share", CMP_SHARE);
+    cmp_row(f, events, "voted", "voted_share", CMP_SHARE);
+    cmp_row(f, events, "chanted", "chanted_share", CMP_SHARE);
+    cmp_row(f, events, "taps", "taps", CMP_INT);
+    cmp_row(f, events, "taps per device", "taps_per_device", CMP_RATIO);
+    cmp_row(f, events, "votes", "votes", CMP_INT);
+    cmp_row(f, events, "chants", "chants", CMP_INT);
+    cmp_row(f, events, "polls", "polls", CMP_INT);
+    cmp_row(f, events, "mean turnout", "mean_turnout", CMP_SHARE);
+    cmp_row(f, events, "loudest section", "loudest_section", CMP_TEXT);
+    cmp_row(f, events, "top chant", "top_chant", CMP_TEXT);
     fputs("</tbody></table></div></section>\n<section><h2>Audience</h2><div class=\"chart\"><canvas id=ch-cmp-reach></canvas></div></section>\n"
           "<section><h2>Participation</h2><div class=\"chart\"><canvas id=ch-cmp-shares></canvas></div></section>\n", f);
     json_t *data = json_object();

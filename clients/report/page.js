@@ -165,7 +165,7 @@
   }
 
   function compare(C) {
-    var ev = C.events, labels = ev.map(function (e) { return e.name || e.code; });
+    var ev = C.events, labels = ev.map(function (e) { return [e.name || e.code, e.code + ' ' + new Date(e.start_ms).toISOString().slice(0, 10)]; });
     make('ch-cmp-reach', {
       type: 'bar',
       data: { labels: labels, datasets: [
