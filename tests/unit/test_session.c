@@ -1,0 +1,68 @@
+/* Unit tests: session (token buckets, bounded out-queue, snapshot
+ * replacement, error budget). */
+#include <stdlib.h>
+#include "session.h"
+#include "t.h"
+
+static struct msg *mk(void) {
+    struct msg *m = calloc(1, sizeof *m + MSG_HEADROOM + 1);
+    m->refs = 1;
+    m->len = 1;
+    return m;
+}
+
+static void bucket(void) {
+    struct event_limit lim = {2, 5};
+    struct bucket b = {0, 0};
+    int ok = 0;
+    for (int i = 0; i < 10; i++) ok += session_take(&b, &lim, 1000, 1);
+    CHECK_EQ(ok, 5);                            /* the burst */
+    CHECK_EQ(session_take(&b, &lim, 1400, 1), 0);
+    CHECK_EQ(session_take(&b, &lim, 1500, 1), 1); /* 2/s refills one in 500 ms */
+    CHECK_EQ(session_take(&b, &lim, 100000, 10), 0); /* never more than the burst */
+    CHECK_EQ(session_take(&b, &lim, 100000, 5), 1);
+}
+
+static void queue_is_bounded(void) {
+    struct session s;
+    memset(&s, 0, sizeof s);
+    struct msg *m = mk();
+    int pushed = 0;
+    for (int i = 0; i < SESSION_OUTQ_MAX + 10; i++) pushed += session_push(&s, m) == 0;
+    CHECK_EQ(pushed, SESSION_OUTQ_MAX);
+    CHECK_EQ(m->refs, 1 + SESSION_OUTQ_MAX);
+    struct msg *s1 = mk(), *s2 = mk();
+    session_offer_snap(&s, s1);
+    session_offer_snap(&s, s2);                 /* replaces the unsent one */
+    CHECK_EQ(s1->refs, 1);
+    CHECK_EQ(s2->refs, 2);
+    int n = 0;
+    struct msg *x;
+    while ((x = session_pop(&s)) != NULL) { n++; if (n == SESSION_OUTQ_MAX + 1) CHECK(x == s2); msg_unref(x); }
+    CHECK_EQ(n, SESSION_OUTQ_MAX + 1);          /* control messages first, then one snapshot */
+    CHECK_EQ(m->refs, 1);
+    CHECK_EQ(session_pending(&s), 0);
+    session_offer_snap(&s, s1);
+    session_clear(&s);
+    CHECK_EQ(s1->refs, 1);
+    msg_unref(m); msg_unref(s1); msg_unref(s2);
+}
+
+static void error_budget(void) {
+    struct session s;
+    memset(&s, 0, sizeof s);
+    int closed = 0;
+    for (int i = 0; i < 19; i++) closed |= session_error(&s, 1000 + (uint32_t)i);
+    CHECK_EQ(closed, 0);
+    CHECK_EQ(session_error(&s, 2000), 1);       /* the 20th within 10 s */
+    memset(&s, 0, sizeof s);
+    for (int i = 0; i < 40; i++) closed |= session_error(&s, 1000 + (uint32_t)i * 1000);
+    CHECK_EQ(closed, 0);                        /* one a second never exhausts it */
+}
+
+int main(void) {
+    TEST(bucket);
+    TEST(queue_is_bounded);
+    TEST(error_budget);
+    return T_DONE();
+}
