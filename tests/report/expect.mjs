@@ -131,8 +131,9 @@ export const smallDevicesCsv = [
   `5,,watched,${T + 40000},${T + 40000},1,60,0,0,0,0`,
 ];
 
-/* quiet: no polls, no chants, no markers; device 3's only session lasts
- * 500 ms inside one second, so the hub never counted it at a second's end. */
+/* quiet: no polls, no chants, no markers; sparse device ids 1, 2, 1000000;
+ * device 2's only session lasts 500 ms inside one second, so the hub never
+ * counted it at a second's end. */
 export const quiet = {
   event: { code: 'QUIET', start_ms: T, end_ms: T + 600000, duration_s: 600, reactions: ['heart', 'clap'], sections: [''] },
   reach: { devices: 3, sessions: 3, rejoined_devices: 0, peak_audience: 2, peak_sec: S + 5, sections: [{ section: '', devices: 3, share: 1 }] },

@@ -198,15 +198,16 @@ static void gen_quiet(const char *path)
     open_db(path, "QUIET", "Quiet Night", "{\"code\":\"QUIET\",\"name\":\"Quiet Night\",\"reactions\":[\"heart\",\"clap\"],\"sections\":[]}");
     const long long T = T0, S = T0 / 1000;
     exec("BEGIN");
-    exec("INSERT INTO devices(id, created_ms, section) VALUES (1, 1767225600000, ''), (2, 1767225605000, ''), (3, 1767225610000, '')");
+    /* Sparse device ids (1, 2, 1000000): the report maps ids by search. */
+    exec("INSERT INTO devices(id, created_ms, section) VALUES (1, 1767225600000, ''), (1000000, 1767225605000, ''), (2, 1767225610000, '')");
     const struct sess ss[] = {
         {1, "audience", "", T, T + 600000},
-        {2, "audience", "", T + 5000, T + 300000},
-        {3, "audience", "", T + 10000, T + 10500},
+        {1000000, "audience", "", T + 5000, T + 300000},
+        {2, "audience", "", T + 10000, T + 10500},
     };
     const struct sig sg[] = {
         {T + 20000, 1, "", "react", 0, 0, "clap", 4, NULL},
-        {T + 20900, 2, "", "react", 0, 0, "heart", 6, NULL},
+        {T + 20900, 1000000, "", "react", 0, 0, "heart", 6, NULL},
         {T + 200000, 1, "", "react", 0, 0, "heart", 1, NULL},
     };
     write_history(ss, 3, sg, 3, S, S + 599, -1, -1);
