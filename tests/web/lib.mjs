@@ -18,13 +18,21 @@ export const KEYS = { crew: 'crew-demo-key', screen: 'screen-demo-key', stage: '
 export const CODE = 'DEMO';
 export { sleep };
 
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => resolve(port)); });
-  });
+/**
+ * A TCP port that was free a moment ago. Picked below the kernel's ephemeral
+ * range (32768+), where the outgoing connections of other tests and load
+ * generators on this machine would otherwise collide with the hub's bind.
+ */
+export async function freePort() {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const ok = await new Promise((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '0.0.0.0', () => s.close(() => resolve(true)));
+    });
+    if (ok) return port;
+  }
 }
 
 /** A fresh temporary directory (removed by the caller's cleanup). */
@@ -41,7 +49,7 @@ export async function startHub(opts = {}) {
       return await startHubOnce({ ...opts, port: opts.port || await freePort() });
     } catch (e) {
       // Another process may take the port between freePort() and the bind.
-      if (opts.port || tries >= 4 || !/cannot listen/.test(e.message)) throw e;
+      if (opts.port || tries >= 4 || !/hub exited/.test(e.message)) throw e;
     }
   }
 }
@@ -141,10 +149,10 @@ export async function text(page, selector) {
 /** Join on a phone already at /e/CODE: tap Join, then pick or skip a section. */
 export async function joinPhone(page, section) {
   await page.getByRole('button', { name: 'Join', exact: true }).click();
-  const sheet = page.getByRole('dialog');
-  await sheet.waitFor({ timeout: 5000 });
-  if (section) await sheet.getByRole('button', { name: `Section ${section}` }).click();
-  else await sheet.getByRole('button', { name: 'Skip' }).click();
+  const card = page.locator('#sections');
+  await card.waitFor({ timeout: 5000 });
+  if (section) await card.getByRole('button', { name: `Section ${section}` }).click();
+  else await card.getByRole('button', { name: 'Skip' }).click();
   await page.locator('.pill.live').waitFor({ timeout: 5000 });
 }
 

@@ -15,7 +15,7 @@ describe('pages', () => {
     await eventually(async () => assert.equal(await text(p, '.joinbtn'), '加入'));
     assert.match(await text(p, 'main'), /与全场一起投票、互动、呐喊。/);
     await p.getByRole('button', { name: '加入' }).click();
-    await p.getByRole('dialog').getByRole('button', { name: '跳过' }).click();
+    await p.locator('#sections').getByRole('button', { name: '跳过' }).click();
     await eventually(async () => assert.match(await text(p, '.pollcard'), /现在没有投票/));
     await shot(p, 'phone-zh');
     await p.getByLabel('语言').selectOption({ label: 'Bahasa Indonesia' });

@@ -36,7 +36,7 @@ const S = {
 // ---------------------------------------------------------------- layout
 const statusPill = h('div.pill', { role: 'status', 'aria-live': 'polite' });
 const audienceEl = h('span.aud');
-const sectionBtn = h('button.chip.section-chip', { type: 'button', hidden: true, onclick: () => showSections(true) });
+const sectionBtn = h('button.chip.section-chip', { type: 'button', hidden: true, onclick: () => showSections() });
 const banner = h('div.banner', { hidden: true, role: 'status', 'aria-live': 'polite' });
 const main = h('main.phone-main', { id: 'main' });
 
@@ -254,29 +254,30 @@ async function sendChant(text, input) {
 }
 
 // ---------------------------------------------------------------- sections
-function showSections(force) {
+// Optional and never in the way: an inline card above the poll, not a modal,
+// so a brand-new phone can vote at once.
+function showSections() {
   const secs = S.ev?.sections || [];
-  if (!secs.length) return;
-  if ($('#sections')) return;
-  const close = () => sheet.remove();
+  if (!secs.length || !S.joined) return;
+  $('#sections')?.remove();
+  const close = () => card.remove();
   const pick = (s) => {
     store('chorus.section', s);
     close();
     renderSectionChip();
     conn.restart(); // a new hello carries the section
   };
-  const sheet = h('div.sheet', { id: 'sections', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'sect' },
-    h('div.sheet-card', null,
+  const cur = store('chorus.section');
+  const card = h('section.card.seccard', { id: 'sections', 'aria-labelledby': 'sect' },
+    h('div.sec-h', null,
       h('h2', { id: 'sect' }, t('join.section.title')),
-      h('p.hint', null, t('join.section.hint')),
-      h('div.secgrid', null, secs.map((s) => h('button.btn.sec', {
-        type: 'button', onclick: () => pick(s), 'aria-pressed': String(store('chorus.section') === s),
-        'aria-label': t('join.section.name', { section: s }),
-      }, s))),
-      h('button.btn.ghost', { type: 'button', onclick: () => { store('chorus.section.skip', '1'); close(); } }, t('join.section.skip'))));
-  document.body.append(sheet);
-  sheet.querySelector('button').focus();
-  if (force) sheet.classList.add('forced');
+      h('button.btn.small.ghost', { type: 'button', onclick: () => { store('chorus.section.skip', '1'); close(); } }, t('join.section.skip'))),
+    h('p.hint', null, t('join.section.hint')),
+    h('div.secgrid', null, secs.map((s) => h('button.btn.sec', {
+      type: 'button', onclick: () => pick(s), 'aria-pressed': String(cur === s),
+      'aria-label': t('join.section.name', { section: s }),
+    }, s))));
+  pollCard.before(card);
 }
 
 function renderSectionChip() {
@@ -484,6 +485,7 @@ onLang(() => {
   renderLive();
   renderStatus();
   if (!S.joined) showJoin(...joinArgs);
+  if ($('#sections')) showSections();
 });
 
 // ---------------------------------------------------------------- start
