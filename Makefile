@@ -11,6 +11,7 @@ LDFLAGS  += $(SAN)
 LIBS_HUB := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads -lmsgpackc \
             -lsqlite3 -ljansson -lunistring -lssl -lcrypto -lz -lm -lpthread -ldl
 OBJDIR   := build/obj$(if $(SAN),-san)
+HUB_BIN  := $(if $(SAN),build/asan/chorus-hub,hub/chorus-hub)
 
 HUB_MODULES := event proto auth chant agg snap store session hub net
 HUB_OBJS    := $(HUB_MODULES:%=$(OBJDIR)/hub/%.o)
@@ -27,7 +28,8 @@ $(OBJDIR)/%.o: %.c $(wildcard hub/*.h) | build/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-hub/chorus-hub: $(HUB_OBJS) $(OBJDIR)/hub/main.o
+$(HUB_BIN): $(HUB_OBJS) $(OBJDIR)/hub/main.o
+	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_HUB)
 
 $(OBJDIR)/tests/%: tests/unit/%.c tests/unit/t.h $(HUB_OBJS)
@@ -45,10 +47,15 @@ run: all $(WEB_BUILT)
 test: all $(WEB_BUILT)
 	bash scripts/test.sh
 
-asan:
-	$(MAKE) SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" OBJDIR=build/obj-san \
-	    CHORUS_HUB=build/chorus-hub-asan all
-	CHORUS_SAN=1 bash scripts/test.sh
+# The hub and the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer,
+# built apart (build/obj-san, build/asan/chorus-hub), then the unit and hub
+# integration suites against them.
+ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+asan: | build/.deps-ok
+	$(MAKE) SAN="$(ASAN_FLAGS) -O1" build/asan/chorus-hub \
+	    $(patsubst tests/unit/%.c,build/obj-san/tests/%,$(wildcard tests/unit/test_*.c))
+	CHORUS_HUB=build/asan/chorus-hub CHORUS_UNIT_DIR=build/obj-san/tests CHORUS_SUITES="10-unit 20-hub" \
+	    ASAN_OPTIONS=detect_leaks=1 bash scripts/test.sh
 
 clean:
-	rm -rf build/obj build/obj-san hub/chorus-hub $(CLEAN_EXTRA)
+	rm -rf build/obj build/obj-san build/asan hub/chorus-hub $(CLEAN_EXTRA)

@@ -11,7 +11,7 @@ const char *const event_limit_names[LIM_COUNT] = {
 };
 
 static const struct event_limit default_limits[LIM_COUNT] = {
-    {40, 200}, {10, 40}, {2, 10}, {0.5, 3}, {2, 10}, {50, 1000},
+    {40, 200}, {10, 40}, {2, 10}, {0.5, 3}, {2, 10}, {200, 2000},
 };
 
 #define BAD(...) do { snprintf(err, errlen, __VA_ARGS__); goto fail; } while (0)

@@ -178,7 +178,7 @@ static void on_hello(struct hub *h, struct session *s, const struct proto_msg *m
     else if (str_eq(m->role, "performer")) role = ROLE_PERFORMER;
     else if (str_eq(m->role, "crew")) role = ROLE_CREW;
     else return reject(h, s, m, E_BAD_FIELD, "field 'role' must be audience, screen, performer or crew");
-    if (!str_eq(m->event, h->ev->code)) return reject(h, s, m, E_UNKNOWN_EVENT, "this hub does not run that event");
+    if (m->event.p && m->event.n > 0 && !str_eq(m->event, h->ev->code)) return reject(h, s, m, E_UNKNOWN_EVENT, "this hub does not run that event");
 
     const char *key = role == ROLE_SCREEN ? h->ev->key_screen : role == ROLE_PERFORMER ? h->ev->key_performer
                     : role == ROLE_CREW ? h->ev->key_crew : NULL;

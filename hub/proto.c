@@ -163,7 +163,7 @@ static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, stru
     switch (m->type) {
     case PT_HELLO:
         if (get_str(mp, "role", 1, 16, E_BAD_FIELD, &m->role, err) < 0) return -1;
-        if (get_str(mp, "event", 1, 64, E_BAD_FIELD, &m->event, err) < 0) return -1;
+        if (get_str(mp, "event", 0, 64, E_BAD_FIELD, &m->event, err) < 0) return -1;
         if (get_str(mp, "token", 0, 128, E_BAD_FIELD, &m->token, err) < 0) return -1;
         if (get_str(mp, "key", 0, 256, E_BAD_FIELD, &m->key, err) < 0) return -1;
         if (get_str(mp, "section", 0, 64, E_BAD_FIELD, &m->section, err) < 0) return -1;

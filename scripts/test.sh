@@ -11,6 +11,7 @@ only="${1:-}"
 for suite in tests/suites/*.sh; do
     name=$(basename "$suite" .sh)
     [ -n "$only" ] && [[ "$name" != *"$only"* ]] && continue
+    if [ -n "${CHORUS_SUITES:-}" ] && [[ " $CHORUS_SUITES " != *" $name "* ]]; then continue; fi
     echo "=== suite $name"
     log="tests/artifacts/$name.log"
     start=$(date +%s)

@@ -70,6 +70,11 @@ describe('hello and roles', () => {
     r = await c.hello({ role: 'audience', section: 'Z' });
     assert.equal(r.code, 'bad_field');
     assert.match(r.msg, /section/);
+    c.msgs.length = 0;
+    c.send({ t: 'hello', role: 'audience' });
+    r = await c.wait((m) => m.t === 'welcome' || m.t === 'error');
+    assert.equal(r.t, 'welcome', 'without an event code the hub means its own event');
+    assert.equal(r.event.code, 'DEMO');
     c.close();
   });
 

@@ -4,14 +4,14 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join, dirname, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { encode, decode } from '@msgpack/msgpack';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const HUB = process.env.CHORUS_HUB || join(ROOT, 'hub', 'chorus-hub');
+export const HUB = process.env.CHORUS_HUB ? resolve(join(dirname(fileURLToPath(import.meta.url)), '..', '..'), process.env.CHORUS_HUB) : join(ROOT, 'hub', 'chorus-hub');
 export const DEMO = join(ROOT, 'examples', 'demo-event.json');
 export const KEYS = { crew: 'crew-demo-key', screen: 'screen-demo-key', performer: 'stage-demo-key' };
 

@@ -54,7 +54,7 @@ static void window_expires(void) {
 
 static void full_table_drops_new_texts(void) {
     struct chant_top *t = chant_top_new(4);
-    char key[8];
+    char key[16];
     for (int i = 0; i < 6; i++) {
         snprintf(key, sizeof key, "k%d", i);
         int r = chant_add(t, key, key, 5);
@@ -79,7 +79,7 @@ static void matches_recount(void) {
         if (seed % 20 == 0) sec += 1 + (seed >> 8) % 3;
         key_of[i] = (int)((seed >> 12) % 12);
         sec_of[i] = (int)sec;
-        char k[8];
+        char k[16];
         snprintf(k, sizeof k, "c%02d", key_of[i]);
         chant_add(t, k, k, sec);
         if (i % 500 == 499) {
