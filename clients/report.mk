@@ -43,3 +43,10 @@ EXTRA_BINS += $(REPORT_GEN)
 $(REPORT_GEN): tests/report/gen.c hub/schema.h | build/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lsqlite3 -lm
+
+# report.c through its C API (threads, caller's transaction, error codes).
+REPORT_TEST := build/report/test_report
+EXTRA_BINS += $(REPORT_TEST)
+$(REPORT_TEST): tests/report/test_report.c $(OBJDIR)/clients/report/report.o
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iclients/report -o $@ $^ $(LDFLAGS) -lsqlite3 -ljansson -lm -lpthread

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # 30-report.sh -- chorus-report: every figure against a known truth.
+#  0. tests/report/test_report.c: report.c through its C API (threads,
+#     the caller's transaction, error codes), as the hub links it.
 #  1. tests/report/check.mjs: databases written by tests/report/gen.c with a
 #     scripted history (edge cases) and a generated crowd; CSV, HTML,
 #     --compare and bad input.
@@ -23,11 +25,18 @@ count() {   # count PASS/FAIL lines of a check script's output ($1)
     pass=$((pass + p)); fail=$((fail + f))
 }
 
-for bin in "$REPORT" "$GEN"; do
+for bin in "$REPORT" "$GEN" build/report/test_report; do
     if [ ! -x "$bin" ]; then echo "FAIL $bin not built (run make)"; echo "0 passed, 1 failed"; exit 1; fi
 done
 
-mkdir -p "$WORK/gen"
+mkdir -p "$WORK/gen" "$WORK/api"
+"$GEN" small "$WORK/api/small.db" && "$GEN" newer "$WORK/api/newer.db" &&
+    build/report/test_report "$WORK/api/small.db" "$WORK/api/newer.db" >"$WORK/api.out" 2>&1
+rc=$?
+cat "$WORK/api.out"
+count "$WORK/api.out"
+if [ $rc != 0 ] && ! grep -q '^FAIL ' "$WORK/api.out"; then echo "FAIL test_report crashed (exit $rc)"; fail=$((fail + 1)); fi
+
 node tests/report/check.mjs "$REPORT" "$GEN" "$WORK/gen" >"$WORK/check.out" 2>&1
 rc=$?
 cat "$WORK/check.out"

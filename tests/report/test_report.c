@@ -1,0 +1,126 @@
+/* test_report.c -- report.c through its C API, as the hub will use it.
+ *
+ *   test_report SMALL.db NEWER.db
+ * (databases from chorus-report-gen). Checks: the same figures from two
+ * threads at once with a connection each, inside a transaction the caller
+ * holds, with and without REPORT_DETAIL; the error codes; the headline.
+ * Prints "PASS name" / "FAIL name: why" per check; exit 1 on a failure. */
+#include "report.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int failed;
+
+#define CHECK(name, cond, ...)                                          \
+    do {                                                                \
+        if (cond) printf("PASS api: %s\n", name);                       \
+        else { failed++; printf("FAIL api: %s: ", name); printf(__VA_ARGS__); printf("\n"); } \
+    } while (0)
+
+struct job { const char *path; char *dump; int rc; char err[256]; };
+
+static char *build_dump(const char *path, unsigned flags, int *rc, char *err, size_t errlen)
+{
+    sqlite3 *db;
+    json_t *rep = NULL;
+    char *s = NULL;
+    *rc = report_open(path, &db, err, errlen);
+    if (*rc) return NULL;
+    *rc = report_build(db, flags, &rep, err, errlen);
+    if (!*rc) s = json_dumps(rep, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(rep);
+    sqlite3_close(db);
+    return s;
+}
+
+static void *worker(void *arg)
+{
+    struct job *j = arg;
+    j->dump = build_dump(j->path, 0, &j->rc, j->err, sizeof j->err);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) { fprintf(stderr, "usage: test_report SMALL.db NEWER.db\n"); return 2; }
+    const char *small = argv[1], *newer = argv[2];
+    char err[256];
+    int rc;
+
+    char *ref = build_dump(small, 0, &rc, err, sizeof err);
+    CHECK("report_build on a generated database", rc == 0 && ref, "rc %d: %s", rc, err);
+    if (!ref) return 1;
+
+    /* Two threads, one connection each, at the same time: same result. */
+    struct job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        memset(&jobs[i], 0, sizeof jobs[i]);
+        jobs[i].path = small;
+        pthread_create(&th[i], NULL, worker, &jobs[i]);
+    }
+    int same = 1;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        same &= jobs[i].rc == 0 && jobs[i].dump && strcmp(jobs[i].dump, ref) == 0;
+        free(jobs[i].dump);
+    }
+    CHECK("four threads at once give the same figures", same, "a thread's report differs or failed");
+
+    /* Inside a transaction the caller holds; the transaction survives. */
+    sqlite3 *db;
+    json_t *rep = NULL;
+    rc = report_open(small, &db, err, sizeof err);
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    rc = rc ? rc : report_build(db, 0, &rep, err, sizeof err);
+    char *in_tx = rep ? json_dumps(rep, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    CHECK("inside the caller's transaction", rc == 0 && in_tx && !strcmp(in_tx, ref) && !sqlite3_get_autocommit(db),
+          "rc %d (%s), autocommit %d", rc, err, sqlite3_get_autocommit(db));
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    free(in_tx);
+    json_decref(rep);
+    rep = NULL;
+
+    /* REPORT_DETAIL adds per-device rows and every vote. */
+    rc = report_build(db, REPORT_DETAIL, &rep, err, sizeof err);
+    const json_t *det = json_object_get(rep, "detail");
+    CHECK("REPORT_DETAIL: devices and votes", rc == 0 &&
+          json_array_size(json_object_get(json_object_get(det, "devices"), "level")) == 5 &&
+          json_array_size(json_object_get(json_object_get(det, "votes"), "poll")) == 3 &&
+          json_array_size(json_object_get(json_object_get(rep, "chants"), "all")) == 4,
+          "rc %d, detail %s", rc, det ? "present" : "missing");
+    json_t *h = report_headline(rep);
+    CHECK("report_headline", h && json_integer_value(json_object_get(h, "devices")) == 5 &&
+          !strcmp(json_string_value(json_object_get(h, "top_chant")), "LOUDER") &&
+          !strcmp(json_string_value(json_object_get(h, "loudest_section")), "A"),
+          "headline %s", h ? json_dumps(h, JSON_COMPACT) : "NULL");
+    json_decref(h);
+    json_decref(rep);
+    sqlite3_close(db);
+    rep = NULL;
+    free(ref);
+
+    /* Error codes, *out left NULL. */
+    db = (sqlite3 *)1;
+    rc = report_open("/nonexistent/dir/x.db", &db, err, sizeof err);
+    CHECK("missing file: REPORT_EIO", rc == REPORT_EIO && db == NULL && strstr(err, "cannot open"), "rc %d: %s", rc, err);
+    rc = report_open(newer, &db, err, sizeof err);
+    CHECK("newer schema: REPORT_ENEWER", rc == REPORT_ENEWER && db == NULL && strstr(err, "newer"), "rc %d: %s", rc, err);
+    sqlite3_open(":memory:", &db);
+    sqlite3_exec(db, "CREATE TABLE t(x)", NULL, NULL, NULL);
+    rep = (json_t *)1;
+    rc = report_build(db, 0, &rep, err, sizeof err);
+    CHECK("not a Chorus database: REPORT_ENOTCHORUS", rc == REPORT_ENOTCHORUS && rep == NULL && strstr(err, "chorus_meta"),
+          "rc %d: %s", rc, err);
+    /* chorus_meta but the tables missing: a clean SQL error, no crash. */
+    sqlite3_exec(db, "CREATE TABLE chorus_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)", NULL, NULL, NULL);
+    rc = report_build(db, 0, &rep, err, sizeof err);
+    CHECK("damaged schema: REPORT_ESQL", rc == REPORT_ESQL && rep == NULL && strstr(err, "no such table"), "rc %d: %s", rc, err);
+    sqlite3_close(db);
+
+    printf("test_report: %s\n", failed ? "some checks failed" : "all checks passed");
+    return failed ? 1 : 0;
+}
