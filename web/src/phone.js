@@ -44,7 +44,6 @@ document.body.className = 'phone';
 document.body.append(
   h('header.topbar', null,
     h('div.brand', null, h('span.logo', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span.evname', { id: 'evname' }, S.code || 'Chorus')),
-    statusPill,
     langSelect('lang compact')),
   banner,
   main,
@@ -295,7 +294,7 @@ const figures = h('div.figures');
 
 function renderLive() {
   if (!S.joined) return;
-  if (!main.querySelector('.pollcard')) { fill(main, h('div.subbar', null, sectionBtn, figures), pollCard, chantCard); document.body.append(reactCard); document.body.classList.add('docked'); }
+  if (!main.querySelector('.pollcard')) { fill(main, h('div.subbar', null, sectionBtn, statusPill, figures), pollCard, chantCard); document.body.append(reactCard); document.body.classList.add('docked'); }
   renderSectionChip();
   buildPoll();
   buildReactions();
@@ -363,7 +362,9 @@ function renderVote() {
     b.classList.toggle('counted', !!(mine && v.status === 'counted'));
     b.disabled = !!locked && !mine;
     b.setAttribute('aria-disabled', String(!!locked));
-    setText(b.querySelector('.otag'), mine ? (v.status === 'counted' ? '✓' : '…') : '');
+    const tag = b.querySelector('.otag');
+    tag.className = `otag ${mine ? v.status : ''}`;
+    setText(tag, mine ? t(`poll.tag.${v.status === 'counted' ? 'counted' : v.status === 'queued' || v.status === 'missed' ? 'queued' : 'sending'}`) : '');
   });
   let text = '', cls = '';
   if (!p.open) {
