@@ -160,10 +160,11 @@ void lreport_table(FILE *f, const struct lopts *o, const struct lstats_run *r,
         if (h->ok) {
             long conns = (long)r->connected;
             fprintf(f, "%-14s rss %ld KiB idle, %ld connected, %ld max (%.0f B/conn)  "
-                    "cpu %.0f%% avg, %.0f%% max 1 s\n", "hub process",
+                    "cpu %.0f%% avg, %.0f%% max 1 s, %.0f us/connect\n", "hub process",
                     h->rss_kb_base, h->rss_kb_connected, h->rss_kb_max,
                     conns ? (double)(h->rss_kb_connected - h->rss_kb_base) * 1024 / (double)conns : 0,
-                    h->cpu_pct_measure, h->cpu_pct_max_1s);
+                    h->cpu_pct_measure, h->cpu_pct_max_1s,
+                    conns ? h->cpu_s_connect * 1e6 / (double)conns : 0);
         } else {
             fprintf(f, "%-14s pid %d not readable\n", "hub process", h->pid);
         }
@@ -257,14 +258,15 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
             "store_failed", I(r->store_failed), "store_queue_max", I(r->store_queue_max)));
     if (h->pid && h->ok)
         json_object_set_new(root, "hub", json_pack(
-            "{s:i, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f}",
+            "{s:i, s:I, s:I, s:I, s:I, s:f, s:f, s:f, s:f, s:f}",
             "pid", h->pid, "rss_kb_idle", I(h->rss_kb_base),
             "rss_kb_connected", I(h->rss_kb_connected), "rss_kb_max", I(h->rss_kb_max),
             "rss_kb_end", I(h->rss_kb_end),
             "rss_bytes_per_conn", r->connected ?
                 (double)(h->rss_kb_connected - h->rss_kb_base) * 1024 / (double)r->connected : 0.0,
             "cpu_pct_avg", h->cpu_pct_measure, "cpu_pct_max_1s", h->cpu_pct_max_1s,
-            "cpu_s", h->cpu_s_measure));
+            "cpu_s", h->cpu_s_measure,
+            "cpu_us_per_connect", r->connected ? h->cpu_s_connect * 1e6 / (double)r->connected : 0.0));
     if (r->storm_dropped)
         json_object_set_new(root, "storm", json_pack(
             "{s:I, s:I, s:I, s:I, s:I, s:f}",

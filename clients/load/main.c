@@ -113,12 +113,13 @@ int main(int argc, char **argv)
 
     struct lreport_hub hub;
     memset(&hub, 0, sizeof hub);
-    double cpu_prev = 0, cpu_conn = 0, t_prev = 0, t_conn = 0;
+    double cpu_prev = 0, cpu_conn = 0, t_prev = 0, t_conn = 0, cpu_start = 0;
     if (o.hub_pid) {
         hub.pid = o.hub_pid;
         if (lreport_proc_sample(o.hub_pid, &cpu_prev, &hub.rss_kb_base) == 0) {
             hub.ok = 1;
             hub.rss_kb_max = hub.rss_kb_connected = hub.rss_kb_end = hub.rss_kb_base;
+            cpu_start = cpu_prev;
         } else {
             fprintf(stderr, "chorus-load: --hub-pid %d: no such process\n", o.hub_pid);
             lopts_free(&o);
@@ -205,6 +206,7 @@ int main(int argc, char **argv)
                 if (all && hub.ok && lreport_proc_sample(o.hub_pid, &cpu, &rss) == 0) {
                     if (tag == 'C') {   /* everyone connected: start the load together */
                         cpu_conn = cpu;
+                        hub.cpu_s_connect = cpu - cpu_start;
                         t_conn = t;
                         hub.rss_kb_connected = rss;
                     } else {
