@@ -50,3 +50,7 @@ EXTRA_BINS += $(REPORT_TEST)
 $(REPORT_TEST): tests/report/test_report.c $(OBJDIR)/clients/report/report.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclients/report -o $@ $^ $(LDFLAGS) -lsqlite3 -ljansson -lm -lpthread
+
+# The top Makefile's `all:` expands $(EXTRA_BINS) before this fragment is
+# included, so name our binaries as prerequisites of `all` here as well.
+all: clients/chorus-report $(REPORT_GEN) $(REPORT_TEST)
