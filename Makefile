@@ -13,8 +13,9 @@ LIBS_HUB := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads -lmsgpackc 
 OBJDIR   := build/obj$(if $(SAN),-san)
 HUB_BIN  := $(if $(SAN),build/asan/chorus-hub,hub/chorus-hub)
 
-HUB_MODULES := event proto auth chant agg snap store session hub net
-HUB_OBJS    := $(HUB_MODULES:%=$(OBJDIR)/hub/%.o)
+HUB_MODULES := event proto auth chant agg snap store session api hub net
+# The live /api/report reuses the analytics module of clients/chorus-report.
+HUB_OBJS    := $(HUB_MODULES:%=$(OBJDIR)/hub/%.o) $(OBJDIR)/clients/report/report.o
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(OBJDIR)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all deps run test asan clean web bench

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "chant.h"
+#include "api.h"
 #include "hub.h"
 #include "net.h"
 #include "snap.h"
@@ -635,6 +636,8 @@ struct hub *hub_new(const struct hub_opts *o, char *err, size_t errlen) {
     if (dev_ensure(h, h->next_device) < 0) { free(boot.device_section); snprintf(err, errlen, "out of memory"); goto fail; }
     memcpy(h->dev_section, boot.device_section, (size_t)boot.max_device + 1);
     free(boot.device_section);
+    h->api = api_new(o->db_path, 2000, net_api_notify, h);
+    if (!h->api) { snprintf(err, errlen, "out of memory"); goto fail; }
     double every = 1000.0 / (o->tick_ms * o->audience_hz);
     h->audience_every = every < 1 ? 1 : (int)lround(every);
     if (o->public_url) snprintf(h->join_url, sizeof h->join_url, "%s/e/%s", o->public_url, h->ev->code);
@@ -649,6 +652,7 @@ void hub_free(struct hub *h) {
     if (!h) return;
     for (uint32_t i = 0; i < h->nslots; i++)
         if (h->slots[i]) hub_conn_closed(h, h->slots[i]);
+    api_free(h->api);
     store_close(h->store);
     agg_free(h->agg);
     event_def_free(h->ev);

@@ -17,6 +17,7 @@
 #include "store.h"
 
 struct net;
+struct api;
 
 struct hub_opts {
     int port;
@@ -39,6 +40,7 @@ struct hub {
     struct agg *agg;
     struct store *store;
     struct net *net;
+    struct api *api;            /* GET /api/report */
     uint8_t secret[AUTH_SECRET_LEN];
     char join_url[256];
     int64_t start_mono;

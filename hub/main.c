@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "api.h"
 #include "hub.h"
 #include "net.h"
 
@@ -137,6 +138,9 @@ int main(int argc, char **argv) {
     fflush(stdout);
 
     int rc = net_run(n);
+    /* The report thread may still wake net: let it finish before net goes. */
+    api_free(h->api);
+    h->api = NULL;
     net_free(n);
     hub_free(h);
     fprintf(stderr, "chorus-hub: stopped\n");

@@ -16,18 +16,32 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <libwebsockets.h>
+#include "api.h"
 #include "hub.h"
 #include "net.h"
 
 #define RX_CHUNK 512
+#define HTTP_CHUNK 16384
+#define API_WAITERS_MAX 32
 
 _Static_assert(LWS_PRE <= MSG_HEADROOM, "MSG_HEADROOM must hold LWS_PRE");
+
+/* An HTTP request answered from memory (GET /api/report). */
+struct pss_http {
+    struct lws *wsi;
+    struct msg *body;          /* NULL while the report is being built */
+    uint32_t off;
+    int status, headers_sent, waiting;
+    struct pss_http *next;     /* in net.waiting */
+};
 
 struct net {
     struct hub *h;
     struct event_base *base;
     struct lws_context *ctx;
-    struct event *tick, *sigint, *sigterm, *store_ev, *drain;
+    struct event *tick, *sigint, *sigterm, *store_ev, *drain, *api_ev;
+    struct pss_http *waiting;  /* requests waiting for a report build */
+    int nwaiting;
     int64_t stop_started;
 };
 
@@ -62,6 +76,72 @@ static int path_ok(const char *p) {
 static int is_file(const char *path) {
     struct stat st;
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void unwait(struct net *n, struct pss_http *p) {
+    for (struct pss_http **pp = &n->waiting; *pp; pp = &(*pp)->next)
+        if (*pp == p) { *pp = p->next; n->nwaiting--; break; }
+    p->waiting = 0;
+}
+
+/* Ask api for the report; ready -> schedule the write, else wait. */
+static int api_answer(struct net *n, struct pss_http *p) {
+    struct msg *m;
+    int status;
+    if (api_report(n->h->api, &m, &status) == API_READY) {
+        p->body = m;
+        p->status = status;
+        lws_callback_on_writable(p->wsi);
+        return 0;
+    }
+    if (!p->waiting) {
+        if (n->nwaiting >= API_WAITERS_MAX) {
+            lws_return_http_status(p->wsi, 503, "too many report requests; retry");
+            return lws_http_transaction_completed(p->wsi) ? -1 : 0;
+        }
+        p->waiting = 1;
+        p->next = n->waiting;
+        n->waiting = p;
+        n->nwaiting++;
+    }
+    return 0;
+}
+
+static int serve_report(struct net *n, struct lws *wsi, struct pss_http *p) {
+    char key[300] = "", auth[300] = "";
+    const char *k = lws_get_urlarg_by_name(wsi, "key=", key, sizeof key);
+    if (!k && lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 7 && !strncmp(auth, "Bearer ", 7))
+        k = auth + 7;
+    if (!k || !auth_key_ok(n->h->ev->key_crew, k, strlen(k))) {
+        lws_return_http_status(wsi, 403, "the crew key is required (?key= or Authorization: Bearer)");
+        return lws_http_transaction_completed(wsi) ? -1 : 0;
+    }
+    memset(p, 0, sizeof *p);
+    p->wsi = wsi;
+    return api_answer(n, p);
+}
+
+static int write_body(struct lws *wsi, struct pss_http *p) {
+    if (!p->headers_sent) {
+        unsigned char hb[LWS_PRE + 512], *start = hb + LWS_PRE, *q = start, *end = hb + sizeof hb;
+        if (lws_add_http_common_headers(wsi, (unsigned)p->status, "application/json", p->body->len, &q, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-store", 8, &q, end) ||
+            lws_finalize_write_http_header(wsi, start, &q, end))
+            return -1;
+        p->headers_sent = 1;
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    unsigned char cb[LWS_PRE + HTTP_CHUNK];
+    uint32_t left = p->body->len - p->off, nb = left < HTTP_CHUNK ? left : HTTP_CHUNK;
+    memcpy(cb + LWS_PRE, msg_payload(p->body) + p->off, nb);
+    int last = nb == left;
+    if (lws_write(wsi, cb + LWS_PRE, nb, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)nb) return -1;
+    p->off += nb;
+    if (!last) { lws_callback_on_writable(wsi); return 0; }
+    msg_unref(p->body);
+    p->body = NULL;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
 static int serve(struct net *n, struct lws *wsi, const char *uri) {
@@ -106,7 +186,23 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
     struct net *n = lws_context_user(lws_get_context(wsi));
     switch (reason) {
     case LWS_CALLBACK_HTTP:
+        if (!strcmp((const char *)in, "/api/report")) return serve_report(n, wsi, user);
         return serve(n, wsi, (const char *)in);
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        struct pss_http *p = user;
+        if (p && p->body) return write_body(wsi, p);
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+    case LWS_CALLBACK_CLOSED_HTTP: {
+        struct pss_http *p = user;
+        if (p && p->wsi == wsi) {
+            if (p->waiting) unwait(n, p);
+            msg_unref(p->body);
+            p->body = NULL;
+            p->wsi = NULL;
+        }
+        return 0;
+    }
     case LWS_CALLBACK_HTTP_FILE_COMPLETION:
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
@@ -190,7 +286,7 @@ static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *us
 }
 
 static const struct lws_protocols protocols[] = {
-    {"http", cb_http, 0, 0, 0, NULL, 0},
+    {"http", cb_http, sizeof(struct pss_http), 0, 0, NULL, 0},
     {"chorus.v1", cb_chorus, sizeof(struct pss), RX_CHUNK, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0}
 };
@@ -207,6 +303,25 @@ static void on_store(evutil_socket_t fd, short what, void *arg) {
     (void)fd; (void)what;
     struct net *n = arg;
     hub_store_ready(n->h);
+}
+
+static void on_api(evutil_socket_t fd, short what, void *arg) {
+    (void)fd; (void)what;
+    struct net *n = arg;
+    struct pss_http *list = n->waiting;
+    n->waiting = NULL;
+    n->nwaiting = 0;
+    while (list) {
+        struct pss_http *p = list;
+        list = p->next;
+        p->waiting = 0;
+        if (api_answer(n, p) < 0) lws_set_timeout(p->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    }
+}
+
+void net_api_notify(void *hub) {
+    struct hub *h = hub;
+    if (h->net) event_active(h->net->api_ev, 0, 0);
 }
 
 void net_store_notify(void *arg) {
@@ -268,6 +383,7 @@ struct net *net_new(struct hub *h, char *err, size_t errlen) {
     }
     n->tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
     n->store_ev = event_new(n->base, -1, 0, on_store, n);
+    n->api_ev = event_new(n->base, -1, 0, on_api, n);
     n->sigint = evsignal_new(n->base, SIGINT, on_signal, n);
     n->sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
     struct timeval tv = {h->o.tick_ms / 1000, (h->o.tick_ms % 1000) * 1000};
@@ -307,6 +423,7 @@ void net_free(struct net *n) {
     }
     /* Results that arrive after this are not delivered: no connection is left. */
     if (n->store_ev) event_free(n->store_ev);
+    if (n->api_ev) event_free(n->api_ev);
     if (n->base) event_base_free(n->base);
     free(n);
 }

@@ -23,5 +23,7 @@ void net_want_write(struct net *n, void *wsi);
 void net_kill(struct net *n, void *wsi);
 /* Wake the loop from another thread to collect store results. */
 void net_store_notify(void *n);
+/* Wake the loop from the report thread (arg is the hub). */
+void net_api_notify(void *hub);
 
 #endif
