@@ -169,6 +169,7 @@ void lreport_table(FILE *f, const struct lopts *o, const struct lstats_run *r,
             fprintf(f, "%-14s pid %d not readable\n", "hub process", h->pid);
         }
     }
+    fprintf(f, "%-14s chorus-load used %.1f CPU s (all processes)\n", "load gen", h->load_cpu_s);
     if (r->storm_dropped)
         fprintf(f, "%-14s dropped %llu  back %llu  new device %llu  failed %llu  all back %s%.2f s"
                 "  votes lost %llu\n", "storm",
@@ -277,6 +278,7 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
         json_object_set_new(root, "db_check", json_pack(
             "{s:I, s:I, s:I, s:s}", "votes", I(db->votes), "missing", I(db->missing),
             "wrong", I(db->wrong), "error", db->err));
+    json_object_set_new(root, "load_cpu_s", json_real(h->load_cpu_s));
     json_object_set_new(root, "exit", json_pack("{s:i, s:s}", "code", exit_code,
                                                 "verdict", verdict));
     int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);

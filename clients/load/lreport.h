@@ -16,6 +16,7 @@ struct lreport_hub {
     long rss_kb_base, rss_kb_connected, rss_kb_max, rss_kb_end;
     double cpu_pct_measure, cpu_pct_max_1s, cpu_s_measure;
     double cpu_s_connect;        /* hub CPU while everyone connected */
+    double load_cpu_s;           /* chorus-load's own CPU, all processes */
 };
 
 /* Reads utime+stime (seconds) and VmRSS (KiB) of pid. Returns 0, or -1

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -246,6 +247,10 @@ int main(int argc, char **argv)
         close(gos[k]);
         waitpid(pids[k], &st, 0);
     }
+    struct rusage ru;
+    if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
+        hub.load_cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+                         (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
     if (nres < K)
         fprintf(stderr, "chorus-load: %d of %d processes returned no figures\n", K - nres, K);
 
