@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { startHub, launch, phone, desk, shot, eventually, text, joinPhone, KEYS, CODE } from './lib.mjs';
 
 async function openPoll(hub, browser, question, options) {
-  const crew = await desk(browser, `${hub.base}/crew?key=${KEYS.crew}&event=${CODE}`);
+  const crew = await desk(browser, `${hub.base}/crew?key=${KEYS.crew}`);
   await crew.getByLabel('Question').fill(question);
   await crew.getByLabel('Options').fill(options.join('\n'));
   await crew.getByRole('button', { name: 'Open poll' }).click();
@@ -48,7 +48,7 @@ describe('a hub restart', () => {
     await eventually(async () => assert.match(await text(b, '.vstatus'), /Counted ✓ Your vote for “Yes” is counted\./), 3000);
     assert.equal(await b.locator('.banner').isVisible(), false);
 
-    const screen = await desk(browser, `${hub.base}/screen?key=${KEYS.screen}&event=${CODE}`);
+    const screen = await desk(browser, `${hub.base}/screen?key=${KEYS.screen}`);
     await eventually(async () => assert.match(await text(screen, '.s-tot[title="Love"] b'), /^7$/), 3000);
     await eventually(async () => {
       assert.match(await text(screen, '.s-row:nth-child(1)'), /Yes.*1\s*50%/);

@@ -21,20 +21,22 @@ describe('a show', () => {
   });
 
   it('crew, screen and stage connect with their keys', async () => {
-    crew = await desk(browser, `${hub.base}/crew?key=${KEYS.crew}&event=${CODE}`, { width: 1440, height: 1000 });
-    screen = await desk(browser, `${hub.base}/screen?key=${KEYS.screen}&event=${CODE}`);
-    stage = await desk(browser, `${hub.base}/stage?key=${KEYS.stage}&event=${CODE}`);
+    crew = await desk(browser, `${hub.base}/crew?key=${KEYS.crew}`, { width: 1440, height: 1000 });
+    screen = await desk(browser, `${hub.base}/screen?key=${KEYS.screen}`);
+    stage = await desk(browser, `${hub.base}/stage?key=${KEYS.stage}`);
     await eventually(async () => assert.match(await text(crew, 'header'), /Demo Night/));
     await eventually(async () => assert.match(await text(screen, '.s-head'), /Demo Night/));
     await eventually(async () => assert.equal(await text(screen, '.s-code'), CODE));
     await eventually(async () => assert.match(await text(stage, '.st-head'), /Demo Night/));
     assert.match(await text(screen, '.s-idle'), /Tap along on your phone/);
+    await shot(screen, 'screen-idle');
   });
 
   it('two phones join (one picks a section)', async () => {
     p1 = await phone(browser, `${hub.base}/e/${CODE}`);
     p2 = await phone(browser, `${hub.base}/e/${CODE}`);
     assert.match(await text(p1, 'main'), /Welcome to/i);
+    await shot(p1, 'phone-join');
     await joinPhone(p1, 'B');
     await joinPhone(p2);
     await eventually(async () => assert.match(await text(p1, '.section-chip'), /Section B/));
@@ -94,6 +96,12 @@ describe('a show', () => {
     await eventually(async () => assert.match(await text(p1, '#chants'), /One more song!/), 3000);
     await p1.getByRole('button', { name: 'Join the chant “One more song!”' }).click();
     await eventually(async () => assert.match(await text(stage, '.st-chanttile'), /One more song! ×2/), 3000);
+    // The hub allows a burst of 3 chants per device: the 4th is refused, in words.
+    for (const c of ['Louder!', 'Encore!', 'We want more!', 'Again!', 'Yes!', 'More!']) {
+      await p2.getByLabel('Your chant').fill(c);
+      await p2.getByRole('button', { name: 'Send', exact: true }).click();
+    }
+    await eventually(async () => assert.match(await text(p2, '#toasts'), /Too fast — wait a moment and try again\./), 3000);
   });
 
   it('screenshots of every page, mid-show', async () => {
@@ -121,7 +129,33 @@ describe('a show', () => {
     await eventually(async () => assert.match(await text(crew, '.c-pollnow'), /Last poll \(closed\)/i));
     await shot(p2, 'phone-closed');
     await shot(screen, 'screen-closed');
+  });
+
+  it('a poll that allows a change: the phone shows the change as changed', async () => {
+    await crew.getByLabel('Question').fill('Best solo tonight?');
+    await crew.getByLabel('Options').fill('Guitar\nDrums\nKeys');
+    await crew.getByText('Allow changing votes').click();
+    await crew.getByRole('button', { name: 'Open poll' }).click();
+    await eventually(async () => assert.equal(await text(p1, '.question'), 'Best solo tonight?'), 3000);
+    assert.match(await text(p1, '.vstatus'), /You can change your vote while the poll is open\./);
+    await p1.getByRole('button', { name: /^Guitar/ }).click();
+    await eventually(async () => assert.match(await text(p1, '.vstatus'), /Your vote for “Guitar” is counted\./), 3000);
+    await p1.getByRole('button', { name: /^Keys/ }).click();
+    await eventually(async () => assert.match(await text(p1, '.vstatus'), /Counted ✓ Vote changed to “Keys” — counted\./), 3000);
+    await eventually(async () => {
+      assert.match(await text(screen, '.s-row:nth-child(1)'), /Guitar.*0\s*0%/);
+      assert.match(await text(screen, '.s-row:nth-child(3)'), /Keys.*1\s*100%/);
+    }, 2000);
+    await shot(p1, 'phone-changed');
     for (const p of [crew, screen, stage, p1, p2]) assert.deepEqual(p.errors, []);
+  });
+
+  it('the printable join page shows the QR code and the event code', async () => {
+    const [join] = await Promise.all([crew.context().waitForEvent('page'), crew.getByRole('link', { name: 'Printable join page' }).click()]);
+    await join.waitForLoadState();
+    await eventually(async () => assert.match(await text(join, 'main'), /Demo Night.*DEMO.*\/e\/DEMO.*Join the show.*加入演出.*Gabung ke pertunjukan/));
+    assert.equal(await join.getByRole('img').count(), 1);
+    await shot(join, 'join');
   });
 });
 
