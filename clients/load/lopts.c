@@ -23,7 +23,7 @@ void lopts_usage(FILE *f)
 "  --screens S          screen connections (default 0; probes need >= 1)\n"
 "  --procs K            processes; devices are split between them (default 1)\n"
 "  --connect-rate C     new connections per second, all processes (default 2000)\n"
-"  --max-pending N      handshakes in flight per process (default 1000)\n"
+"  --max-pending N      handshakes in flight per process (default 256)\n"
 "  --duration D         seconds of load once everyone is connected (default 10)\n"
 "  --connect-timeout T  seconds allowed for connecting (default 60)\n"
 "  --react-rate R       taps/s per device, Poisson, sent every 250 ms;\n"
@@ -196,7 +196,7 @@ int lopts_parse(struct lopts *o, int argc, char **argv, char *err, size_t errlen
     o->devices = 100;
     o->procs = 1;
     o->connect_rate = 2000;
-    o->max_pending = 1000;
+    o->max_pending = 256;
     o->duration = 10;
     o->connect_timeout = 60;
     o->react_rate = 0.5;
