@@ -18,7 +18,7 @@ HUB_MODULES := event proto auth chant agg snap store session api hub net
 HUB_OBJS    := $(HUB_MODULES:%=$(OBJDIR)/hub/%.o) $(OBJDIR)/clients/report/report.o
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(OBJDIR)/tests/%,$(wildcard tests/unit/test_*.c))
 
-.PHONY: all deps run test asan clean web bench
+.PHONY: all deps run test asan clean web bench fuzz
 all: hub/chorus-hub $(UNIT_TESTS) $(EXTRA_BINS)
 
 deps: build/.deps-ok
@@ -60,3 +60,14 @@ asan: | build/.deps-ok
 
 clean:
 	rm -rf build/obj build/obj-san build/asan hub/chorus-hub $(CLEAN_EXTRA)
+
+# Coverage-guided fuzzing of the codec (libFuzzer, clang): `make fuzz`
+# runs it for FUZZ_SECONDS (default 60) from the corpus in build/fuzz-corpus.
+FUZZ_SECONDS ?= 60
+build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c hub/proto.c hub/chant.c hub/proto.h hub/chant.h | build/.deps-ok
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Ihub -fsanitize=fuzzer,address,undefined -o $@ \
+	    tests/fuzz/fuzz_proto.c hub/proto.c hub/chant.c -lmsgpackc -lunistring
+fuzz: build/fuzz/fuzz_proto
+	@mkdir -p build/fuzz-corpus
+	./build/fuzz/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz-corpus
