@@ -33,10 +33,10 @@ describe('pages', () => {
 
   it('a wrong key gets a clear message', async () => {
     const screen = await desk(browser, `${hub.base}/screen?key=not-the-key&event=${CODE}`);
-    await eventually(async () => assert.match(await text(screen, '[role="alert"]'), /Wrong key — this screen key was not accepted\. Check the \?key= in the address\./));
+    await eventually(async () => assert.match(await text(screen, '[role="alert"]'), /Wrong key This screen key was not accepted\. Check the \?key= in the address\./));
     await shot(screen, 'screen-wrong-key');
     const stage = await desk(browser, `${hub.base}/stage?key=${KEYS.screen}&event=${CODE}`);
-    await eventually(async () => assert.match(await text(stage, '[role="alert"]'), /Wrong key — this stage key was not accepted/));
+    await eventually(async () => assert.match(await text(stage, '[role="alert"]'), /Wrong key This stage key was not accepted/));
 
     const crew = await desk(browser, `${hub.base}/crew?event=${CODE}`);
     await eventually(async () => assert.match(await text(crew, '.keygate h1'), /Enter the crew key/));

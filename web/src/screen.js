@@ -77,6 +77,7 @@ function onWelcome(m) {
   setText(codeEl, S.ev.code || '');
   setText(urlEl, url.replace(/^https?:\/\//, ''));
   S.prevReact = null; // no burst for what happened while we were away
+  pollKey = '';
   if (m.poll) onPoll(m.poll); else if (S.poll?.open) { S.poll = null; renderPoll(); }
   else renderPoll();
   buildTotals();

@@ -22,13 +22,14 @@ export function keyConn(role, opts) {
   const refuse = (msg) => {
     const roleName = t(`role.${role}`);
     if (opts.askKey) return askKey(msg);
-    let title;
-    if (!msg) title = t('key.missing');
-    else if (msg.code === 'bad_key') title = t('key.wrong.url', { role: roleName });
-    else if (msg.code === 'unknown_event' || msg.code === 'bad_field') title = t('event.needcode');
-    else title = t('err.other', { msg: msg.msg || msg.code });
+    let title, detail;
+    if (!msg) { title = t('key.missing.title'); detail = t('key.missing'); }
+    else if (msg.code === 'bad_key') { title = t('key.wrong.title'); detail = t('key.wrong.url', { role: roleName }); }
+    else if (msg.code === 'unknown_event' || msg.code === 'bad_field') { title = t('event.title'); detail = t('event.needcode'); }
+    else { title = 'Chorus'; detail = t('err.other', { msg: msg.msg || msg.code }); }
     document.body.className = `${document.body.className} refused`;
-    fill(document.body, h('main.refusal', { role: 'alert' }, h('div', null, h('h1', null, title), h('p', null, 'Chorus'))));
+    fill(document.body, h('main.refusal', { role: 'alert' }, h('div', null,
+      h('div.refusal-mark', { 'aria-hidden': 'true' }, '!'), h('h1', null, title), h('p', null, detail))));
   };
 
   const askKey = (msg) => {
