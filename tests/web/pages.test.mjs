@@ -31,6 +31,17 @@ describe('pages', () => {
     assert.deepEqual(p.errors, []);
   });
 
+  it('a wrong event code is explained and can be corrected on the phone', async () => {
+    const p = await phone(browser, `${hub.base}/e/NOPE`);
+    await p.getByRole('button', { name: 'Join', exact: true }).click();
+    await eventually(async () => assert.match(await text(p, '[role="alert"]'), /No event with the code NOPE is running here\. Check the code on the screen\./));
+    await p.getByLabel('Event code').fill('demo');
+    await p.getByRole('button', { name: 'Continue' }).click();
+    await eventually(async () => assert.match(await text(p, '.pill'), /^Live$/i), 5000);
+    await eventually(async () => assert.match(await text(p, '#evname'), /Demo Night/));
+    assert.deepEqual(p.errors, []);
+  });
+
   it('a wrong key gets a clear message', async () => {
     const screen = await desk(browser, `${hub.base}/screen?key=not-the-key&event=${CODE}`);
     await eventually(async () => assert.match(await text(screen, '[role="alert"]'), /Wrong key This screen key was not accepted\. Check the \?key= in the address\./));
