@@ -10,9 +10,10 @@
  *    aggregates `seconds` and `second_reacts` (O(S)), never from signals;
  *  - polls and their results from `polls`, `poll_options`, `votes` (small);
  *  - retention and the per-section audience from `sessions` (O(sessions));
- *  - everything per device (funnel, ladder, loudest section, vote replay,
- *    chants) from ONE sequential pass over `signals` (O(N), no sort of N:
- *    only vote and chant signals are kept in memory and sorted).
+ *  - everything per device (funnel, ladder, loudest section, segments)
+ *    from ONE sequential pass over `signals` reading 5 columns (O(N), no
+ *    sort of N); the few vote and chant signals are then fetched whole via
+ *    the signals_device index, kept in memory and sorted.
  * All queries run inside one savepoint, so the figures are consistent with
  * each other even while a live hub keeps writing (WAL).
  *
@@ -411,21 +412,22 @@ static int scan_signals(struct rb *r)
     sqlite3_stmt *st;
     struct dcount *cnt = calloc(r->ndevs + 1, sizeof *cnt);
     if (!cnt) return fail(r, REPORT_ENOMEM, "out of memory");
-    int rc = prepare(r, &st, "SELECT id, ts_ms, device, section, kind, poll, option, n, text FROM signals");
+    /* Only the columns every row needs: each selected column costs a decode
+     * per row, and nearly all rows are reactions. */
+    int rc = prepare(r, &st, "SELECT ts_ms, device, section, kind, n FROM signals");
     if (rc) { free(cnt); return rc; }
     int last_si = -1;   /* signals come in runs of one section: cache it */
     int seg = 0;
     int64_t seg_lo = 0, seg_hi = -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t ts = sqlite3_column_int64(st, 1);
-        int64_t dev = sqlite3_column_int64(st, 2);
-        const char *kind = (const char *)sqlite3_column_text(st, 4);
-        int64_t di = dev_lookup(r, dev);
+        const char *kind = (const char *)sqlite3_column_text(st, 3);
+        int64_t di = dev_lookup(r, sqlite3_column_int64(st, 1));
         struct dcount *d = di >= 0 ? &cnt[di] : NULL;
         r->tot_signals++;
         if (!kind) continue;
         if (kind[0] == 'r') {
-            int64_t n = sqlite3_column_int64(st, 7);
+            int64_t ts = sqlite3_column_int64(st, 0);
+            int64_t n = sqlite3_column_int64(st, 4);
             r->tot_reacts++;
             r->tot_taps += n;
             if (d) { d->reacts++; d->taps += (uint32_t)n; }
@@ -436,7 +438,7 @@ static int scan_signals(struct rb *r)
                 seg_hi = (size_t)seg < r->nmarkers ? r->markers[seg].ts_ms : INT64_MAX;
             }
             r->seg_taps[seg] += n;
-            const unsigned char *sn = sqlite3_column_text(st, 3);
+            const unsigned char *sn = sqlite3_column_text(st, 2);
             const char *sname = sn ? (const char *)sn : "";
             if (last_si < 0 || strcmp(r->sections[last_si].name, sname) != 0) {
                 last_si = section_index(r, sname);
@@ -446,25 +448,9 @@ static int scan_signals(struct rb *r)
         } else if (kind[0] == 'v') {
             r->tot_votes++;
             if (d) d->votes++;
-            if (grow((void **)&r->votes, &r->capvotes, r->nvotes + 1, sizeof *r->votes)) break;
-            struct vrec *v = &r->votes[r->nvotes++];
-            v->id = sqlite3_column_int64(st, 0);
-            v->ts_ms = ts;
-            v->device = dev;
-            v->poll = sqlite3_column_int64(st, 5);
-            v->option = sqlite3_column_int64(st, 6);
         } else if (kind[0] == 'c') {
             r->tot_chants++;
             if (d) d->chants++;
-            if (grow((void **)&r->chants, &r->capchants, r->nchants + 1, sizeof *r->chants)) break;
-            struct crec *c = &r->chants[r->nchants];
-            c->ts_ms = ts;
-            c->device = dev;
-            c->seg = segment_of(r, ts);
-            c->text = -1;
-            c->s = dupstr(sqlite3_column_text(st, 8));
-            if (!c->s) break;
-            r->nchants++;
         }
     }
     sqlite3_finalize(st);
@@ -477,6 +463,39 @@ static int scan_signals(struct rb *r)
     free(cnt);
     if (rc == SQLITE_ROW) return fail(r, REPORT_ENOMEM, "out of memory");
     if (rc != SQLITE_DONE) return sqlfail(r, "signals");
+
+    /* Votes and chants are few: fetch their other columns through the
+     * signals_device (device, kind) index, device by device. A signal whose
+     * device is not in `devices` counts in the totals only. */
+    if ((rc = prepare(r, &st, "SELECT s.id, s.ts_ms, s.device, s.kind, s.poll, s.option, s.text "
+                              "FROM devices d CROSS JOIN signals s ON s.device = d.id AND s.kind IN ('vote', 'chant')")))
+        return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(st, 3);
+        int64_t ts = sqlite3_column_int64(st, 1), dev = sqlite3_column_int64(st, 2);
+        if (kind[0] == 'v') {
+            if (grow((void **)&r->votes, &r->capvotes, r->nvotes + 1, sizeof *r->votes)) break;
+            struct vrec *v = &r->votes[r->nvotes++];
+            v->id = sqlite3_column_int64(st, 0);
+            v->ts_ms = ts;
+            v->device = dev;
+            v->poll = sqlite3_column_int64(st, 4);
+            v->option = sqlite3_column_int64(st, 5);
+        } else {
+            if (grow((void **)&r->chants, &r->capchants, r->nchants + 1, sizeof *r->chants)) break;
+            struct crec *c = &r->chants[r->nchants];
+            c->ts_ms = ts;
+            c->device = dev;
+            c->seg = segment_of(r, ts);
+            c->text = -1;
+            c->s = dupstr(sqlite3_column_text(st, 6));
+            if (!c->s) break;
+            r->nchants++;
+        }
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return fail(r, REPORT_ENOMEM, "out of memory");
+    if (rc != SQLITE_DONE) return sqlfail(r, "votes and chants");
     if (r->nvotes) qsort(r->votes, r->nvotes, sizeof *r->votes, cmp_vrec);
     return 0;
 }
