@@ -30,7 +30,10 @@ describe('a hub restart', () => {
     await a.getByRole('button', { name: /^Louder/ }).click();
     await eventually(async () => assert.match(await text(a, '.vstatus'), /Counted ✓/), 3000);
 
+    const screen = await desk(browser, `${hub.base}/screen?key=${KEYS.screen}`);
+    await eventually(async () => assert.match(await text(screen, '.s-row:nth-child(3)'), /Louder.*1\s*100%/), 3000);
     await hub.stop();
+    await eventually(async () => assert.match(await text(screen, '.s-pill'), /Reconnecting…/i), 5000);
     for (const p of [a, b]) {
       await eventually(async () => assert.match(await text(p, '.banner'), /Connection lost — reconnecting\. Your taps and vote are kept\./), 5000);
       assert.match(await text(p, '.pill'), /^Reconnecting…$/i);
@@ -48,8 +51,9 @@ describe('a hub restart', () => {
     await eventually(async () => assert.match(await text(b, '.vstatus'), /Counted ✓ Your vote for “Yes” is counted\./), 3000);
     assert.equal(await b.locator('.banner').isVisible(), false);
 
-    const screen = await desk(browser, `${hub.base}/screen?key=${KEYS.screen}`);
-    await eventually(async () => assert.match(await text(screen, '.s-tot[title="Love"] b'), /^7$/), 3000);
+    // The screen came back by itself and shows what happened meanwhile.
+    await eventually(async () => assert.match(await text(screen, '.s-tot[title="Love"] b'), /^7$/), 40000, 100);
+    assert.equal(await screen.locator('.s-pill').isVisible(), false);
     await eventually(async () => {
       assert.match(await text(screen, '.s-row:nth-child(1)'), /Yes.*1\s*50%/);
       assert.match(await text(screen, '.s-row:nth-child(3)'), /Louder.*1\s*50%/);

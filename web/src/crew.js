@@ -19,7 +19,7 @@ const S = {
 
 document.body.className = 'crew';
 const pill = h('div.pill', { role: 'status', 'aria-live': 'polite' });
-const printLink = h('a.btn.small', { href: '/join.html', target: '_blank', rel: 'noopener', 'data-t': 'crew.print' }, t('crew.print'));
+const printLink = h('a.btn.small', { href: '/join', target: '_blank', rel: 'noopener', 'data-t': 'crew.print' }, t('crew.print'));
 const forget = h('button.btn.small.ghost', { type: 'button', onclick: () => conn.forgetKey(), 'data-t': 'key.forget' }, t('key.forget'));
 const pollPanel = h('div.c-pollnow');
 const form = buildForm();
@@ -62,7 +62,7 @@ const conn = keyConn('crew', {
         S.ev = m.event || {};
         setText($('#evname'), S.ev.name || S.ev.code || '');
         document.title = `${S.ev.name || 'Chorus'} · Crew`;
-        printLink.href = `/join.html?${new URLSearchParams({ url: joinUrl(S.ev), code: S.ev.code || '', name: S.ev.name || '' })}`;
+        printLink.href = `/join?${new URLSearchParams({ url: joinUrl(S.ev), code: S.ev.code || '', name: S.ev.name || '' })}`;
         if (m.poll) setPoll(m.poll); else if (S.poll?.open) { S.last = { ...S.poll, open: false }; S.poll = null; }
         form.songs(S.ev.songs || []);
         markerPanel.songs(S.ev.songs || []);

@@ -431,18 +431,32 @@ function buildChants() {
   renderChants();
 }
 
+// Rows are keyed by text and reused, so a "Join" button is never replaced
+// under a finger when the counts move (they do, every second).
 let chantsKey = null;
+const chantRows = new Map(); // text -> {li, count}
 function renderChants() {
   const ul = $('#chants');
   if (!ul) return;
   const key = JSON.stringify(S.chants) + document.documentElement.lang;
   if (key === chantsKey) return;
   chantsKey = key;
-  if (!S.chants.length) { fill(ul, h('li.none', null, t('chant.none'))); return; }
-  fill(ul, S.chants.map(([text, n]) => h('li', null,
-    h('span.ctext', null, text),
-    h('span.ccount', null, t('chant.count', { n: num(n) })),
-    h('button.btn.small', { type: 'button', onclick: () => sendChant(text), 'aria-label': t('chant.join.aria', { text }) }, t('chant.join')))));
+  if (!S.chants.length) { chantRows.clear(); fill(ul, h('li.none', null, t('chant.none'))); return; }
+  ul.querySelector('.none')?.remove();
+  const keep = new Set();
+  S.chants.forEach(([text, n], i) => {
+    keep.add(text);
+    let row = chantRows.get(text);
+    if (!row) {
+      const count = h('span.ccount');
+      row = { count, li: h('li', null, h('span.ctext', null, text), count,
+        h('button.btn.small', { type: 'button', onclick: () => sendChant(text), 'aria-label': t('chant.join.aria', { text }) }, t('chant.join'))) };
+      chantRows.set(text, row);
+    }
+    setText(row.count, t('chant.count', { n: num(n) }));
+    if (ul.children[i] !== row.li) ul.insertBefore(row.li, ul.children[i] || null);
+  });
+  for (const [text, row] of chantRows) if (!keep.has(text)) { row.li.remove(); chantRows.delete(text); }
 }
 
 function renderFigures() {
@@ -483,7 +497,7 @@ function reason(m) {
 }
 
 onLang(() => {
-  pollKey = ''; reactKey = ''; chantsKey = null;
+  pollKey = ''; reactKey = ''; chantsKey = null; chantRows.clear();
   chantCard.replaceChildren();
   renderLive();
   renderStatus();
