@@ -176,7 +176,8 @@ static void timeline(FILE *f, const json_t *rep)
 {
     json_int_t start = ival(json_object_get(rep, "event"), "start_ms");
     fputs("<section><h2>Timeline</h2>\n<p class=note>Taps per second by reaction, stacked, with the connected "
-          "audience (right axis). Dashed lines are markers: green a song start, grey a song end, blue a note.</p>\n"
+          "audience (right axis). Dashed lines are markers: green a song start, grey a song end, blue a note; "
+          "numbered dots are the peak moments listed below.</p>\n"
           "<div class=\"chart tall\"><canvas id=ch-timeline></canvas></div>\n", f);
     fputs("<h3>Peak moments</h3>\n", f);
     const json_t *peaks = json_object_get(rep, "peaks");

@@ -48,6 +48,17 @@
         ctx.fillText(m.label.length > 28 ? m.label.slice(0, 27) + '…' : m.label, 0, -13);
         ctx.restore();
       });
+      /* Peak moments: numbered badges along the top edge. */
+      (opts.peaks || []).forEach(function (p) {
+        var px = x.getPixelForValue(p.x);
+        if (px < a.left || px > a.right) return;
+        ctx.fillStyle = '#111827';
+        ctx.beginPath(); ctx.arc(px, a.top + 8, 8, 0, 2 * Math.PI); ctx.fill();
+        ctx.fillStyle = '#fff'; ctx.textAlign = 'center'; ctx.textBaseline = 'middle';
+        ctx.font = 'bold 10px system-ui, sans-serif';
+        ctx.fillText(String(p.rank), px, a.top + 8.5);
+        ctx.textAlign = 'start';
+      });
       ctx.restore();
     }
   };
@@ -62,7 +73,7 @@
      * and JSON keep every second). Seconds the hub did not record are gaps. */
     if (tl.sec.length) {
       var first = tl.sec[0], last = tl.sec[tl.sec.length - 1];
-      var B = Math.max(1, Math.ceil((last - first + 1) / 1500));
+      var B = Math.max(1, Math.ceil((last - first + 1) / 3600));
       var nb = Math.floor((last - first) / B) + 1, i, k;
       var sums = kinds.map(function () { return new Float64Array(nb); });
       var aud = new Array(nb).fill(null), have = new Uint8Array(nb);
@@ -91,7 +102,7 @@
             y: { stacked: true, beginAtZero: true, title: { display: true, text: 'taps per second' } },
             y2: { position: 'right', beginAtZero: true, grid: { drawOnChartArea: false }, title: { display: true, text: 'connected audience' } }
           },
-          plugins: { markers: { list: markerList },
+          plugins: { markers: { list: markerList, peaks: R.peaks.map(function (p) { return { x: p.sec - t0, rank: p.rank }; }) },
                      tooltip: { callbacks: { title: function (it) { return it.length ? el(it[0].parsed.x) : ''; } } } }
         },
         plugins: [markerPlugin]
