@@ -509,4 +509,4 @@ onLang(() => {
 applyDom();
 renderStatus();
 if (store('chorus.token') && S.code) join(); // returning device: straight in
-else showJoin();
+else { showJoin(); conn.preconnect(); }

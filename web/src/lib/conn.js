@@ -38,6 +38,7 @@ export class Conn {
     this.liveSince = 0;
     this.lastRx = 0;
     this.welcome = null;
+    this.warm = null;     // a socket opened by preconnect(), not yet used
     this.clockOffset = 0; // server now - Date.now()
     setInterval(() => this.#watch(), 2000);
     addEventListener('online', () => { if (this.state === 'reconnecting') this.#schedule(200 + Math.random() * 1500); });
@@ -47,6 +48,27 @@ export class Conn {
   start() {
     this.attempt = 0;
     this.#open();
+  }
+
+  /**
+   * Open the socket ahead of start() without saying hello (no device is
+   * created): on a slow link the handshake's round trips then happen while
+   * the person reads the join screen. Dropped unused after 8 s, before the
+   * hub's 10 s hello deadline.
+   */
+  preconnect() {
+    if (this.ws || this.warm || this.state !== 'stopped') return;
+    let ws;
+    try { ws = new WebSocket(this.#url(), 'chorus.v1'); } catch { return; }
+    ws.binaryType = 'arraybuffer';
+    this.warm = ws;
+    ws.onclose = () => { if (this.warm === ws) this.warm = null; };
+    setTimeout(() => {
+      if (this.warm !== ws) return;
+      this.warm = null;
+      ws.onclose = null;
+      try { ws.close(1000); } catch { /* closing */ }
+    }, 8000);
   }
 
   /** Close and stay closed. */
@@ -103,20 +125,25 @@ export class Conn {
     clearTimeout(this.timer);
     this.#drop();
     this.#set(this.attempt ? 'reconnecting' : 'connecting');
-    let ws;
-    try {
-      ws = new WebSocket(this.#url(), 'chorus.v1');
-    } catch {
-      this.#retry();
-      return;
+    let ws = this.warm;
+    this.warm = null;
+    if (!ws || ws.readyState > WebSocket.OPEN) {
+      try {
+        ws = new WebSocket(this.#url(), 'chorus.v1');
+      } catch {
+        this.#retry();
+        return;
+      }
+      ws.binaryType = 'arraybuffer';
     }
-    ws.binaryType = 'arraybuffer';
     this.ws = ws;
     this.welcome = null;
-    ws.onopen = () => {
+    this.lastRx = Date.now();
+    const hello = () => {
       this.lastRx = Date.now();
       ws.send(enc.encode(this.opts.hello()));
     };
+    if (ws.readyState === WebSocket.OPEN) hello(); else ws.onopen = hello;
     ws.onmessage = (ev) => {
       this.lastRx = Date.now();
       if (typeof ev.data === 'string') return;

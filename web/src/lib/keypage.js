@@ -108,5 +108,13 @@ export class Tween {
       if (k < 1) this.raf = requestAnimationFrame(step);
     };
     this.raf = requestAnimationFrame(step);
+    // rAF pauses in hidden or occluded windows; the number must still land.
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (this.to !== to) return;
+      cancelAnimationFrame(this.raf);
+      this.v = to;
+      this.el.textContent = this.fmt(to);
+    }, dur + 60);
   }
 }
