@@ -9,6 +9,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { chromium } from 'playwright-core';
+import { decode } from '@msgpack/msgpack';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const ARTIFACTS = join(ROOT, 'tests', 'artifacts');
@@ -117,9 +118,16 @@ export async function desk(browser, url, { width = 1280, height = 720, locale = 
   return page;
 }
 
-/** Page errors fail loudly in the test log (uncaught exceptions in our code). */
+/**
+ * Page errors fail loudly in the test log (uncaught exceptions in our code);
+ * page.sent collects the decoded frames the page sent on its WebSockets.
+ */
 function watch(page) {
   page.errors = [];
+  page.sent = [];
+  page.on('websocket', (ws) => ws.on('framesent', (f) => {
+    try { page.sent.push({ at: Date.now(), msg: decode(f.payload) }); } catch { /* not msgpack */ }
+  }));
   page.on('pageerror', (e) => { page.errors.push(e); console.error(`# pageerror ${page.url()}: ${e.stack || e}`); });
 }
 

@@ -81,7 +81,16 @@ describe('a show', () => {
   it('reactions tapped on a phone raise the screen\'s totals', async () => {
     const before = await screenTotal(screen, 'Fire');
     const fire = p1.getByRole('button', { name: 'Send Fire' });
+    const t0 = Date.now();
     for (let i = 0; i < 12; i++) await fire.click();
+    const tapping = Date.now() - t0;
+    // Batched: at most one react frame per 250 ms, all 12 taps accounted for.
+    await eventually(async () => {
+      const reacts = p1.sent.filter((f) => f.at >= t0 && f.msg.t === 'react');
+      assert.equal(reacts.reduce((a, f) => a + f.msg.n, 0), 12);
+      assert.ok(reacts.length <= Math.ceil(tapping / 250) + 1, `${reacts.length} frames in ${tapping} ms`);
+      assert.ok(reacts.every((f) => f.msg.kind === 'fire'));
+    }, 2000);
     assert.equal(await text(p1, '[data-kind="fire"] .mine'), '12');
     await eventually(async () => assert.equal(await screenTotal(screen, 'Fire'), before + 12), 3000);
     const heart = p2.getByRole('button', { name: 'Send Love' });

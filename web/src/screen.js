@@ -11,7 +11,7 @@ import './css/screen.css';
 import { joinUrl } from './lib/conn.js';
 import { h, fill, setText } from './lib/dom.js';
 import { t, num, onLang, applyDom } from './lib/i18n.js';
-import { keyConn, fitStage, Tween } from './lib/keypage.js';
+import { keyConn, fitStage, Tween, kiosk } from './lib/keypage.js';
 import { icon, iconSvg } from './lib/icons.js';
 import { qrSvg } from './lib/qr.js';
 
@@ -260,4 +260,5 @@ function renderPill(state) {
 
 onLang(() => { pollKey = ''; totalsKey = ''; renderPoll(); buildTotals(); renderPill(); S.chantsKey = ''; });
 applyDom();
+kiosk();
 renderPoll();

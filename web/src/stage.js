@@ -5,7 +5,7 @@ import './css/base.css';
 import './css/stage.css';
 import { h, setText, clock } from './lib/dom.js';
 import { t, num, onLang, applyDom } from './lib/i18n.js';
-import { keyConn } from './lib/keypage.js';
+import { keyConn, kiosk } from './lib/keypage.js';
 
 const S = { poll: null, counts: [], voters: 0, energy: 0, chant: null, audience: 0, ev: null };
 
@@ -104,4 +104,5 @@ function renderPill(s) {
 
 onLang(render);
 applyDom();
+kiosk();
 render();

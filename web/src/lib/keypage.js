@@ -118,3 +118,31 @@ export class Tween {
     }, dur + 60);
   }
 }
+
+/**
+ * For unattended displays: keep the screen awake (Wake Lock, re-taken when
+ * the page is shown again), hide the pointer after 3 s still, and let F or a
+ * double click toggle fullscreen.
+ */
+export function kiosk() {
+  let lock = null;
+  const wake = async () => {
+    try { if (!lock && navigator.wakeLock && document.visibilityState === 'visible') { lock = await navigator.wakeLock.request('screen'); lock.addEventListener('release', () => { lock = null; }); } } catch { /* not allowed here */ }
+  };
+  document.addEventListener('visibilitychange', wake);
+  wake();
+  let idle = 0;
+  const moved = () => {
+    document.documentElement.classList.remove('nocursor');
+    clearTimeout(idle);
+    idle = setTimeout(() => document.documentElement.classList.add('nocursor'), 3000);
+  };
+  addEventListener('pointermove', moved);
+  moved();
+  const toggle = () => {
+    if (document.fullscreenElement) document.exitFullscreen?.();
+    else document.documentElement.requestFullscreen?.().catch(() => {});
+  };
+  addEventListener('dblclick', toggle);
+  addEventListener('keydown', (e) => { if (e.key === 'f' || e.key === 'F') toggle(); });
+}
