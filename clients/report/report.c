@@ -1099,6 +1099,9 @@ int report_open(const char *path, sqlite3 **out, char *err, size_t errlen)
         return REPORT_EIO;
     }
     sqlite3_busy_timeout(db, 5000);
+    /* Read pages through mmap: the one big scan then costs no copy and far
+     * fewer system calls (SQLite falls back to read() where it can't). */
+    sqlite3_exec(db, "PRAGMA mmap_size = 4294967296", NULL, NULL, NULL);
     if ((rc = report_check(db, err, errlen)) != 0) { sqlite3_close(db); return rc; }
     *out = db;
     return 0;
