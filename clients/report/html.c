@@ -5,12 +5,14 @@
  * Chart.js charts. Three assets are compiled in by clients/report.mk from
  * build/report/assets.h: Chart.js's minified UMD build (node_modules), and
  * page.css / page.js from this directory. The report JSON is embedded in a
- * <script type="application/json"> with every '/' escaped, so no string in
- * the data can close the element. All text from the database is escaped.
+ * <script type="application/json"> with every '<' written as \u003c, so no
+ * string in the data can close the element or change how it is parsed. All
+ * text from the database is escaped.
  * Reads only the json_t it is given; writes only to the FILE. */
 #include "html.h"
 #include "assets.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -103,7 +105,15 @@ static void tail(FILE *f, const json_t *data)
     fputs("<footer>Made by chorus-report. Every figure is defined in docs/analytics.md of the Chorus "
           "sources; times are since the start of the event.</footer>\n"
           "<script id=report-data type=\"application/json\">", f);
-    json_dumpf(data, f, JSON_COMPACT | JSON_ESCAPE_SLASH | JSON_REAL_PRECISION(10));
+    /* '<' only occurs inside JSON strings; as \u003c no chant or label can
+     * open "<!--" or "<script" (which would change how the HTML parser
+     * looks for the end of this element) nor close it. */
+    char *js = json_dumps(data, JSON_COMPACT | JSON_REAL_PRECISION(10));
+    for (const char *p = js; p && *p; p++) {
+        if (*p == '<') fputs("\\u003c", f);
+        else fputc(*p, f);
+    }
+    free(js);
     fputs("</script>\n<script>\n", f);
     fwrite(chart_umd_min_js, 1, chart_umd_min_js_len, f);
     fputs("\n</script>\n<script>\n", f);

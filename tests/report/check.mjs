@@ -102,6 +102,17 @@ ok('small html: headline and sections', ['Small Test Night', 'Devices joined', '
 ok('small html: embedded JSON cannot close its script', !/<\/script>(?![\s\S]*<script)/.test(html.slice(0, html.indexOf('id=report-data'))) &&
   (html.match(/<\/script>/g) || []).length === 3, 'unexpected </script> count');
 
+/* Hostile text from the crowd or the crew must stay text. */
+const evil = join(DIR, 'evil.db');
+execFileSync(GEN, ['small', evil]);
+execFileSync('sqlite3', [evil, `INSERT INTO signals(ts_ms, device, section, kind, text) VALUES (${X.T + 1170000}, 4, 'B', 'chant', '<!--<script>alert(1)</script>');
+  UPDATE event SET name = '<b>Evil</b> & co'; UPDATE markers SET label = '</script><script>alert(2)//' WHERE id = 3;`]);
+const eh1 = run(['--db', evil, '--html', join(DIR, 'evil.html')]);
+const ehtml = eh1.status === 0 ? readFileSync(join(DIR, 'evil.html'), 'utf8') : '';
+ok('html: hostile chant, marker and event name stay text', eh1.status === 0 && (ehtml.match(/<\/script>/g) || []).length === 3 &&
+  !ehtml.includes('<!--<script>') && !ehtml.includes('<script>alert') && ehtml.includes('<h1>&lt;b&gt;Evil&lt;/b&gt; &amp; co</h1>') &&
+  ehtml.includes('&lt;/script&gt;&lt;script&gt;alert(2)//'), `exit ${eh1.status} ${eh1.stderr}`);
+
 /* ---- quiet (no polls, no chants, no markers) and empty ---- */
 const Q = report(gen('quiet', 'quiet.db'));
 for (const fig of Object.keys(X.quiet)) check(`quiet: ${fig}`, X.quiet[fig], Q[fig]);
