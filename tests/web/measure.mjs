@@ -65,7 +65,7 @@ try {
     await opt.waitFor({ timeout: 60000 });
     const vote = Date.now() - t0;
     await opt.click();
-    await page.getByText(/Counted ✓/).waitFor({ timeout: 60000 });
+    await page.getByText(/is counted\./).waitFor({ timeout: 60000 });
     const counted = Date.now() - t0;
     await page.waitForTimeout(300);
     const body = bodies.reduce((a, b) => a + b.len, 0);

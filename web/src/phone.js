@@ -380,7 +380,7 @@ function renderVote() {
     text = t('poll.queued'); cls = 'pending';
   } else if (v.status === 'counted') {
     const opt = p.options[v.option];
-    text = `${t('poll.counted')} ${v.changed ? t('poll.changed.long', { option: opt }) : t('poll.counted.long', { option: opt })}`;
+    text = v.changed ? t('poll.changed.long', { option: opt }) : t('poll.counted.long', { option: opt });
     if (!p.allow_change) text += ` ${t('poll.final')}`;
     cls = 'ok';
   } else if (v.status === 'failed') {

@@ -133,6 +133,7 @@ function renderPoll() {
     pollKey = key;
     if (!p) {
       rows = [];
+      pollBox.classList.remove('closed');
       fill(pollBox, h('div.s-idle', null,
         h('div.s-idle-icons', { html: (S.ev?.reactions || []).map((k) => iconSvg(k, 120)).join('') }),
         h('h2.s-idle-title', { 'data-t': 'screen.nopoll' }, t('screen.nopoll')),
@@ -147,10 +148,11 @@ function renderPoll() {
         el: null, fill: h('i.s-fill'), pct: h('span.s-pct', null, '0%'), n, tw: new Tween(n, num),
       };
       r.el = h('li.s-row', null,
-        h('div.s-rowtop', null, h('span.s-label', null, label), h('span.s-fig', null, r.n, r.pct)),
+        h('div.s-rowtop', null, h('span.s-label', null, label, h('span.s-win', null, t('screen.winner'))), h('span.s-fig', null, r.n, r.pct)),
         h('div.s-track', null, r.fill));
       return r;
     });
+    pollBox.classList.toggle('closed', !p.open);
     fill(pollBox,
       h('div.s-polltop', null,
         h('span.s-tag', { class: p.open ? 'open' : 'closed' }, p.open ? h('span.s-dot') : null, p.open ? t('poll.title') : t('screen.closed')),

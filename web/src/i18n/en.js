@@ -110,6 +110,7 @@ export default {
   'screen.nopoll': 'Tap along on your phone',
   'screen.nopoll.hint': 'Scan the code, no app needed.',
   'screen.voters': '{n} voters',
+  'screen.winner': 'Winner',
   'screen.closed': 'Final result',
   'screen.marker.song_start': 'Now playing',
   'screen.marker.song_end': 'Thank you!',

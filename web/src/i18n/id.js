@@ -101,6 +101,7 @@ export default {
   'screen.nopoll': 'Ikut meramaikan dari ponselmu',
   'screen.nopoll.hint': 'Pindai kodenya, tanpa aplikasi.',
   'screen.voters': '{n} pemilih',
+  'screen.winner': 'Pemenang',
   'screen.closed': 'Hasil akhir',
   'screen.marker.song_start': 'Sedang dimainkan',
   'screen.marker.song_end': 'Terima kasih!',

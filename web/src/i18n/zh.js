@@ -101,6 +101,7 @@ export default {
   'screen.nopoll': '用手机一起互动',
   'screen.nopoll.hint': '扫码即可，无需下载应用。',
   'screen.voters': '{n} 人投票',
+  'screen.winner': '胜出',
   'screen.closed': '最终结果',
   'screen.marker.song_start': '正在演唱',
   'screen.marker.song_end': '谢谢！',
