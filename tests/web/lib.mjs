@@ -58,8 +58,8 @@ export async function startHub(opts = {}) {
 async function startHubOnce(opts) {
   const { port } = opts;
   const db = opts.db || join(tempDir(), 'chorus.db');
-  const args = ['--port', String(port), '--db', db, '--event-file', EVENT_FILE,
-    '--web-root', join(ROOT, 'web', 'dist'), ...(opts.args || [])];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--public-url', `http://127.0.0.1:${port}`,
+    '--db', db, '--event-file', EVENT_FILE, '--web-root', join(ROOT, 'web', 'dist'), ...(opts.args || [])];
   const proc = spawn(HUB, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });

@@ -27,6 +27,9 @@ describe('a show', () => {
     await eventually(async () => assert.match(await text(crew, 'header'), /Demo Night/));
     await eventually(async () => assert.match(await text(screen, '.s-head'), /Demo Night/));
     await eventually(async () => assert.equal(await text(screen, '.s-code'), CODE));
+    // The QR code and the address under it point at the hub's public URL.
+    assert.equal(await text(screen, '.s-url'), `127.0.0.1:${hub.port}/e/${CODE}`);
+    assert.equal(await screen.getByRole('img', { name: 'Scan to join' }).count(), 1);
     await eventually(async () => assert.match(await text(stage, '.st-head'), /Demo Night/));
     assert.match(await text(screen, '.s-idle'), /Tap along on your phone/);
     await shot(screen, 'screen-idle');
