@@ -121,6 +121,21 @@ static char *dupstr(const unsigned char *s)
  * at the end through a failed allocation check on the root. */
 static void jset(json_t *o, const char *k, json_t *v) { json_object_set_new(o, k, v); }
 static void jpush(json_t *a, json_t *v) { json_array_append_new(a, v); }
+/* A JSON string from database text. The hub stores only valid UTF-8, but a
+ * damaged or foreign value must not drop a key: invalid bytes become '?'. */
+static json_t *jstr(const char *s)
+{
+    if (!s) s = "";
+    json_t *v = json_string(s);
+    if (v) return v;
+    size_t n = strlen(s);
+    char *c = malloc(n + 1);
+    if (!c) return NULL;
+    for (size_t i = 0; i <= n; i++) c[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    v = json_string(c);
+    free(c);
+    return v;
+}
 static json_t *jint(int64_t v) { return json_integer((json_int_t)v); }
 static json_t *jshare(int64_t num, int64_t den)
 {
@@ -153,7 +168,7 @@ static int kind_index(struct rb *r, const char *name)
     json_t *v;
     json_array_foreach(r->kinds, i, v)
         if (strcmp(json_string_value(v), name) == 0) return (int)i;
-    if (json_array_append_new(r->kinds, json_string(name))) return -1;
+    if (json_array_append_new(r->kinds, jstr(name))) return -1;
     return (int)json_array_size(r->kinds) - 1;
 }
 
@@ -188,8 +203,8 @@ static json_t *marker_json(const struct marker *m)
     json_t *o = json_object();
     jset(o, "id", jint(m->id));
     jset(o, "ts_ms", jint(m->ts_ms));
-    jset(o, "kind", json_string(m->kind));
-    jset(o, "label", json_string(m->label));
+    jset(o, "kind", jstr(m->kind));
+    jset(o, "label", jstr(m->label));
     return o;
 }
 
@@ -211,15 +226,15 @@ static int load_event(struct rb *r)
     if (rc) { json_decref(ev); return rc; }
     jset(r->root, "event", ev);
     if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        jset(ev, "code", json_string((const char *)sqlite3_column_text(st, 0)));
-        jset(ev, "name", json_string((const char *)sqlite3_column_text(st, 1)));
+        jset(ev, "code", jstr((const char *)sqlite3_column_text(st, 0)));
+        jset(ev, "name", jstr((const char *)sqlite3_column_text(st, 1)));
         r->created_ms = sqlite3_column_int64(st, 3);
         jset(ev, "created_ms", jint(r->created_ms));
         const char *c = (const char *)sqlite3_column_text(st, 2);
         cfg = c ? json_loads(c, 0, NULL) : NULL;
     } else if (rc == SQLITE_DONE) {
-        jset(ev, "code", json_string(""));
-        jset(ev, "name", json_string(""));
+        jset(ev, "code", jstr(""));
+        jset(ev, "name", jstr(""));
         jset(ev, "created_ms", json_null());
     } else {
         sqlite3_finalize(st);
@@ -511,7 +526,7 @@ static int level_of(const struct device *d)
     return LVL_WATCHED;
 }
 
-static json_t *section_name(const struct rb *r, int i) { return json_string(r->sections[i].name); }
+static json_t *section_name(const struct rb *r, int i) { return jstr(r->sections[i].name); }
 
 static int fig_event_reach(struct rb *r)
 {
@@ -597,7 +612,7 @@ static int fig_funnel_ladder(struct rb *r)
     int64_t counts[] = {(int64_t)r->ndevs, reacted, voted, chanted};
     for (int i = 0; i < 4; i++) {
         json_t *o = json_object();
-        jset(o, "stage", json_string(stages[i]));
+        jset(o, "stage", jstr(stages[i]));
         jset(o, "devices", jint(counts[i]));
         jset(o, "share", jshare(counts[i], (int64_t)r->ndevs));
         jpush(funnel, o);
@@ -606,7 +621,7 @@ static int fig_funnel_ladder(struct rb *r)
 
     json_t *ladder = json_object();
     json_t *names = json_array();
-    for (int l = 0; l < LVL_N; l++) jpush(names, json_string(level_names[l]));
+    for (int l = 0; l < LVL_N; l++) jpush(names, jstr(level_names[l]));
     jset(ladder, "levels", names);
     json_t *rows = json_array();
     for (size_t s = 0; s <= r->nsections; s++) {
@@ -714,7 +729,7 @@ static int fig_polls(struct rb *r)
         int64_t at_open = sqlite3_column_int64(pq, 5);
         json_t *o = json_object(), *opts = json_array();
         jset(o, "id", jint(id));
-        jset(o, "question", json_string((const char *)sqlite3_column_text(pq, 1)));
+        jset(o, "question", jstr((const char *)sqlite3_column_text(pq, 1)));
         jset(o, "allow_change", json_boolean(sqlite3_column_int(pq, 2)));
         jset(o, "opened_ms", jint(sqlite3_column_int64(pq, 3)));
         jset(o, "closed_ms", sqlite3_column_type(pq, 4) == SQLITE_NULL ? json_null() : jint(sqlite3_column_int64(pq, 4)));
@@ -727,7 +742,7 @@ static int fig_polls(struct rb *r)
         while ((step = sqlite3_step(oq)) == SQLITE_ROW) {
             json_t *op = json_object();
             jset(op, "idx", jint(sqlite3_column_int64(oq, 0)));
-            jset(op, "label", json_string((const char *)sqlite3_column_text(oq, 1)));
+            jset(op, "label", jstr((const char *)sqlite3_column_text(oq, 1)));
             jset(op, "votes", jint(0));
             jpush(opts, op);
             nopt++;
@@ -836,7 +851,7 @@ static int cmp_chant_seg(const void *a, const void *b)
 static json_t *chant_row(const char *text, const struct ccount *c, int with_devices)
 {
     json_t *o = json_object();
-    jset(o, "text", json_string(text));
+    jset(o, "text", jstr(text));
     jset(o, "count", jint(c->count));
     if (with_devices) jset(o, "devices", jint(c->devices));
     return o;
@@ -1023,7 +1038,7 @@ static int fig_detail(struct rb *r)
         jpush(arr[7], jint(d->taps));
         jpush(arr[8], jint(d->votes));
         jpush(arr[9], jint(d->chants));
-        jpush(arr[10], json_string(level_names[level_of(d)]));
+        jpush(arr[10], jstr(level_names[level_of(d)]));
     }
     jset(det, "devices", devs);
 

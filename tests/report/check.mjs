@@ -113,6 +113,10 @@ ok('html: hostile chant, marker and event name stay text', eh1.status === 0 && (
   !ehtml.includes('<!--<script>') && !ehtml.includes('<script>alert') && ehtml.includes('<h1>&lt;b&gt;Evil&lt;/b&gt; &amp; co</h1>') &&
   ehtml.includes('&lt;/script&gt;&lt;script&gt;alert(2)//'), `exit ${eh1.status} ${eh1.stderr}`);
 
+execFileSync('sqlite3', [evil, "UPDATE markers SET label = CAST(X'536F6E67C328' AS TEXT) WHERE id = 1"]);
+const EV = report(evil);
+check('json: invalid UTF-8 in a label becomes ? (key kept)', { id: 1, label: 'Song?(' }, EV.markers[0]);
+
 /* ---- quiet (no polls, no chants, no markers) and empty ---- */
 const Q = report(gen('quiet', 'quiet.db'));
 for (const fig of Object.keys(X.quiet)) check(`quiet: ${fig}`, X.quiet[fig], Q[fig]);
