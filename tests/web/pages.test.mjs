@@ -3,6 +3,7 @@
 // clear message on the screen, the stage and the crew dashboard.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { decode } from '@msgpack/msgpack';
 import { startHub, launch, phone, desk, shot, eventually, text, KEYS, CODE } from './lib.mjs';
 
 describe('pages', () => {
@@ -62,5 +63,38 @@ describe('pages', () => {
     await crew.goto(`${hub.base}/crew?event=${CODE}`);
     await eventually(async () => assert.match(await text(crew, '.pill'), /^Live$/i));
     for (const p of [screen, stage, crew]) assert.deepEqual(p.errors, []);
+  });
+
+  it('a refusal from the hub is shown on the crew dashboard, in words and in the log', async () => {
+    // Crew A misses the message that another crew member closed the poll
+    // (the route drops it), so A's Close button is stale; the hub refuses.
+    const a = await desk(browser, null, { width: 1440, height: 1000 });
+    let drop = false;
+    await a.routeWebSocket(/\/ws$/, (ws) => {
+      const server = ws.connectToServer();
+      server.onMessage((m) => {
+        if (drop && typeof m !== 'string') {
+          const msg = decode(m);
+          if (msg.t === 'poll' && !msg.poll.open) return;
+        }
+        ws.send(m);
+      });
+    });
+    await a.goto(`${hub.base}/crew?key=${KEYS.crew}`);
+    await a.getByLabel('Question').fill('Stale?');
+    await a.getByLabel('Options').fill('One\nTwo');
+    await a.getByRole('button', { name: 'Open poll' }).click();
+    await eventually(async () => assert.match(await text(a, '.c-pollnow'), /Stale\?.*Close poll/i));
+    drop = true;
+    const b = await desk(browser, `${hub.base}/crew?key=${KEYS.crew}`);
+    await eventually(async () => assert.match(await text(b, '.c-pollnow'), /Stale\?/));
+    await b.getByRole('button', { name: 'Close poll' }).click();
+    await eventually(async () => assert.match(await text(b, '.c-pollnow'), /Last poll \(closed\)/i));
+    await a.getByRole('button', { name: 'Close poll' }).click();
+    await eventually(async () => assert.match(await text(a, '#toasts'), /Voting has closed\./));
+    assert.match(await text(a, '.c-errs'), /poll_closed Voting has closed\. \(that poll is already closed\)/);
+    await a.evaluate(() => scrollTo(0, document.body.scrollHeight));
+    await shot(a, 'crew-error');
+    for (const p of [a, b]) assert.deepEqual(p.errors, []);
   });
 });
