@@ -93,6 +93,7 @@ describe('pages', () => {
     await a.getByRole('button', { name: 'Close poll' }).click();
     await eventually(async () => assert.match(await text(a, '#toasts'), /Voting has closed\./));
     assert.match(await text(a, '.c-errs'), /poll_closed Voting has closed\. \(that poll is already closed\)/);
+    await eventually(async () => assert.match(await text(a, '.c-pollnow'), /Last poll \(closed\)/i));
     await a.evaluate(() => scrollTo(0, document.body.scrollHeight));
     await shot(a, 'crew-error');
     for (const p of [a, b]) assert.deepEqual(p.errors, []);

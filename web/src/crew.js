@@ -138,7 +138,16 @@ async function closePoll(id) {
   if (btn) btn.disabled = true;
   const ack = await conn.request({ t: 'poll.close', poll: id });
   if (ack.ok) toast(t('crew.poll.closed'), 'ok');
-  else { logError(ack); if (btn) btn.disabled = false; }
+  else {
+    logError(ack);
+    if (btn) btn.disabled = false;
+    // Closed (or gone) already: our picture was stale, so stop offering Close.
+    if ((ack.code === 'poll_closed' || ack.code === 'unknown_poll') && S.poll?.id === id) {
+      S.last = { ...S.poll, open: false, counts: S.counts, voters: S.voters, closed: conn.now() };
+      S.poll = null;
+      renderPoll(true);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- open form
