@@ -19,6 +19,11 @@ HUB_OBJS    := $(HUB_MODULES:%=$(OBJDIR)/hub/%.o) $(OBJDIR)/clients/report/repor
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(OBJDIR)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .PHONY: all deps run test asan clean web bench fuzz
+# Fragments of the other parts (web pages, load generator, report); read
+# before `all` so their EXTRA_BINS are part of it.
+-include web/web.mk
+-include clients/*.mk
+
 all: hub/chorus-hub $(UNIT_TESTS) $(EXTRA_BINS)
 
 deps: build/.deps-ok
@@ -36,10 +41,6 @@ $(HUB_BIN): $(HUB_OBJS) $(OBJDIR)/hub/main.o
 $(OBJDIR)/tests/%: tests/unit/%.c tests/unit/t.h $(HUB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(HUB_OBJS) $(LDFLAGS) $(LIBS_HUB)
-
-# Fragments of the other parts (web pages, load generator, report).
--include web/web.mk
--include clients/*.mk
 
 run: all $(WEB_BUILT)
 	@mkdir -p data
