@@ -43,6 +43,21 @@ describe('pages', () => {
     assert.deepEqual(p.errors, []);
   });
 
+  it('the same phone in a second tab: the first tab steps aside instead of fighting', async () => {
+    const first = await phone(browser, `${hub.base}/e/${CODE}`);
+    await first.getByRole('button', { name: 'Join', exact: true }).click();
+    await eventually(async () => assert.match(await text(first, '.pill'), /^Live$/i), 5000);
+    const second = await first.context().newPage(); // same storage, same token
+    await second.goto(`${hub.base}/e/${CODE}`);
+    await eventually(async () => assert.match(await text(second, '.pill'), /^Live$/i), 5000);
+    await eventually(async () => assert.match(await text(first, '.banner'), /Chorus is open in another tab or window\./), 5000);
+    await first.waitForTimeout(1500);
+    assert.match(await text(second, '.pill'), /^Live$/i); // no reconnect fight
+    await first.getByRole('button', { name: 'Use it here' }).click();
+    await eventually(async () => assert.match(await text(first, '.pill'), /^Live$/i), 5000);
+    await eventually(async () => assert.match(await text(second, '.banner'), /Chorus is open in another tab or window\./), 5000);
+  });
+
   it('a wrong key gets a clear message', async () => {
     const screen = await desk(browser, `${hub.base}/screen?key=not-the-key&event=${CODE}`);
     await eventually(async () => assert.match(await text(screen, '[role="alert"]'), /Wrong key This screen key was not accepted\. Check the \?key= in the address\./));
