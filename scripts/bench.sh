@@ -175,7 +175,7 @@ const prevFile = fs.readdirSync("bench/results").filter(f => f.endsWith(".json")
 fs.writeFileSync(out, JSON.stringify(res, null, 1) + "\n");
 const fmt = (v, u) => v == null ? (u === "s" ? "never" : "-") : (Math.abs(v) >= 100 ? Math.round(v).toLocaleString("en") : (+v.toFixed(1)).toString()) + (u && u !== "" ? " " + u : "");
 const prev = prevFile ? prevFile[1] : null;
-const line = (a, b, c, d, e, f) => console.log(a.padEnd(7) + b.padEnd(36) + c.padStart(15) + d.padStart(15) + "  " + e.padEnd(12) + f);
+const line = (a, b, c, d, e, f) => console.log(a.padEnd(7) + b.padEnd(36) + c.padStart(15) + d.padStart(15) + "  " + e.padEnd(14) + f);
 console.log(`\nChorus benchmark ${res.date.slice(0, 16)}Z commit ${commit}, median of ${runs} run(s); previous: ${prevFile ? prevFile[0] : "none"}`);
 line("", "figure", "this", "previous", "target", "");
 for (const f of F) {
