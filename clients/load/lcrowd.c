@@ -65,6 +65,7 @@ struct dev {
     int64_t vrec_poll;
     /* screens: probes credited so far; -1 until the base total is known */
     int64_t probe_seen;
+    int64_t last_snap_us;
     int64_t reconnect_at_ms;
 };
 
@@ -381,7 +382,13 @@ static void on_snap(struct crowd *c, struct dev *d, const struct lcodec_msg *m)
         if (d->role == ROLE_SCREEN)
             c->r->screen_snaps++;
     }
-    if (d->role != ROLE_SCREEN || !c->probe)
+    if (d->role != ROLE_SCREEN)
+        return;
+    int64_t t = now_us();
+    if (c->phase == PH_MEASURE && d->last_snap_us)
+        lstats_hist_add(&c->r->snap_gap, (uint64_t)(t - d->last_snap_us));
+    d->last_snap_us = t;
+    if (!c->probe)
         return;
     if (d->probe_seen < 0) {
         if (c->nprobe == 0) {
@@ -390,7 +397,6 @@ static void on_snap(struct crowd *c, struct dev *d, const struct lcodec_msg *m)
         }
         return;
     }
-    int64_t t = now_us();
     while (d->probe_seen < c->nprobe && c->probe_base + d->probe_seen + 1 <= m->kind_total) {
         lstats_hist_add(&c->r->probe, (uint64_t)(t - c->probe_us[d->probe_seen]));
         d->probe_seen++;

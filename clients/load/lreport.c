@@ -146,6 +146,8 @@ void lreport_table(FILE *f, const struct lopts *o, const struct lstats_run *r,
             (double)r->snaps / mt, (double)r->screen_snaps / mt);
     hist_line(f, "vote ack", &r->vote_ack);
     hist_line(f, "signal>screen", &r->probe);
+    if (r->snap_gap.n)
+        hist_line(f, "screen gap", &r->snap_gap);
     if (r->probes_sent)
         fprintf(f, "%-14s %llu probes, %llu screen samples missing\n", "",
                 (unsigned long long)r->probes_sent, (unsigned long long)r->probe_samples_missing);
@@ -222,7 +224,7 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
         " s:{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:f, s:I},"
         " s:{s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:o},"
         " s:{s:I, s:I, s:f, s:f},"
-        " s:o, s:o, s:{s:I, s:I}, s:f}",
+        " s:o, s:o, s:o, s:{s:I, s:I}, s:f}",
         "config", "devices", o->devices, "screens", o->screens, "procs", o->procs,
         "connect_rate", o->connect_rate, "duration_s", o->duration,
         "react_rate", o->react_rate, "chant_rate", o->chant_rate, "polls", o->polls,
@@ -245,6 +247,7 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
         "per_s", (double)r->snaps / mt, "screen_per_s", (double)r->screen_snaps / mt,
         "vote_ack_ms", hist_json(&r->vote_ack),
         "signal_to_screen_ms", hist_json(&r->probe),
+        "screen_snap_gap_ms", hist_json(&r->snap_gap),
         "probes", "sent", I(r->probes_sent), "screen_samples_missing", I(r->probe_samples_missing),
         "measure_s", r->measure_s);
     if (!root)

@@ -52,6 +52,7 @@ struct lstats_run {
     double measure_s;                    /* length of the measure phase */
     /* latencies */
     struct lstats_hist vote_ack, probe;
+    struct lstats_hist snap_gap;         /* screens: time between two snaps */
     uint64_t probes_sent, probe_samples_missing;
     /* hub health as seen by the crew */
     uint64_t health_n;
