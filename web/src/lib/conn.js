@@ -186,10 +186,10 @@ export class Conn {
   #retry(hubRestarting) {
     // A hub going down on purpose needs a moment; start a step further out.
     if (hubRestarting && this.attempt < 1) this.attempt = 1;
-    const span = Math.min(CAP_MS, BASE_MS * 2 ** this.attempt);
+    const delay = retryDelay(this.attempt);
     this.attempt++;
     this.#set('reconnecting');
-    this.#schedule(FLOOR_MS + Math.random() * span);
+    this.#schedule(delay);
   }
 
   #schedule(ms) {
@@ -224,6 +224,14 @@ export class Conn {
       this.send({ t: 'ping', c: Date.now() % 1e9 });
     }
   }
+}
+
+/**
+ * How long to wait before reconnect attempt n (0-based): full jitter over an
+ * exponentially growing window, 250 ms + random() * min(30 s, 1 s * 2^n).
+ */
+export function retryDelay(n, random = Math.random) {
+  return FLOOR_MS + random() * Math.min(CAP_MS, BASE_MS * 2 ** n);
 }
 
 /** The event code this page should use: /e/<code>, ?event=, or remembered. */
