@@ -12,6 +12,27 @@
 #include <string.h>
 #include <unistd.h>
 
+int lreport_machine_cpu(double *busy_s, double *total_s)
+{
+    unsigned long long v[8] = { 0 };
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
+                   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (n < 5)
+        return -1;
+    double hz = (double)sysconf(_SC_CLK_TCK);
+    double idle = (double)(v[3] + v[4]);
+    double all = 0;
+    for (int i = 0; i < 8; i++)
+        all += (double)v[i];
+    *busy_s = (all - idle) / hz;
+    *total_s = all / hz;
+    return 0;
+}
+
 int lreport_proc_sample(int pid, double *cpu_s, long *rss_kb)
 {
     char path[64], buf[4096];
@@ -171,7 +192,8 @@ void lreport_table(FILE *f, const struct lopts *o, const struct lstats_run *r,
             fprintf(f, "%-14s pid %d not readable\n", "hub process", h->pid);
         }
     }
-    fprintf(f, "%-14s chorus-load used %.1f CPU s (all processes)\n", "load gen", h->load_cpu_s);
+    fprintf(f, "%-14s chorus-load used %.1f CPU s (all processes); machine %.0f%% busy during "
+            "the load (100 = one core)\n", "load gen", h->load_cpu_s, h->machine_cpu_pct);
     if (r->storm_dropped)
         fprintf(f, "%-14s dropped %llu  back %llu  new device %llu  failed %llu  all back %s%.2f s"
                 "  votes lost %llu\n", "storm",
@@ -282,6 +304,7 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
             "{s:I, s:I, s:I, s:s}", "votes", I(db->votes), "missing", I(db->missing),
             "wrong", I(db->wrong), "error", db->err));
     json_object_set_new(root, "load_cpu_s", json_real(h->load_cpu_s));
+    json_object_set_new(root, "machine_cpu_pct", json_real(h->machine_cpu_pct));
     json_object_set_new(root, "exit", json_pack("{s:i, s:s}", "code", exit_code,
                                                 "verdict", verdict));
     int rc = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);

@@ -17,7 +17,12 @@ struct lreport_hub {
     double cpu_pct_measure, cpu_pct_max_1s, cpu_s_measure;
     double cpu_s_connect;        /* hub CPU while everyone connected */
     double load_cpu_s;           /* chorus-load's own CPU, all processes */
+    double machine_cpu_pct;      /* all processes during the load, 100 = one core */
 };
+
+/* CPU seconds the whole machine has spent busy and in total (all cores)
+ * since boot, from /proc/stat. Returns 0, or -1. */
+int lreport_machine_cpu(double *busy_s, double *total_s);
 
 /* Reads utime+stime (seconds) and VmRSS (KiB) of pid. Returns 0, or -1
  * when the process is gone or /proc is unreadable. */

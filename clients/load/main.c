@@ -115,6 +115,7 @@ int main(int argc, char **argv)
     struct lreport_hub hub;
     memset(&hub, 0, sizeof hub);
     double cpu_prev = 0, cpu_conn = 0, t_prev = 0, t_conn = 0, cpu_start = 0;
+    double m_busy0 = 0, m_all0 = 0, m_busy1, m_all1;
     if (o.hub_pid) {
         hub.pid = o.hub_pid;
         if (lreport_proc_sample(o.hub_pid, &cpu_prev, &hub.rss_kb_base) == 0) {
@@ -201,9 +202,17 @@ int main(int argc, char **argv)
                 double cpu;
                 long rss;
                 int all = tag == 'C' ? ++ncon == K : ++ndone == 1;
-                if (tag == 'C' && all)
+                if (tag == 'C' && all) {
+                    lreport_machine_cpu(&m_busy0, &m_all0);
                     for (int j = 0; j < K; j++)
                         write_full(gos[j], "G", 1);
+                }
+                if (tag == 'D' && all && m_all0 > 0 &&
+                    lreport_machine_cpu(&m_busy1, &m_all1) == 0 && m_all1 > m_all0) {
+                    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+                    hub.machine_cpu_pct = (m_busy1 - m_busy0) / (m_all1 - m_all0) *
+                                          (double)(ncpu > 0 ? ncpu : 1) * 100;
+                }
                 if (all && hub.ok && lreport_proc_sample(o.hub_pid, &cpu, &rss) == 0) {
                     if (tag == 'C') {   /* everyone connected: start the load together */
                         cpu_conn = cpu;
