@@ -203,6 +203,7 @@ const paths = {};
 const parts = [];
 const queue = [];
 const MAX_PARTS = 260;
+let drawn = false;
 function spawn(kind, delta, rate) {
   if (delta <= 0) return;
   const n = Math.min(delta, 40);
@@ -222,6 +223,8 @@ function frame(now) {
     });
   }
   if (queue.length > 400) queue.splice(0, queue.length - 400);
+  if (!parts.length && !drawn) return; // idle: leave the cleared canvas alone
+  drawn = parts.length > 0;
   ctx.clearRect(0, 0, 1920, 1080);
   for (let i = parts.length - 1; i >= 0; i--) {
     const q = parts[i];
