@@ -98,18 +98,18 @@ export class Tween {
   set(to) {
     if (to === this.to) return;
     this.to = to;
+    cancelAnimationFrame(this.raf); // a glide still heading for the old value must not land after us
+    clearTimeout(this.timer);
     if (document.hidden || Math.abs(to - this.v) < 1) { this.v = to; this.el.textContent = this.fmt(to); return; }
     const from = this.v, start = performance.now(), dur = 500;
-    cancelAnimationFrame(this.raf);
     const step = (now) => {
-      const k = Math.min(1, (now - start) / dur), e = 1 - (1 - k) ** 3;
+      const k = Math.max(0, Math.min(1, (now - start) / dur)), e = 1 - (1 - k) ** 3;
       this.v = Math.round(from + (to - from) * e);
       this.el.textContent = this.fmt(this.v);
       if (k < 1) this.raf = requestAnimationFrame(step);
     };
     this.raf = requestAnimationFrame(step);
     // rAF pauses in hidden or occluded windows; the number must still land.
-    clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       if (this.to !== to) return;
       cancelAnimationFrame(this.raf);
