@@ -9,9 +9,6 @@ LIBS_LOAD    := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads \
 
 EXTRA_BINS  += clients/chorus-load
 CLEAN_EXTRA += clients/chorus-load
-# `all:` is read before this fragment, so name the binary here too.
-all: clients/chorus-load
-
 $(OBJDIR)/clients/load/%.o: clients/load/%.c $(wildcard clients/load/*.h) | build/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Iclients/load -c $< -o $@
