@@ -17,7 +17,8 @@ import { iconSvg } from './lib/icons.js';
 
 const FLUSH_MS = 250;
 const MAX_N = 50;           // protocol: n is 1..50 per react
-const MAX_OFFLINE_TAPS = 200; // per kind: the hub's burst; more would be refused
+const MAX_PENDING_TAPS = 200; // all kinds: the hub's react_taps burst; more would be refused
+const MAX_FRAMES = 2;         // per flush: 8 frames/s stays under the hub's react_msgs 10/s
 const enc = new TextEncoder();
 
 const S = {
@@ -203,8 +204,8 @@ async function sendVote(v) {
 
 // ---------------------------------------------------------------- reactions
 function tap(kind, btn) {
-  const pending = S.taps[kind] || 0;
-  if (conn.live || pending < MAX_OFFLINE_TAPS) S.taps[kind] = pending + 1;
+  const pending = Object.values(S.taps).reduce((a, b) => a + b, 0);
+  if (pending < MAX_PENDING_TAPS) S.taps[kind] = (S.taps[kind] || 0) + 1;
   S.mine[kind] = (S.mine[kind] || 0) + 1;
   burst(btn, kind);
   const badge = btn.querySelector('.mine');
@@ -212,17 +213,19 @@ function tap(kind, btn) {
   badge.title = t('react.yours', { n: num(S.mine[kind]) });
 }
 
+// One frame per kind per 250 ms, at most MAX_FRAMES frames per flush; kinds
+// take turns so none starves. Taps made offline wait here and go out as one
+// batch (the same frames) right after the welcome.
+let turn = 0;
 function flushTaps() {
   if (!conn.live) return;
-  for (const [kind, n] of Object.entries(S.taps)) {
-    let left = n;
-    while (left > 0) {
-      const k = Math.min(MAX_N, left);
-      conn.send({ t: 'react', kind, n: k });
-      left -= k;
-    }
+  const kinds = Object.keys(S.taps);
+  for (let f = 0; f < MAX_FRAMES && kinds.length; f++) {
+    const kind = kinds.splice(turn++ % kinds.length, 1)[0];
+    const n = Math.min(MAX_N, S.taps[kind]);
+    conn.send({ t: 'react', kind, n });
+    if (S.taps[kind] > n) S.taps[kind] -= n; else delete S.taps[kind];
   }
-  S.taps = {};
 }
 setInterval(flushTaps, FLUSH_MS);
 

@@ -69,6 +69,8 @@ export function toast(text, kind = 'info', ms = 4000) {
     box = h('div', { id: 'toasts', role: 'status', 'aria-live': 'polite' });
     document.body.append(box);
   }
+  // The same words again while they are still shown: don't stack copies.
+  for (const t of box.children) if (t.textContent === text && !t.classList.contains('out')) return t;
   const el = h('div.toast', { class: kind, text });
   box.append(el);
   setTimeout(() => { el.classList.add('out'); setTimeout(() => el.remove(), 400); }, ms);
