@@ -109,7 +109,7 @@ for s in $ONLY; do
             --react-rate 0.5 --polls 1 --poll-at 5 --poll-len 20 --vote-share 0.9 \
             --vote-within 10 --probe-rate 4 --duration 30 ;;
     hold)     # idle phones: memory per connection and accept rate
-        run hold '' --devices 19000 --procs 2 --connect-rate 20000 --react-rate 0 \
+        run hold '' --devices 19000 --procs 2 --connect-rate 20000 --max-pending 1000 --react-rate 0 \
             --probe-rate 0 --duration 5 ;;
     storm)    # everyone drops at once and comes back within 5 s
         run storm '' --devices 15000 --procs 2 --connect-rate 5000 --react-rate 0.5 \

@@ -66,6 +66,7 @@ struct dev {
     /* screens: probes credited so far; -1 until the base total is known */
     int64_t probe_seen;
     int64_t last_snap_us;
+    int64_t conn_us;             /* when the current connect / hello began */
     int64_t reconnect_at_ms;
 };
 
@@ -234,6 +235,7 @@ static void dev_connect(struct crowd *c, struct dev *d)
     d->rxlen = 0;
     c->r->attempted++;
     c->pending++;
+    d->conn_us = now_us();
     if (!lws_client_connect_via_info(&i) && d->state == DS_CONNECTING) {
         d->wsi = NULL;
         c->pending--;
@@ -343,6 +345,7 @@ static void on_welcome(struct crowd *c, struct dev *d, const struct lcodec_msg *
         return;
     dev_set_state(d, DS_READY);
     c->r->welcomed++;
+    lstats_hist_add(&c->r->hello, (uint64_t)(now_us() - d->conn_us));
     if (d->role != ROLE_AUDIENCE && d->role != ROLE_PROBE)
         return;
     if (d->storm) {
@@ -490,6 +493,11 @@ static int cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             break;
         c->pending--;
         c->r->established++;
+        {
+            int64_t t = now_us();
+            lstats_hist_add(&c->r->connect, (uint64_t)(t - d->conn_us));
+            d->conn_us = t;
+        }
         dev_set_state(d, DS_HELLO);
         dev_send_hello(c, d);
         break;

@@ -139,6 +139,8 @@ void lreport_table(FILE *f, const struct lopts *o, const struct lstats_run *r,
             (unsigned long long)r->welcomed, (unsigned long long)r->failed,
             (unsigned long long)r->connected, r->connect_s,
             r->connect_s > 0 ? (double)r->connected / r->connect_s : 0);
+    hist_line(f, "connect>open", &r->connect);
+    hist_line(f, "open>welcome", &r->hello);
     fprintf(f, "%-14s", "closed by hub");
     for (int i = 0; i < LSTATS_NCLOSE; i++)
         if (i < LSTATS_NCLOSE - 1)
@@ -246,7 +248,7 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
         " s:{s:I, s:I, s:I, s:I, s:I, s:o, s:I, s:f, s:f, s:I},"
         " s:{s:I, s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:o},"
         " s:{s:I, s:I, s:f, s:f},"
-        " s:o, s:o, s:o, s:{s:I, s:I}, s:f}",
+        " s:o, s:o, s:o, s:o, s:o, s:{s:I, s:I}, s:f}",
         "config", "devices", o->devices, "screens", o->screens, "procs", o->procs,
         "connect_rate", o->connect_rate, "duration_s", o->duration,
         "react_rate", o->react_rate, "chant_rate", o->chant_rate, "polls", o->polls,
@@ -270,6 +272,8 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
         "vote_ack_ms", hist_json(&r->vote_ack),
         "signal_to_screen_ms", hist_json(&r->probe),
         "screen_snap_gap_ms", hist_json(&r->snap_gap),
+        "connect_to_open_ms", hist_json(&r->connect),
+        "open_to_welcome_ms", hist_json(&r->hello),
         "probes", "sent", I(r->probes_sent), "screen_samples_missing", I(r->probe_samples_missing),
         "measure_s", r->measure_s);
     if (!root)

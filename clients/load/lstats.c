@@ -114,6 +114,8 @@ void lstats_run_merge(struct lstats_run *d, const struct lstats_run *s)
     lstats_hist_merge(&d->vote_ack, &s->vote_ack);
     lstats_hist_merge(&d->probe, &s->probe);
     lstats_hist_merge(&d->snap_gap, &s->snap_gap);
+    lstats_hist_merge(&d->connect, &s->connect);
+    lstats_hist_merge(&d->hello, &s->hello);
     ADD(probes_sent); ADD(probe_samples_missing);
     ADD(health_n); ADD(sig_per_s_sum);
     ADD(sig_total_first); ADD(sig_total_last); ADD(sig_first_ms); ADD(sig_last_ms);

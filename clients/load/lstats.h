@@ -53,6 +53,7 @@ struct lstats_run {
     /* latencies */
     struct lstats_hist vote_ack, probe;
     struct lstats_hist snap_gap;         /* screens: time between two snaps */
+    struct lstats_hist connect, hello;   /* connect() -> ws open -> welcome */
     uint64_t probes_sent, probe_samples_missing;
     /* hub health as seen by the crew */
     uint64_t health_n;
