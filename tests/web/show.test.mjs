@@ -75,7 +75,7 @@ describe('a show', () => {
     assert.ok(took <= 1000, `screen took ${took} ms`);
     assert.match(await text(screen, '.s-row:nth-child(1)'), /Midnight Run.*0\s*0%/);
     await eventually(async () => assert.match(await text(screen, '.s-polltop'), /2 voters/), 1000);
-    await eventually(async () => assert.match(await text(stage, '.st-leadtile'), /Leading Neon Skies 100%/i), 2000);
+    await eventually(async () => assert.match(await text(stage, '.st-leadtile'), /Leading Which song next\? Neon Skies 100%/i), 2000);
     // The poll does not allow a change: the other options are disabled.
     assert.equal(await p1.getByRole('button', { name: /^Hometown/ }).isDisabled(), true);
     assert.match(await text(p1, '.vstatus'), /You can’t change this vote\./);
@@ -137,7 +137,7 @@ describe('a show', () => {
     for (const p of [p1, p2]) await eventually(async () => assert.match(await text(p, '.vstatus'), /Voting is closed · Final results/), 3000);
     assert.equal(await p1.getByRole('button', { name: /^Neon Skies/ }).getAttribute('aria-pressed'), 'true');
     await eventually(async () => assert.match(await text(screen, '.s-polltop'), /Final result/i));
-    await eventually(async () => assert.match(await text(stage, '.st-leadtile'), /Poll closed Neon Skies 100%/i));
+    await eventually(async () => assert.match(await text(stage, '.st-leadtile'), /Poll closed Which song next\? Neon Skies 100%/i));
     await eventually(async () => assert.match(await text(crew, '.c-pollnow'), /Last poll \(closed\)/i));
     await p2.evaluate(() => { document.activeElement?.blur(); scrollTo(0, 0); });
     await shot(p2, 'phone-closed');

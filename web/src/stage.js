@@ -16,11 +16,11 @@ const el = {
   chant: h('div.st-chant'), chantN: h('div.st-sub'),
   timer: h('div.st-big.st-timer'), timerLabel: h('div.st-label'),
   ev: h('div.st-ev'), aud: h('div.st-aud'), pill: h('div.pill', { role: 'status' }),
-  leadLabel: h('div.st-label'),
+  leadLabel: h('div.st-label'), q: h('div.st-q'),
 };
 const root = h('main.st-root', null,
   h('header.st-head', null, h('span.logo', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), el.ev, el.pill, el.aud),
-  h('section.st-tile.st-leadtile', null, el.leadLabel, el.lead, h('div.st-row', null, el.share, el.votes)),
+  h('section.st-tile.st-leadtile', null, h('div.st-lhead', null, el.leadLabel, el.q), el.lead, h('div.st-row', null, el.share, el.votes)),
   h('section.st-tile', null, h('div.st-label', { 'data-t': 'stage.energy' }, t('stage.energy')), el.energy, h('div.st-ebar', null, el.ebar)),
   h('section.st-tile.st-timertile', null, el.timerLabel, el.timer),
   h('section.st-tile.st-chanttile', null, h('div.st-label', { 'data-t': 'stage.chant' }, t('stage.chant')), el.chant, el.chantN),
@@ -65,7 +65,9 @@ function render() {
     el.lead.classList.toggle('q', best < 0);
     setText(el.share, best >= 0 ? `${Math.round((100 * S.counts[best]) / total)}%` : '—');
     setText(el.votes, t('stage.votes', { n: num(S.voters || total) }));
+    setText(el.q, best >= 0 ? p.question : '');
   } else {
+    setText(el.q, '');
     setText(el.leadLabel, t('stage.leading'));
     setText(el.lead, t('stage.nopoll'));
     el.lead.classList.add('q');
