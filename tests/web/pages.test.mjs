@@ -32,6 +32,15 @@ describe('pages', () => {
     assert.deepEqual(p.errors, []);
   });
 
+  it('the plain address / joins the hub\'s event without a code', async () => {
+    const p = await phone(browser, `${hub.base}/`);
+    await p.getByRole('button', { name: 'Join', exact: true }).click();
+    await eventually(async () => assert.match(await text(p, '.pill'), /^Live$/i), 5000);
+    await eventually(async () => assert.match(await text(p, '#evname'), /Demo Night/));
+    assert.match(await text(p, '.pollcard'), /No vote right now/);
+    assert.deepEqual(p.errors, []);
+  });
+
   it('a wrong event code is explained and can be corrected on the phone', async () => {
     const p = await phone(browser, `${hub.base}/e/NOPE`);
     await p.getByRole('button', { name: 'Join', exact: true }).click();
