@@ -38,6 +38,8 @@ describe('pages', () => {
     await eventually(async () => assert.match(await text(p, '.pill'), /^Live$/i), 5000);
     await eventually(async () => assert.match(await text(p, '#evname'), /Demo Night/));
     assert.match(await text(p, '.pollcard'), /No vote right now/);
+    assert.match(await text(p, '#sections'), /Where are you\?/);
+    await shot(p, 'phone-sections');
     assert.deepEqual(p.errors, []);
   });
 
