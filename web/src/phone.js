@@ -511,5 +511,6 @@ onLang(() => {
 // ---------------------------------------------------------------- start
 applyDom();
 renderStatus();
+conn.preconnect();
 if (store('chorus.token') && S.code) join(); // returning device: straight in
-else { showJoin(); conn.preconnect(); }
+else showJoin();

@@ -58,8 +58,13 @@ export class Conn {
    */
   preconnect() {
     if (this.ws || this.warm || this.state !== 'stopped') return;
-    let ws;
-    try { ws = new WebSocket(this.#url(), 'chorus.v1'); } catch { return; }
+    let ws = globalThis.__chorusWarm; // opened by the page's html, before this bundle arrived
+    let age = Date.now() - (globalThis.__chorusWarmAt || Date.now());
+    globalThis.__chorusWarm = null;
+    if (!ws || ws.readyState > WebSocket.OPEN || age > 7000) {
+      try { ws = new WebSocket(this.#url(), 'chorus.v1'); } catch { return; }
+      age = 0;
+    }
     ws.binaryType = 'arraybuffer';
     this.warm = ws;
     ws.onclose = () => { if (this.warm === ws) this.warm = null; };
@@ -68,7 +73,7 @@ export class Conn {
       this.warm = null;
       ws.onclose = null;
       try { ws.close(1000); } catch { /* closing */ }
-    }, 8000);
+    }, 8000 - age);
   }
 
   /** Close and stay closed. */
