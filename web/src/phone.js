@@ -79,7 +79,7 @@ function showJoin(errorText, askCode) {
           h('p.hint', { 'data-t': 'join.code.hint' }, t('join.code.hint')),
           h('button.btn.primary.big', { type: 'submit', 'data-t': 'join.code.button' }, t('join.code.button')))
       : h('button.btn.primary.big.joinbtn', { type: 'button', onclick: join, 'data-t': 'join.button' }, t('join.button')),
-    h('ul.features', null, [['heart', 'join.f1'], ['fire', 'join.f2'], ['laugh', 'join.f3']].map(([k, key]) => h('li', null,
+    h('ul.features', null, [['clap', 'join.f1'], ['fire', 'join.f2'], ['laugh', 'join.f3']].map(([k, key]) => h('li', null,
       h('span.ficon', { html: iconSvg(k, 26) }), h('span', { 'data-t': key }, t(key))))),
   ));
 }
