@@ -107,13 +107,14 @@ describe('pages', () => {
       });
     });
     await a.goto(`${hub.base}/crew?key=${KEYS.crew}`);
+    await eventually(async () => assert.match(await text(a, '.pill'), /^Live$/i), 5000);
     await a.getByLabel('Question').fill('Stale?');
     await a.getByLabel('Options').fill('One\nTwo');
     await a.getByRole('button', { name: 'Open poll' }).click();
     await eventually(async () => assert.match(await text(a, '.c-pollnow'), /Stale\?.*Close poll/i));
     drop = true;
     const b = await desk(browser, `${hub.base}/crew?key=${KEYS.crew}`);
-    await eventually(async () => assert.match(await text(b, '.c-pollnow'), /Stale\?/));
+    await eventually(async () => assert.match(await text(b, '.c-pollnow'), /Stale\?.*Close poll/i), 5000);
     await b.getByRole('button', { name: 'Close poll' }).click();
     await eventually(async () => assert.match(await text(b, '.c-pollnow'), /Last poll \(closed\)/i));
     await a.getByRole('button', { name: 'Close poll' }).click();

@@ -8,6 +8,7 @@ import { startHub, launch, phone, desk, shot, eventually, text, joinPhone, KEYS,
 
 async function openPoll(hub, browser, question, options) {
   const crew = await desk(browser, `${hub.base}/crew?key=${KEYS.crew}`);
+  await eventually(async () => assert.match(await text(crew, '.pill'), /^Live$/i), 5000);
   await crew.getByLabel('Question').fill(question);
   await crew.getByLabel('Options').fill(options.join('\n'));
   await crew.getByRole('button', { name: 'Open poll' }).click();
