@@ -48,6 +48,7 @@ void lopts_usage(FILE *f)
 "  --db FILE            check every acked vote is in the hub's database\n"
 "  --max-failed N       failed connections tolerated (default 0)\n"
 "  --quiet              no progress lines\n"
+"  --self-test          check the codec and histograms, then exit\n"
 "Exit: 0 ok, 1 failed connections over the limit or a vote missing, 2 usage.\n",
         f);
 }

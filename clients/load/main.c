@@ -14,6 +14,7 @@
 #include "lopts.h"
 #include "lreport.h"
 #include "lstats.h"
+#include "ltest.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -102,6 +103,8 @@ int main(int argc, char **argv)
 {
     struct lopts o;
     char err[256];
+    if (argc == 2 && strcmp(argv[1], "--self-test") == 0)
+        return ltest_run(stdout) ? 1 : 0;
     int rc = lopts_parse(&o, argc, argv, err, sizeof err);
     if (rc == 1)
         return 0;

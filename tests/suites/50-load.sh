@@ -38,6 +38,11 @@ cat > "$T/event.json" <<'JSON'
  "songs": ["One"], "limits": {}}
 JSON
 
+# --- codec and histograms against dumb references -------------------------
+"$LOAD" --self-test >"$T/self.out" 2>&1; rc=$?
+sed 's/^/    /' "$T/self.out"
+check "chorus-load --self-test (codec, histograms)" [ "$rc" = 0 ]
+
 # --- bad arguments: exit 2 with a one-line reason -----------------------
 usage_case() {   # name, expected stderr pattern, args...
     local name=$1 pat=$2; shift 2
