@@ -5,7 +5,8 @@
 set -u
 cd "$(dirname "$0")/../.."
 mkdir -p tests/artifacts
-if [ ! -f web/dist/.built ]; then
+# Rebuild the pages when they are missing or older than their sources.
+if [ ! -f web/dist/.built ] || [ -n "$(find web/src web/build.mjs -newer web/dist/.built -print -quit)" ]; then
     node web/build.mjs || { echo "0 passed, 1 failed"; exit 1; }
 fi
 out=$(mktemp)
