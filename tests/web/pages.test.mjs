@@ -85,7 +85,7 @@ describe('pages', () => {
     await crew.getByLabel('Key', { exact: true }).fill(KEYS.crew);
     await crew.getByRole('button', { name: 'Connect' }).click();
     await eventually(async () => assert.match(await text(crew, '.pill'), /^Live$/i));
-    // The key is remembered: a plain /crew opens the dashboard.
+    // The key is remembered (and never shown in the address): a plain /crew opens the dashboard.
     await crew.goto(`${hub.base}/crew?event=${CODE}`);
     await eventually(async () => assert.match(await text(crew, '.pill'), /^Live$/i));
     for (const p of [screen, stage, crew]) assert.deepEqual(p.errors, []);

@@ -25,6 +25,7 @@ describe('a show', () => {
     screen = await desk(browser, `${hub.base}/screen?key=${KEYS.screen}`);
     stage = await desk(browser, `${hub.base}/stage?key=${KEYS.stage}`);
     await eventually(async () => assert.match(await text(crew, 'header'), /Demo Night/));
+    assert.equal(new URL(crew.url()).searchParams.get('key'), null); // taken out of the address bar once remembered
     await eventually(async () => assert.match(await text(screen, '.s-head'), /Demo Night/));
     await eventually(async () => assert.equal(await text(screen, '.s-code'), CODE));
     // The QR code and the address under it point at the hub's public URL.

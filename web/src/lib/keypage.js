@@ -66,7 +66,13 @@ export function keyConn(role, opts) {
     hello: () => ({ t: 'hello', role, event: code || undefined, key }),
     onMessage: (m) => {
       if (m.t === 'welcome') {
-        if (opts.askKey && key) store(memKey, key);
+        if (opts.askKey && key) {
+          store(memKey, key);
+          // Remembered now: take the key out of the address bar (and out of
+          // screenshots, history and shoulder-surfing).
+          const u = new URL(location.href);
+          if (u.searchParams.has('key')) { u.searchParams.delete('key'); history.replaceState(null, '', u); }
+        }
         if (m.event?.code) { code = m.event.code; rememberEvent(code); }
       }
       opts.onMessage(m);
