@@ -18,6 +18,7 @@ HUB_MODULES := event proto auth chant agg snap store session api hub net
 HUB_OBJS    := $(HUB_MODULES:%=$(OBJDIR)/hub/%.o) $(OBJDIR)/clients/report/report.o
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(OBJDIR)/tests/%,$(wildcard tests/unit/test_*.c))
 
+.DEFAULT_GOAL := all
 .PHONY: all deps run test asan clean web bench fuzz
 # Fragments of the other parts (web pages, load generator, report); read
 # before `all` so their EXTRA_BINS are part of it.
