@@ -597,13 +597,18 @@ void hub_tick(struct hub *h) {
      * ticks by slot so 40,000 phones are not all written in one tick. */
     int every = h->audience_every;
     int64_t phase = h->seq % every;
-    for (uint32_t i = 0; i < h->nslots; i++) {
-        struct session *s = h->slots[i];
-        if (!s || s->state != SS_READY) continue;
-        if (s->role == ROLE_AUDIENCE && (int64_t)(i % (uint32_t)every) != phase) continue;
-        session_offer_snap(s, snap);
-        if (!s->stalled_since) s->stalled_since = util_mono_ms();
-        net_want_write(h->net, s->wsi);
+    int64_t mono = util_mono_ms();
+    /* Screens, stage and crew first: the loop services writable sockets in
+     * the order they were asked for, and they are the ones watched live. */
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t i = 0; i < h->nslots; i++) {
+            struct session *s = h->slots[i];
+            if (!s || s->state != SS_READY || (s->role == ROLE_AUDIENCE) != pass) continue;
+            if (pass && (int64_t)(i % (uint32_t)every) != phase) continue;
+            session_offer_snap(s, snap);
+            if (!s->stalled_since) s->stalled_since = mono;
+            net_want_write(h->net, s->wsi);
+        }
     }
     msg_unref(snap);
 }

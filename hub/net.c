@@ -257,11 +257,15 @@ static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *us
     }
     case LWS_CALLBACK_SERVER_WRITEABLE: {
         if (!s) return -1;
-        struct msg *m = session_pop(s);
-        if (m) {
+        /* Several queued messages go out in one callback while the socket
+         * takes them: fewer poll changes per message. */
+        struct msg *m;
+        int sent = 0;
+        while ((sent == 0 || !lws_send_pipe_choked(wsi)) && (m = session_pop(s)) != NULL) {
             int w = lws_write(wsi, (unsigned char *)msg_payload(m), m->len, LWS_WRITE_BINARY);
             msg_unref(m);
             if (w < 0) return -1;
+            sent++;
         }
         if (session_pending(s)) {
             lws_callback_on_writable(wsi);
