@@ -299,7 +299,21 @@ static void close_open_poll(struct hub *h) {
     agg_poll_free(old);
 }
 
+/* True when s holds nothing but white space (ASCII; the crew types it). */
+static int blank(struct proto_str s) {
+    for (uint32_t i = 0; i < s.n; i++)
+        if (s.p[i] != ' ' && s.p[i] != '\t' && s.p[i] != '\n' && s.p[i] != '\r') return 0;
+    return 1;
+}
+
 static void on_poll_open(struct hub *h, struct session *s, const struct proto_msg *m) {
+    if (blank(m->text)) return reject(h, s, m, E_BAD_FIELD, "field 'question' is blank");
+    for (int i = 0; i < m->noptions; i++) {
+        if (blank(m->options[i])) return reject(h, s, m, E_BAD_FIELD, "field 'options' has a blank entry");
+        for (int j = 0; j < i; j++)
+            if (m->options[i].n == m->options[j].n && !memcmp(m->options[i].p, m->options[j].p, m->options[i].n))
+                return reject(h, s, m, E_BAD_FIELD, "field 'options' has the same entry twice");
+    }
     struct agg_poll *p = calloc(1, sizeof *p);
     char **opts = calloc((size_t)m->noptions, sizeof *opts);
     char *q = strndup(m->text.p, m->text.n);
@@ -351,6 +365,7 @@ static void on_poll_close(struct hub *h, struct session *s, const struct proto_m
 }
 
 static void on_marker(struct hub *h, struct session *s, const struct proto_msg *m) {
+    if (blank(m->text)) return reject(h, s, m, E_BAD_FIELD, "field 'label' is blank");
     int kind = str_eq(m->kind, "song_start") ? 0 : str_eq(m->kind, "song_end") ? 1 : 2;
     struct store_rec r = {.type = SR_MARKER, .want_ack = 1, .kind = (int8_t)kind,
                           .text = strndup(m->text.p, m->text.n), .slot = s->slot, .gen = s->gen, .msg_id = m->id};

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -230,6 +231,12 @@ static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *us
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED: {
+        /* A fixed 64 KB send buffer (about 200 snapshots) instead of the
+         * kernel's autotuning up to megabytes: bounds what a stalled phone
+         * can park in the kernel, and makes a client that stops reading
+         * visible to the 10 s drain rule within seconds. */
+        int sndbuf = 64 * 1024;
+        setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
         char ip[64] = "";
         lws_get_peer_simple(wsi, ip, sizeof ip);
         p->s = hub_conn_open(n->h, wsi, ip);

@@ -15,7 +15,7 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 PKGS="build-essential pkg-config cmake dpkg-dev clang libevent-dev libmsgpack-dev \
 libsqlite3-dev sqlite3 libssl-dev libjansson-dev libunistring-dev zlib1g-dev \
-chromium nats-server libnats-dev libclang-rt-14-dev"
+chromium fonts-wqy-microhei nats-server libnats-dev libclang-rt-14-dev"
 
 missing=""
 for p in $PKGS; do

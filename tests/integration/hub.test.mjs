@@ -2,13 +2,13 @@
 // port with a temporary SQLite database, driven by real WebSocket clients.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import WebSocket from 'ws';
 import { encode } from '@msgpack/msgpack';
 import {
-  startHub, Client, audience, crew, openPoll, newId, sleep, KEYS, tempDir, eventFile, cleanup, HUB, DEMO,
+  startHub, Client, audience, crew, openPoll, newId, sleep, KEYS, tempDir, eventFile, cleanup, HUB, DEMO, ROOT,
 } from './lib.mjs';
 
 const sql = (db, q) => execFileSync('sqlite3', ['-json', db, q]).toString().trim();
@@ -243,6 +243,9 @@ describe('votes and polls', () => {
       [{ question: '', options: ['a', 'b'] }, 'bad_field'],
       [{ question: 'q', options: ['a', 7] }, 'bad_field'],
       [{ question: 'q', options: ['a', 'b'], allow_change: 'yes' }, 'bad_field'],
+      [{ question: 'q', options: ['a', '  '] }, 'bad_field'],
+      [{ question: 'q', options: ['a', 'b', 'a'] }, 'bad_field'],
+      [{ question: '   ', options: ['a', 'b'] }, 'bad_field'],
     ];
     for (const [fields, code] of bad) {
       const id = newId();
@@ -257,6 +260,9 @@ describe('votes and polls', () => {
     assert.deepEqual(rows(hub.db, `SELECT kind, label FROM markers ORDER BY id DESC LIMIT 1`), [{ kind: 'song_start', label: 'Song 3 starts' }]);
     id = newId();
     k.send({ t: 'marker', id, label: 'x', kind: 'party' });
+    assert.equal((await k.ack(id)).code, 'bad_field');
+    id = newId();
+    k.send({ t: 'marker', id, label: '   ' });
     assert.equal((await k.ack(id)).code, 'bad_field');
   });
 });
@@ -409,6 +415,23 @@ describe('limits and malformed input', () => {
     const c = await a.closedP;
     assert.equal(c.code, 1008);
     assert.equal(a.msgs.filter((m) => m.t === 'error').length, 20);
+  });
+
+  test('a client that stops reading is dropped after 10 s and counted in health', async () => {
+    const h2 = await startHub({ args: ['--tick-ms', '10'] });
+    const k = await crew(h2.url);
+    const py = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'integration', 'stall_client.py'), String(h2.port), KEYS.screen, '14']);
+    let out = '';
+    py.stdout.on('data', (d) => { out += d; });
+    await new Promise((r) => py.on('exit', r));
+    assert.match(out, /closed/, `the stalled screen was dropped (${out.trim()})`);
+    const health = await k.next((m) => m.t === 'health', 3000);
+    assert.equal(health.dropped_slow, 1);
+    assert.equal(health.conns.screen, 0);
+    k.send({ t: 'ping', c: 3 });
+    assert.equal((await k.wait((m) => m.t === 'pong')).c, 3, 'others are served meanwhile');
+    await h2.stop();
+    cleanup(h2.dir);
   });
 
   test('rate limits answer rate_limited and do not count the excess', async () => {
