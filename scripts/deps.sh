@@ -13,7 +13,7 @@ export DEBIAN_FRONTEND=noninteractive
 SUDO=""
 if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
-PKGS="build-essential pkg-config cmake dpkg-dev clang libevent-dev libmsgpack-dev \
+PKGS="build-essential pkg-config cmake dpkg-dev clang python3 libevent-dev libmsgpack-dev \
 libsqlite3-dev sqlite3 libssl-dev libjansson-dev libunistring-dev zlib1g-dev \
 chromium fonts-wqy-microhei nats-server libnats-dev libclang-rt-14-dev"
 
