@@ -9,6 +9,7 @@ import { h, $, fill, setText, clock, toast } from './lib/dom.js';
 import { t, num, langSelect, onLang, applyDom } from './lib/i18n.js';
 import { keyConn } from './lib/keypage.js';
 import { iconSvg } from './lib/icons.js';
+import { analyticsView } from './lib/analytics.js';
 
 const enc = new TextEncoder();
 const bytes = (s) => enc.encode(s).length;
@@ -29,13 +30,27 @@ const markerPanel = buildMarkers();
 const markerLog = h('ol.c-log');
 const errLog = h('ol.c-log.c-errs', { 'aria-live': 'polite' });
 const livePanel = h('div.c-live');
+const analytics = analyticsView({
+  key: () => conn.key(),
+  onError: (e, text) => logError({ code: e.status ? `report_${e.status}` : 'report', msg: text }),
+});
+const tabLive = h('button.c-tab', { type: 'button', role: 'tab', id: 'tab-live', 'aria-controls': 'view-live', onclick: () => view('live'), 'data-t': 'crew.tab.live' }, t('crew.tab.live'));
+const tabAn = h('button.c-tab', { type: 'button', role: 'tab', id: 'tab-analytics', 'aria-controls': 'view-analytics', onclick: () => view('analytics'), 'data-t': 'crew.tab.analytics' }, t('crew.tab.analytics'));
+const tabs = h('div.c-tabs', { role: 'tablist', 'aria-label': t('crew.tabs'), 'data-t-aria': 'crew.tabs' }, tabLive, tabAn);
+tabs.addEventListener('keydown', (e) => {
+  // Arrow keys move between the two tabs (the tab pattern).
+  if (e.key !== 'ArrowLeft' && e.key !== 'ArrowRight') return;
+  const next = document.activeElement === tabLive ? tabAn : tabLive;
+  next.focus();
+  next.click();
+});
 
 const root = h('div.c-root', null,
   h('header.c-head', null,
     h('span.logo', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')),
     h('h1', null, h('span', { 'data-t': 'crew.title' }, t('crew.title')), h('span.c-ev', { id: 'evname' })),
-    pill, h('div.c-headr', null, printLink, langSelect('lang'), forget)),
-  h('main.c-grid', null,
+    tabs, pill, h('div.c-headr', null, printLink, langSelect('lang'), forget)),
+  h('main.c-grid', { id: 'view-live', role: 'tabpanel', 'aria-labelledby': 'tab-live' },
     h('div.c-main', null,
       h('section.c-card.c-pollcard', { 'aria-labelledby': 'ph' },
         h('h2', { id: 'ph', 'data-t': 'crew.poll' }, t('crew.poll')), pollPanel),
@@ -53,6 +68,7 @@ const root = h('div.c-root', null,
         h('h2', { id: 'fh', 'data-t': 'crew.poll.open' }, t('crew.poll.open')), form.el),
       h('section.c-card.c-errcard', { 'aria-labelledby': 'eh' },
         h('h2', { id: 'eh', 'data-t': 'crew.errors' }, t('crew.errors')), errLog))),
+  h('main.c-anview', { id: 'view-analytics', role: 'tabpanel', 'aria-labelledby': 'tab-analytics', hidden: true }, analytics.el),
 );
 document.body.append(root);
 
@@ -95,6 +111,20 @@ function onSnap(m) {
   renderPoll(false);
   renderAud();
   renderLive();
+}
+
+// ---------------------------------------------------------------- views
+// Live controls or Analytics; the WebSocket (and its toasts) runs under both.
+// The choice rides in the address (#analytics), so a reload keeps it.
+function view(name) {
+  const an = name === 'analytics';
+  tabLive.setAttribute('aria-selected', String(!an)); tabAn.setAttribute('aria-selected', String(an));
+  tabLive.tabIndex = an ? -1 : 0; tabAn.tabIndex = an ? 0 : -1;
+  $('#view-live').hidden = an; $('#view-analytics').hidden = !an;
+  const u = new URL(location.href);
+  u.hash = an ? 'analytics' : '';
+  history.replaceState(null, '', u.hash ? u : u.href.replace(/#$/, ''));
+  if (an) analytics.show(); else analytics.hide();
 }
 
 // ---------------------------------------------------------------- poll now
@@ -319,6 +349,7 @@ function renderPill(s) {
   pill.hidden = !pill.textContent;
 }
 
-onLang(() => { renderPoll(true); renderAud(); renderLive(); renderHealth(); renderMarkers(); renderErrors(); renderPill(conn.state); });
+onLang(() => { analytics.relang(); renderPoll(true); renderAud(); renderLive(); renderHealth(); renderMarkers(); renderErrors(); renderPill(conn.state); });
 applyDom();
 renderPoll(true); renderAud(); renderHealth(); renderMarkers(); renderErrors();
+view(location.hash === '#analytics' ? 'analytics' : 'live');

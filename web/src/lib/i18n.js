@@ -33,6 +33,14 @@ function store(k, v) {
   return null;
 }
 
+/**
+ * Add strings that only one page needs ({en: {...}, zh: {...}, id: {...}}),
+ * kept out of the shared catalogues so the phone's bundle does not carry them.
+ */
+export function extend(more) {
+  for (const l of LANGS) Object.assign(CATALOGUES[l], more[l]);
+}
+
 /** The current language code: "en", "zh" or "id". */
 export const lang = () => current;
 

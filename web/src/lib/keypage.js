@@ -86,6 +86,8 @@ export function keyConn(role, opts) {
     },
   });
   conn.forgetKey = () => { store(memKey, null); key = null; conn.stop(); askKey(null); };
+  /** The key this page holds (for the crew's HTTP calls, e.g. /api/report). */
+  conn.key = () => key;
   applyDom();
   if (!key) refuse(null); else conn.start();
   return conn;

@@ -1,0 +1,154 @@
+// analytics.test.mjs -- the crew dashboard's Analytics view against the real
+// hub: two phones (real chorus.v1 WebSocket clients) join, vote (one changes
+// its vote), react and chant; the crew opens /crew, switches to Analytics and
+// reads the figures a person would check. The hub caches /api/report for 2 s,
+// so the test presses "Refresh now" until the figures arrive. Errors: a key
+// the hub refuses (403, from the real hub), a failed build (500) and a busy
+// hub (503) are each shown in words.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { startHub, launch, desk, eventually, text, sleep, KEYS, ARTIFACTS } from './lib.mjs';
+import { audience, crew, openPoll, newId } from '../integration/lib.mjs';
+
+async function vote(c, poll, option) {
+  const id = newId();
+  c.send({ t: 'vote', id, poll, option });
+  assert.equal((await c.ack(id)).ok, true, `vote ${option}`);
+}
+
+/** Press "Refresh now" (when it is not already loading) until check() passes. */
+async function until(page, check, ms = 20000) {
+  let pressed = 0;
+  await eventually(async () => {
+    try { await check(); } catch (e) {
+      const btn = page.getByRole('button', { name: 'Refresh now' });
+      if (Date.now() - pressed > 1200 && await btn.isEnabled()) { pressed = Date.now(); await btn.click(); }
+      throw e;
+    }
+  }, ms, 200);
+}
+
+describe('crew analytics', () => {
+  let hub, browser, k, a, b;
+  before(async () => {
+    hub = await startHub();
+    browser = await launch();
+    const url = `ws://127.0.0.1:${hub.port}/ws`;
+    k = await crew(url);
+    a = await audience(url, { section: 'A' });
+    b = await audience(url, { section: 'B' });
+  });
+  after(async () => {
+    for (const c of [a, b, k]) c?.close();
+    await browser?.close();
+    await hub?.stop();
+  });
+
+  it('shows the live event\'s figures: reach, funnel, taps, polls, chants', async () => {
+    k.send({ t: 'marker', id: newId(), label: 'Opening Anthem', kind: 'song_start' });
+    const poll = await openPoll(k, ['Encore', 'Home', 'Maybe'], { question: 'Which song next?', allow_change: true });
+    await vote(a, poll, 0);
+    await vote(b, poll, 1);
+    await vote(b, poll, 0); // b changes its mind: Encore 2, Home 0
+    a.send({ t: 'react', kind: 'fire', n: 9 });
+    b.send({ t: 'react', kind: 'clap', n: 3 });
+    for (let i = 0; i < 2; i++) { a.send({ t: 'chant', id: newId(), text: 'one more song' }); await sleep(300); }
+
+    const page = await desk(browser, `${hub.base}/crew?key=${KEYS.crew}`, { width: 1440, height: 1000 });
+    await eventually(async () => assert.match(await text(page, '.pill'), /^Live$/i), 5000);
+    const tab = page.getByRole('tab', { name: 'Analytics' });
+    await tab.click();
+    assert.equal(await tab.getAttribute('aria-selected'), 'true');
+    assert.equal(await page.locator('#view-live').isHidden(), true);
+    assert.match(page.url(), /#analytics$/);
+
+    const kpi = (cls) => text(page, `.a-k-${cls} .a-kval`);
+    await until(page, async () => {
+      assert.equal(await kpi('devices'), '2');
+      assert.equal(await kpi('taps'), '12');
+      assert.match(await text(page, '.a-k-chant'), /“one more song” ×2 from 1 device\b/);
+    });
+    assert.match(await text(page, '.a-status'), /Updated .* refreshes every 10 s/);
+    assert.equal(await kpi('peak'), '2');
+    assert.match(await text(page, '.a-k-peak'), /at \+\d+:\d\d/);
+    assert.match(await text(page, '.a-k-loud'), /Section A 9 taps per device/);
+
+    // The funnel: counts and shares of the devices that joined.
+    const step = (s) => text(page, `.a-step-${s}`);
+    assert.match(await step('joined'), /Joined 2 100%/);
+    assert.match(await step('reacted'), /Reacted 2 100%/);
+    assert.match(await step('voted'), /Voted 2 100%/);
+    assert.match(await step('chanted'), /Chanted 1 50%/);
+    // The ladder: a did everything, b reacted and voted.
+    assert.match(await text(page, '.a-levels'), /Did everything 50% 1 device .*Voted 50% 1 device/);
+
+    // The poll: question, winner, votes per option, the changed vote.
+    const p = page.locator(`.a-poll[data-poll="${poll}"]`);
+    assert.match(await p.innerText(), /Which song next\?/);
+    assert.match(await text(page, `.a-poll[data-poll="${poll}"] .a-win`), /Winner: Encore/);
+    const row = (name) => p.getByRole('row', { name: new RegExp(`^${name}`) });
+    assert.equal(await row('Encore').locator('.a-ovotes').innerText(), '2');
+    assert.equal(await row('Encore').locator('.a-oshare').innerText(), '100%');
+    assert.equal(await row('Home').locator('.a-ovotes').innerText(), '0');
+    assert.equal(await row('Maybe').locator('.a-ovotes').innerText(), '0');
+    assert.match(await text(page, `.a-poll[data-poll="${poll}"] .a-pstats`), /Voters 2 .*Changed vote 1 1 change\b/);
+
+    // The timeline: drawn, described in words, with the marker.
+    assert.equal(await page.locator('.a-chart svg').count(), 1);
+    assert.match(await page.locator('.a-chart').getAttribute('aria-label'), /up to 2 connected, 1 markers/);
+    assert.match(await page.locator('.a-chart svg').innerHTML(), /Opening Anthem/);
+    assert.match(await text(page, '.a-chants'), /one more song ×2/);
+    assert.match(await text(page, '.a-ret'), /\+0′/);
+
+    // The live view is still there, still live.
+    await page.getByRole('tab', { name: 'Live controls' }).click();
+    await eventually(async () => assert.match(await text(page, '.c-pollnow'), /Which song next\?.*Encore.*2/));
+    await page.getByRole('tab', { name: 'Analytics' }).click();
+    await eventually(async () => assert.equal(await kpi('devices'), '2'));
+
+    await sleep(1500); // a few more seconds on the timeline
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await eventually(async () => assert.match(await text(page, '.a-status'), /Updated/));
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'web-crew-analytics.png'), fullPage: true });
+    assert.deepEqual(page.errors, []);
+  });
+
+  it('says so in words when the hub refuses the key, fails or is busy', async () => {
+    const page = await desk(browser, null, { width: 1280, height: 900 });
+    // The page's WebSocket key is right; its report requests carry a stale one
+    // (as after a key change), and the real hub answers 403.
+    let mode = 'wrong-key';
+    await page.route('**/api/report*', (route) => {
+      if (mode === 'wrong-key') return route.continue({ headers: { ...route.request().headers(), authorization: 'Bearer not-the-crew-key' } });
+      if (mode === '500') return route.fulfill({ status: 500, contentType: 'application/json', body: '{"error":"database is locked"}' });
+      if (mode === '503') return route.fulfill({ status: 503, contentType: 'application/json', body: '{"error":"too many waiting"}' });
+      return route.continue();
+    });
+    await page.goto(`${hub.base}/crew?key=${KEYS.crew}#analytics`);
+    await eventually(async () => assert.match(await text(page, '.pill'), /^Live$/i), 5000);
+    assert.equal(await page.getByRole('tab', { name: 'Analytics' }).getAttribute('aria-selected'), 'true');
+    const alert = '.a-alert';
+    await eventually(async () => assert.match(await text(page, alert),
+      /The hub refused the crew key for analytics \(403\)\. The key this page holds is not the crew key: forget it and enter it again\./), 8000);
+    assert.match(await text(page, '.c-errs'), /report_403/);
+    await page.screenshot({ path: join(ARTIFACTS, 'web-crew-analytics-403.png') });
+
+    mode = 'ok';
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await eventually(async () => assert.match(await text(page, '.a-k-devices'), /Devices joined 2/i), 8000);
+    assert.equal(await page.locator(alert).isHidden(), true);
+
+    mode = '500';
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await eventually(async () => assert.match(await text(page, alert), /The hub could not build the report \(500\): database is locked The figures below are from/));
+    assert.match(await text(page, '.a-k-devices'), /Devices joined 2/i, 'the last figures stay, marked stale');
+
+    mode = '503';
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await eventually(async () => assert.match(await text(page, alert), /The hub is busy: too many requests are waiting for the report \(503\)/));
+    assert.deepEqual(page.errors, []);
+  });
+});
