@@ -92,6 +92,9 @@ static void broadcast(struct hub *h, struct msg *m, int audience_too) {
     msg_unref(m);
 }
 
+/* Screens, stage and crew hear of a poll at once; phones get the latest
+ * poll event with their next snapshot (hub_tick), spread over a second like
+ * the snapshots: opening a poll must not queue 40,000 writes in one tick. */
 static void broadcast_poll(struct hub *h, const struct agg_poll *p, int open) {
     struct proto_enc e;
     proto_enc_begin(&e);
@@ -99,7 +102,13 @@ static void broadcast_poll(struct hub *h, const struct agg_poll *p, int open) {
     proto_pack_kv_str(&e.pk, "t", "poll");
     proto_pack_str(&e.pk, "poll");
     pack_poll(&e.pk, p, open, -1);
-    broadcast(h, proto_enc_finish(&e), 1);
+    struct msg *m = proto_enc_finish(&e);
+    if (!m) return;
+    msg_unref(h->poll_msg);
+    msg_ref(m);
+    h->poll_msg = m;
+    h->poll_gen++;
+    broadcast(h, m, 0);
 }
 
 /* --- devices ------------------------------------------------------------ */
@@ -227,6 +236,7 @@ static void on_hello(struct hub *h, struct session *s, const struct proto_msg *m
     struct store_rec r = {.type = SR_SESSION_START, .a = s->session_id, .b = device, .c = role, .section = s->section};
     push(h, &r);  /* analytics only: a full queue loses the row, not the connection */
     agg_conn(h->agg, role, s->section, +1);
+    s->poll_gen = h->poll_gen;   /* the welcome carries the current poll */
     send_welcome(h, s, token);
 }
 
@@ -620,6 +630,11 @@ void hub_tick(struct hub *h) {
             struct session *s = h->slots[i];
             if (!s || s->state != SS_READY || (s->role == ROLE_AUDIENCE) != pass) continue;
             if (pass && (int64_t)(i % (uint32_t)every) != phase) continue;
+            if (pass && s->poll_gen != h->poll_gen && h->poll_msg) {
+                s->poll_gen = h->poll_gen;
+                msg_ref(h->poll_msg);
+                send_msg(h, s, h->poll_msg);
+            }
             session_offer_snap(s, snap);
             if (!s->stalled_since) s->stalled_since = mono;
             net_want_write(h->net, s->wsi);
@@ -673,6 +688,7 @@ void hub_free(struct hub *h) {
     for (uint32_t i = 0; i < h->nslots; i++)
         if (h->slots[i]) hub_conn_closed(h, h->slots[i]);
     api_free(h->api);
+    msg_unref(h->poll_msg);
     store_close(h->store);
     agg_free(h->agg);
     event_def_free(h->ev);

@@ -54,6 +54,8 @@ struct hub {
     uint32_t *gens;
     uint32_t nslots, capslots, *free_slots, nfree;
     struct session *dirty;      /* sessions with coalesced taps to store */
+    struct msg *poll_msg;       /* the latest poll event, for phones */
+    uint32_t poll_gen;          /* bumped with every poll event */
     int64_t seq;
     int audience_every;         /* ticks between audience snapshots */
     int64_t last_sec;

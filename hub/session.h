@@ -40,6 +40,7 @@ struct session {
     int64_t opened_ms;          /* monotonic */
     int64_t stalled_since;      /* monotonic ms since output waits, 0 when drained */
     uint32_t ip_hash;
+    uint32_t poll_gen;          /* the hub's poll_gen this phone has seen */
     uint32_t err_window_start;
     uint16_t errors;
     uint16_t outq_n;
