@@ -108,9 +108,16 @@ describe('crew analytics', () => {
     await page.getByRole('tab', { name: 'Analytics' }).click();
     await eventually(async () => assert.equal(await kpi('devices'), '2'));
 
-    await sleep(1500); // a few more seconds on the timeline
-    await page.getByRole('button', { name: 'Refresh now' }).click();
-    await eventually(async () => assert.match(await text(page, '.a-status'), /Updated/));
+    // A few more seconds of show for the picture: a second song and a wave of taps.
+    k.send({ t: 'marker', id: newId(), label: 'Midnight Run', kind: 'song_start' });
+    let sent = 12;
+    for (let i = 0; i < 14; i++) {
+      const n = [3, 8, 15, 24, 30, 22, 12, 6, 4, 9, 18, 26, 14, 5][i];
+      (i % 2 ? a : b).send({ t: 'react', kind: i % 3 ? 'heart' : 'fire', n });
+      sent += n;
+      await sleep(300);
+    }
+    await until(page, async () => assert.equal(await kpi('taps'), String(sent)));
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-crew-analytics.png'), fullPage: true });
     assert.deepEqual(page.errors, []);
@@ -134,6 +141,7 @@ describe('crew analytics', () => {
     await eventually(async () => assert.match(await text(page, alert),
       /The hub refused the crew key for analytics \(403\)\. The key this page holds is not the crew key: forget it and enter it again\./), 8000);
     assert.match(await text(page, '.c-errs'), /report_403/);
+    assert.equal(await page.getByRole('button', { name: 'Enter the key again' }).isVisible(), true);
     await page.screenshot({ path: join(ARTIFACTS, 'web-crew-analytics-403.png') });
 
     mode = 'ok';

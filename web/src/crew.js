@@ -32,6 +32,7 @@ const errLog = h('ol.c-log.c-errs', { 'aria-live': 'polite' });
 const livePanel = h('div.c-live');
 const analytics = analyticsView({
   key: () => conn.key(),
+  forgetKey: () => conn.forgetKey(),
   onError: (e, text) => logError({ code: e.status ? `report_${e.status}` : 'report', msg: text }),
 });
 const tabLive = h('button.c-tab', { type: 'button', role: 'tab', id: 'tab-live', 'aria-controls': 'view-live', onclick: () => view('live'), 'data-t': 'crew.tab.live' }, t('crew.tab.live'));

@@ -216,6 +216,7 @@ export const analytics = {
   'crew.tab.analytics': 'Analytics',
   'an.title': 'Engagement analytics',
   'an.window': '{from}–{to} · {dur}',
+  'an.rekey': 'Enter the key again',
   'an.refresh': 'Refresh now',
   'an.loading': 'Loading the figures…',
   'an.updating': 'Updating…',

@@ -203,6 +203,7 @@ export const analytics = {
   'crew.tab.analytics': 'Analitik',
   'an.title': 'Analitik keterlibatan',
   'an.window': '{from}–{to} · {dur}',
+  'an.rekey': 'Masukkan kunci lagi',
   'an.refresh': 'Muat ulang',
   'an.loading': 'Memuat angka…',
   'an.updating': 'Memperbarui…',

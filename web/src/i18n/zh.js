@@ -203,6 +203,7 @@ export const analytics = {
   'crew.tab.analytics': '数据分析',
   'an.title': '互动数据分析',
   'an.window': '{from}–{to} · {dur}',
+  'an.rekey': '重新输入密钥',
   'an.refresh': '立即刷新',
   'an.loading': '正在加载数据…',
   'an.updating': '正在更新…',

@@ -30,13 +30,16 @@ const secName = (s) => (s === '' ? t('crew.nosection') : t('join.section.name', 
 
 /**
  * opts.key(): the crew key; opts.onError(text): called once per new error
- * text (the dashboard logs it with the hub's other messages).
+ * text (the dashboard logs it with the hub's other messages); opts.forgetKey():
+ * offered as a button when the hub refuses the key.
  */
 export function analyticsView(opts) {
   const S = { data: null, at: null, err: null, busy: false, shown: false, lastTry: 0 };
   const status = h('span.a-status', { role: 'status', 'aria-live': 'polite' });
   const refresh = h('button.btn.small.a-refresh', { type: 'button', onclick: () => load() }, t('an.refresh'));
-  const alert = h('p.alert.a-alert', { role: 'alert', hidden: true });
+  const alertText = h('span');
+  const rekey = h('button.btn.small.a-rekey', { type: 'button', hidden: true, onclick: () => opts.forgetKey?.() }, t('an.rekey'));
+  const alert = h('div.alert.a-alert', { role: 'alert', hidden: true }, alertText, rekey);
   const body = h('div.a-body');
   const el = h('section.a-root', { 'aria-labelledby': 'an-h' },
     h('div.a-bar', null,
@@ -98,7 +101,9 @@ export function analyticsView(opts) {
     renderStatus();
     if (S.err) {
       const text = errText(S.err) + (S.data ? ` ${t('an.stale', { time: hhmmss(S.at) })}` : '');
-      setText(alert, text);
+      setText(alertText, text);
+      setText(rekey, t('an.rekey'));
+      rekey.hidden = S.err.status !== 403 || !opts.forgetKey;
       alert.hidden = false;
       const key = errText(S.err);
       if (key !== lastErrText) { lastErrText = key; opts.onError?.(S.err, key); }
@@ -208,14 +213,15 @@ export function analyticsView(opts) {
     }
     const pts = [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([k, b]) => ({ k, taps: b.taps / b.n, aud: b.aud }));
     const maxT = Math.max(1, ...pts.map((p) => p.taps)), maxA = Math.max(1, ...pts.map((p) => p.aud));
-    const x = (k) => L + ((k * bs + bs / 2) / span) * iw;
+    // Steps: each bucket is a flat run over its own seconds (a count per second, not a slope).
+    const xl = (k) => L + ((k * bs) / span) * iw, xr = (k) => L + (Math.min(span, (k + 1) * bs) / span) * iw;
     const yT = (v) => T + ih - (v / maxT) * ih, yA = (v) => T + ih - (v / maxA) * ih;
     // Runs of consecutive buckets (seconds while the hub was down are gaps, not zeros).
     const runs = [];
-    for (const p of pts) { const last = runs.at(-1); if (last && p.k - last.at(-1).k <= 2) last.push(p); else runs.push([p]); }
-    const line = (run, y, key) => run.map((p, i) => `${i ? 'L' : 'M'}${x(p.k).toFixed(1)},${y(p[key]).toFixed(1)}`).join('');
-    const area = (run) => `${line(run, yT, 'taps')}L${x(run.at(-1).k).toFixed(1)},${T + ih}L${x(run[0].k).toFixed(1)},${T + ih}Z`;
-    const single = (run) => (run.length === 1 ? `M${(x(run[0].k) - 2).toFixed(1)},${yT(run[0].taps).toFixed(1)}h4` : '');
+    for (const p of pts) { const last = runs.at(-1); if (last && p.k - last.at(-1).k <= 1) last.push(p); else runs.push([p]); }
+    const f = (v) => v.toFixed(1);
+    const line = (run, y, key) => run.map((p, i) => `${i ? 'L' : 'M'}${f(xl(p.k))},${f(y(p[key]))}H${f(xr(p.k))}`).join('');
+    const area = (run) => `${line(run, yT, 'taps')}V${T + ih}H${f(xl(run[0].k))}Z`;
     // Markers: dashed lines; a label where it does not collide with the previous one.
     let lastLabel = -1e9;
     const marks = (d.markers || []).filter((m) => m.ts_ms / 1000 >= t0 - 1 && m.ts_ms / 1000 <= t1 + 1).map((m) => {
@@ -225,9 +231,13 @@ export function analyticsView(opts) {
       if (show) lastLabel = mx;
       return `<g class="mk ${esc(m.kind)}"><title>${esc(`${since(d, m.ts_ms)} ${lab}`)}</title><line x1="${mx.toFixed(1)}" x2="${mx.toFixed(1)}" y1="${T - 4}" y2="${T + ih}"/>${show ? `<text x="${(mx + 4).toFixed(1)}" y="${T - 10}">${esc(lab.length > 18 ? `${lab.slice(0, 17)}…` : lab)}</text>` : ''}</g>`;
     }).join('');
-    const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => {
+    const seen = new Set();
+    const ticks = (iw < 420 ? [0, 0.5, 1] : [0, 0.25, 0.5, 0.75, 1]).map((f) => {
       const tx = L + f * iw;
-      return `<text class="tx" x="${tx.toFixed(1)}" y="${H - 6}" text-anchor="${f === 0 ? 'start' : f === 1 ? 'end' : 'middle'}">+${clock(f * span * 1000)}</text><line class="gt" x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${T + ih}" y2="${T + ih + 4}"/>`;
+      const lab = clock(Math.round(f * span) * 1000);
+      if (seen.has(lab)) return '';
+      seen.add(lab);
+      return `<text class="tx" x="${tx.toFixed(1)}" y="${H - 6}" text-anchor="${f === 0 ? 'start' : f === 1 ? 'end' : 'middle'}">+${lab}</text><line class="gt" x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${T + ih}" y2="${T + ih + 4}"/>`;
     }).join('');
     const top = pts.reduce((a, p) => (p.taps > a.taps ? p : a), pts[0]);
     const svg = `<svg width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" aria-hidden="true" focusable="false">
@@ -235,10 +245,10 @@ export function analyticsView(opts) {
 <line class="gh" x1="${L}" x2="${W - R}" y1="${T}" y2="${T}"/><line class="gh" x1="${L}" x2="${W - R}" y1="${T + ih / 2}" y2="${T + ih / 2}"/><line class="ax" x1="${L}" x2="${W - R}" y1="${T + ih}" y2="${T + ih}"/>
 <text class="yl taps" x="${L - 6}" y="${T + 4}" text-anchor="end">${esc(dec(maxT))}</text><text class="yl taps" x="${L - 6}" y="${T + ih}" text-anchor="end">0</text>
 <text class="yl aud" x="${W - R + 6}" y="${T + 4}">${esc(num(maxA))}</text><text class="yl aud" x="${W - R + 6}" y="${T + ih}">0</text>
-${runs.map((r) => `<path class="ta" d="${area(r)}"/><path class="tl" d="${line(r, yT, 'taps')}${single(r)}"/>`).join('')}
-${runs.map((r) => `<path class="al" d="${line(r, yA, 'aud')}${r.length === 1 ? `M${(x(r[0].k) - 2).toFixed(1)},${yA(r[0].aud).toFixed(1)}h4` : ''}"/>`).join('')}
+${runs.map((r) => `<path class="ta" d="${area(r)}"/><path class="tl" d="${line(r, yT, 'taps')}"/>`).join('')}
+${runs.map((r) => `<path class="al" d="${line(r, yA, 'aud')}"/>`).join('')}
 ${marks}${ticks}
-${top && top.taps > 0 ? `<circle class="pk" cx="${x(top.k).toFixed(1)}" cy="${yT(top.taps).toFixed(1)}" r="4"/>` : ''}
+${top && top.taps > 0 ?  `<circle class="pk" cx="${f((xl(top.k) + xr(top.k)) / 2)}" cy="${yT(top.taps).toFixed(1)}" r="4"/>` : ''}
 </svg>`;
     box.innerHTML = svg;
     box.setAttribute('aria-label', t('an.tl.summary', { from: hhmm(t0 * 1000), to: hhmm(t1 * 1000), taps: dec(maxT), aud: num(maxA), m: num((d.markers || []).length) }) + (bs > 1 ? ` ${t('an.tl.bucket', { s: bs })}` : ''));
