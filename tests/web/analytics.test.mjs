@@ -120,6 +120,14 @@ describe('crew analytics', () => {
     await until(page, async () => assert.equal(await kpi('taps'), String(sent)));
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'web-crew-analytics.png'), fullPage: true });
+
+    // Another language: the same figures, every label switched.
+    await page.getByLabel('Language').selectOption('zh');
+    await eventually(async () => assert.equal(await text(page, '#an-h'), '互动数据分析'));
+    assert.equal(await page.getByRole('tab', { name: '数据分析' }).getAttribute('aria-selected'), 'true');
+    assert.match(await text(page, `.a-poll[data-poll="${poll}"] .a-win`), /胜出：Encore/);
+    assert.match(await text(page, '.a-step-voted'), /投票 2 100%/);
+    await page.getByLabel('语言').selectOption('en');
     assert.deepEqual(page.errors, []);
   });
 

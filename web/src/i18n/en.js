@@ -228,6 +228,7 @@ export const analytics = {
   'an.err.http': 'The hub answered {status}: {msg}',
   'an.err.net': 'Could not reach the hub for the report: {msg}',
   'an.err.timeout': 'The hub did not send the report within {s} s.',
+  'an.err.json': 'the answer is not JSON',
   'an.err.format': 'The report has a layout this page does not know (format {v}). Reload the page.',
   'an.devices': 'Devices joined',
   'an.devices.sub': '{n} sessions · {r} came back',

@@ -215,6 +215,7 @@ export const analytics = {
   'an.err.http': 'Hub menjawab {status}: {msg}',
   'an.err.net': 'Tidak bisa menghubungi hub untuk laporan: {msg}',
   'an.err.timeout': 'Hub tidak mengirim laporan dalam {s} dtk.',
+  'an.err.json': 'jawabannya bukan JSON',
   'an.err.format': 'Format laporan tidak dikenal (format {v}). Muat ulang halaman.',
   'an.devices': 'Perangkat bergabung',
   'an.devices.sub': '{n} sesi · {r} kembali lagi',

@@ -215,6 +215,7 @@ export const analytics = {
   'an.err.http': '主机返回 {status}：{msg}',
   'an.err.net': '无法连接主机获取报告：{msg}',
   'an.err.timeout': '主机在 {s} 秒内没有返回报告。',
+  'an.err.json': '返回的不是 JSON',
   'an.err.format': '报告格式无法识别（format {v}）。请重新加载页面。',
   'an.devices': '加入设备',
   'an.devices.sub': '{n} 次连接 · {r} 台重新加入',

@@ -65,7 +65,8 @@ export function analyticsView(opts) {
         } catch { /* no body */ }
         throw Object.assign(new Error(msg), { status: r.status, detail: msg });
       }
-      const data = await r.json();
+      let data;
+      try { data = await r.json(); } catch (e) { throw Object.assign(new Error(e.message), { status: r.status, detail: t('an.err.json') }); }
       if (data.format !== 1) throw Object.assign(new Error('format'), { format: data.format });
       S.data = data;
       S.at = Date.now();
