@@ -80,11 +80,13 @@ static void pack_poll(msgpack_packer *pk, const struct agg_poll *p, int open, in
     if (voted >= 0) proto_pack_kv_int(pk, "voted", voted);
 }
 
-static void broadcast(struct hub *h, struct msg *m, int audience_too) {
+/* Send m (consumed) to every screen, performer and crew connection. Phones
+ * learn of the same events through their snapshot phase (hub_tick). */
+static void broadcast_watchers(struct hub *h, struct msg *m) {
     if (!m) return;
     for (uint32_t i = 0; i < h->nslots; i++) {
         struct session *s = h->slots[i];
-        if (s && s->state == SS_READY && (audience_too || s->role != ROLE_AUDIENCE)) {
+        if (s && s->state == SS_READY && s->role != ROLE_AUDIENCE) {
             msg_ref(m);
             send_msg(h, s, m);
         }
@@ -108,7 +110,7 @@ static void broadcast_poll(struct hub *h, const struct agg_poll *p, int open) {
     msg_ref(m);
     h->poll_msg = m;
     h->poll_gen++;
-    broadcast(h, m, 0);
+    broadcast_watchers(h, m);
 }
 
 /* --- devices ------------------------------------------------------------ */
@@ -270,6 +272,8 @@ static void on_react(struct hub *h, struct session *s, const struct proto_msg *m
     if (!s->dirty) {
         s->dirty = 1;
         s->dirty_next = h->dirty;
+        s->dirty_pprev = &h->dirty;
+        if (h->dirty) h->dirty->dirty_pprev = &s->dirty_next;
         h->dirty = s;
     }
     if (m->has_id) send_msg(h, s, proto_ack_ok(m->id));
@@ -391,7 +395,7 @@ static void on_marker(struct hub *h, struct session *s, const struct proto_msg *
     proto_pack_strn(&e.pk, m->text.p, m->text.n);
     proto_pack_kv_str(&e.pk, "kind", kinds[kind]);
     proto_pack_kv_int(&e.pk, "ts", r.ts_ms);
-    broadcast(h, proto_enc_finish(&e), 0);
+    broadcast_watchers(h, proto_enc_finish(&e));
 }
 
 void hub_conn_frame(struct hub *h, struct session *s, const uint8_t *buf, size_t len, int binary) {
@@ -466,9 +470,8 @@ struct session *hub_conn_open(struct hub *h, void *wsi, const char *ip) {
 void hub_conn_closed(struct hub *h, struct session *s) {
     if (s->dirty) {
         /* Unlink from the coalescing list, storing its taps first. */
-        struct session **pp = &h->dirty;
-        while (*pp && *pp != s) pp = &(*pp)->dirty_next;
-        if (*pp) *pp = s->dirty_next;
+        *s->dirty_pprev = s->dirty_next;
+        if (s->dirty_next) s->dirty_next->dirty_pprev = s->dirty_pprev;
         flush_taps(h, s);
     }
     if (s->session_id) {
@@ -506,25 +509,12 @@ void hub_store_ready(struct hub *h) {
                 send_msg(h, s, proto_ack_err(r->msg_id, E_STORE_FAILED, "the database did not commit; retry"));
                 continue;
             }
-            struct proto_enc e;
-            proto_enc_begin(&e);
-            if (r->type == SR_VOTE) {
-                msgpack_pack_map(&e.pk, 6);
-                proto_pack_kv_int(&e.pk, "poll", r->a);
-                proto_pack_kv_int(&e.pk, "option", r->c);
-                proto_pack_str(&e.pk, "changed");
-                if (r->d >= 0 && r->d != r->c) msgpack_pack_true(&e.pk); else msgpack_pack_false(&e.pk);
-            } else if (r->type == SR_POLL_OPEN) {
-                msgpack_pack_map(&e.pk, 4);
-                proto_pack_kv_int(&e.pk, "poll", r->a);
-            } else {
-                msgpack_pack_map(&e.pk, 3);
-            }
-            proto_pack_kv_str(&e.pk, "t", "ack");
-            proto_pack_kv_int(&e.pk, "id", r->msg_id);
-            proto_pack_str(&e.pk, "ok");
-            msgpack_pack_true(&e.pk);
-            send_msg(h, s, proto_enc_finish(&e));
+            if (r->type == SR_VOTE)
+                send_msg(h, s, proto_ack_vote(r->msg_id, r->a, r->c, r->d >= 0 && r->d != r->c));
+            else if (r->type == SR_POLL_OPEN)
+                send_msg(h, s, proto_ack_poll(r->msg_id, r->a));
+            else
+                send_msg(h, s, proto_ack_ok(r->msg_id));
         }
     }
 }
@@ -607,6 +597,7 @@ void hub_tick(struct hub *h) {
     while (h->dirty) {
         struct session *s = h->dirty;
         h->dirty = s->dirty_next;
+        if (h->dirty) h->dirty->dirty_pprev = &h->dirty;
         flush_taps(h, s);
     }
     agg_tick(h->agg);

@@ -310,25 +310,42 @@ void proto_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v) {
     msgpack_pack_int64(pk, v);
 }
 
+/* Every ack starts {t:"ack", id, ok, ...}; `extra` more pairs follow. */
+static void ack_begin(struct proto_enc *e, int64_t id, int ok, size_t extra) {
+    proto_enc_begin(e);
+    msgpack_pack_map(&e->pk, 3 + extra);
+    proto_pack_kv_str(&e->pk, "t", "ack");
+    proto_pack_kv_int(&e->pk, "id", id);
+    proto_pack_str(&e->pk, "ok");
+    if (ok) msgpack_pack_true(&e->pk); else msgpack_pack_false(&e->pk);
+}
+
 struct msg *proto_ack_ok(int64_t id) {
     struct proto_enc e;
-    proto_enc_begin(&e);
-    msgpack_pack_map(&e.pk, 3);
-    proto_pack_kv_str(&e.pk, "t", "ack");
-    proto_pack_kv_int(&e.pk, "id", id);
-    proto_pack_str(&e.pk, "ok");
-    msgpack_pack_true(&e.pk);
+    ack_begin(&e, id, 1, 0);
+    return proto_enc_finish(&e);
+}
+
+struct msg *proto_ack_vote(int64_t id, int64_t poll, int64_t option, int changed) {
+    struct proto_enc e;
+    ack_begin(&e, id, 1, 3);
+    proto_pack_kv_int(&e.pk, "poll", poll);
+    proto_pack_kv_int(&e.pk, "option", option);
+    proto_pack_str(&e.pk, "changed");
+    if (changed) msgpack_pack_true(&e.pk); else msgpack_pack_false(&e.pk);
+    return proto_enc_finish(&e);
+}
+
+struct msg *proto_ack_poll(int64_t id, int64_t poll) {
+    struct proto_enc e;
+    ack_begin(&e, id, 1, 1);
+    proto_pack_kv_int(&e.pk, "poll", poll);
     return proto_enc_finish(&e);
 }
 
 struct msg *proto_ack_err(int64_t id, const char *code, const char *msg) {
     struct proto_enc e;
-    proto_enc_begin(&e);
-    msgpack_pack_map(&e.pk, 5);
-    proto_pack_kv_str(&e.pk, "t", "ack");
-    proto_pack_kv_int(&e.pk, "id", id);
-    proto_pack_str(&e.pk, "ok");
-    msgpack_pack_false(&e.pk);
+    ack_begin(&e, id, 0, 2);
     proto_pack_kv_str(&e.pk, "code", code);
     proto_pack_kv_str(&e.pk, "msg", msg);
     return proto_enc_finish(&e);

@@ -102,6 +102,10 @@ void proto_pack_kv_str(msgpack_packer *pk, const char *k, const char *v);
 void proto_pack_kv_int(msgpack_packer *pk, const char *k, int64_t v);
 
 struct msg *proto_ack_ok(int64_t id);
+/* The ack of a committed vote: {t:"ack", id, ok:true, poll, option, changed}. */
+struct msg *proto_ack_vote(int64_t id, int64_t poll, int64_t option, int changed);
+/* The ack of a committed poll.open: {t:"ack", id, ok:true, poll}. */
+struct msg *proto_ack_poll(int64_t id, int64_t poll);
 struct msg *proto_ack_err(int64_t id, const char *code, const char *msg);
 struct msg *proto_error_msg(const char *code, const char *msg);
 struct msg *proto_pong(int64_t c, int64_t now);

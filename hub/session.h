@@ -48,7 +48,7 @@ struct session {
     struct msg *snap;           /* latest unsent snapshot, or NULL */
     struct bucket b[LIM_COUNT];
     int32_t pend_taps[EVENT_MAX_REACTIONS];
-    struct session *dirty_next;
+    struct session *dirty_next, **dirty_pprev;  /* O(1) unlink on close */
     uint8_t *rx;                /* reassembly of a fragmented frame, or NULL */
     uint32_t rxlen;
 };
