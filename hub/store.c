@@ -487,6 +487,10 @@ int store_start(struct store *s, void (*notify)(void *), void *arg) {
 size_t store_results(struct store *s, struct store_result *out, size_t max) {
     pthread_mutex_lock(&s->mu);
     size_t n = s->nres < max ? s->nres : max;
+    if (n == 0) {   /* s->res may still be NULL: memcpy must not see it */
+        pthread_mutex_unlock(&s->mu);
+        return 0;
+    }
     memcpy(out, s->res, n * sizeof *out);
     memmove(s->res, s->res + n, (s->nres - n) * sizeof *out);
     s->nres -= n;

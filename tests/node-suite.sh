@@ -5,7 +5,7 @@
 set -u
 cd "$(dirname "$0")"
 out=$(mktemp)
-node --test --test-concurrency=1 --test-reporter=tap "$@" 2>&1 | tee "$out"
+node --test --test-concurrency=1 --test-force-exit --test-timeout=180000 --test-reporter=tap "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 pass=$(grep -E '^# pass [0-9]+' "$out" | tail -n1 | awk '{print $3}')
 fail=$(grep -E '^# fail [0-9]+' "$out" | tail -n1 | awk '{print $3}')

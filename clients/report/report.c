@@ -860,7 +860,7 @@ static json_t *chant_row(const char *text, const struct ccount *c, int with_devi
 static int fig_chants(struct rb *r)
 {
     /* Intern: sort by (text, device), give each text an id in byte order. */
-    qsort(r->chants, r->nchants, sizeof *r->chants, cmp_chant_text);
+    if (r->nchants) qsort(r->chants, r->nchants, sizeof *r->chants, cmp_chant_text);
     size_t ntext = 0;
     struct ccount *cc = calloc(r->nchants + 1, sizeof *cc);
     const char **texts = calloc(r->nchants + 1, sizeof *texts);
@@ -881,8 +881,8 @@ static int fig_chants(struct rb *r)
     }
     struct ccount *ranked = malloc((ntext + 1) * sizeof *ranked);
     if (!ranked) { free(cc); free(texts); return fail(r, REPORT_ENOMEM, "out of memory"); }
-    memcpy(ranked, cc, ntext * sizeof *cc);
-    qsort(ranked, ntext, sizeof *ranked, cmp_ccount);
+    if (ntext) memcpy(ranked, cc, ntext * sizeof *cc);
+    if (ntext) qsort(ranked, ntext, sizeof *ranked, cmp_ccount);
 
     json_t *ch = json_object(), *top = json_array();
     jset(ch, "total", jint((int64_t)r->nchants));
@@ -891,7 +891,7 @@ static int fig_chants(struct rb *r)
     jset(ch, "top", top);
 
     /* Per marker segment. */
-    qsort(r->chants, r->nchants, sizeof *r->chants, cmp_chant_seg);
+    if (r->nchants) qsort(r->chants, r->nchants, sizeof *r->chants, cmp_chant_seg);
     json_t *segs = json_array();
     size_t ci = 0;
     struct ccount *segc = malloc((ntext + 1) * sizeof *segc);
@@ -909,7 +909,7 @@ static int fig_chants(struct rb *r)
             }
             segc[n - 1].count++;
         }
-        qsort(segc, n, sizeof *segc, cmp_ccount);
+        if (n) qsort(segc, n, sizeof *segc, cmp_ccount);
         json_t *o = json_object(), *st = json_array();
         jset(o, "marker", s ? marker_json(&r->markers[s - 1]) : json_null());
         jset(o, "start_ms", s ? jint(r->markers[s - 1].ts_ms) : jint(r->start_ms));
@@ -989,7 +989,7 @@ static int fig_retention_sections(struct rb *r)
         pairs[i].b = r->sess[i].device;
         if (r->sess[i].end_ms > r->sess[i].start_ms) sms[r->sess[i].section] += r->sess[i].end_ms - r->sess[i].start_ms;
     }
-    qsort(pairs, r->nsess, sizeof *pairs, cmp_pair);
+    if (r->nsess) qsort(pairs, r->nsess, sizeof *pairs, cmp_pair);
     for (size_t i = 0; i < r->nsess; i++)
         if (i == 0 || pairs[i].a != pairs[i - 1].a || pairs[i].b != pairs[i - 1].b) sdev[pairs[i].a]++;
     json_t *ls = json_object(), *rows = json_array();

@@ -420,7 +420,7 @@ describe('limits and malformed input', () => {
   test('a client that stops reading is dropped after 10 s and counted in health', async () => {
     const h2 = await startHub({ args: ['--tick-ms', '10'] });
     const k = await crew(h2.url);
-    const py = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'integration', 'stall_client.py'), String(h2.port), KEYS.screen, '14']);
+    const py = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'integration', 'stall_client.py'), String(h2.port), KEYS.screen, '20']);  // > buffer fill (~5 s) + 10 s stall
     let out = '';
     py.stdout.on('data', (d) => { out += d; });
     await new Promise((r) => py.on('exit', r));
