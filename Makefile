@@ -1,75 +1,117 @@
-# Chorus build. `make` builds everything, `make run` starts the demo hub,
-# `make test` runs every test suite (last line: "N passed, N failed").
+# Chorus build. `make` builds everything a user needs (hub, clients, pages),
+# `make run` starts the demo hub, `make test` runs every test suite (last
+# line: "N passed, N failed"), `make check` runs the static checks.
 # Dependencies are installed by scripts/deps.sh when build/.deps-ok is missing.
+#
+# Layers (docs/architecture.md). Each layer is a folder and sees only the
+# headers of the layers below it: a wrong include fails to compile.
+#   lib/         shared with the clients: schema, analytics, clocks, msg buffers
+#   hub/core/    pure, no I/O: codec, aggregation, chants, sessions, rate limits, auth, event file
+#   hub/server/  dispatch by role, connection and device tables, tick; I/O through struct server_io
+#   hub/io/      libwebsockets + libevent, HTTP pages, store thread, report worker
+#   hub/main.c   flags, wiring, start and stop order
 
 CC       ?= cc
 LWS      := build/deps/lws
 SAN      ?=
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -I$(LWS)/include -Ihub $(SAN)
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -pthread -MMD -MP $(SAN)
 LDFLAGS  += $(SAN)
-LIBS_HUB := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads -lmsgpackc \
-            -lsqlite3 -ljansson -lunistring -lssl -lcrypto -lz -lm -lpthread -ldl
 OBJDIR   := build/obj$(if $(SAN),-san)
 HUB_BIN  := $(if $(SAN),build/asan/chorus-hub,hub/chorus-hub)
 
-HUB_MODULES := event proto auth chant agg snap store session api hub net
-# The live /api/report reuses the analytics module of clients/chorus-report.
-HUB_OBJS    := $(HUB_MODULES:%=$(OBJDIR)/hub/%.o) $(OBJDIR)/clients/report/report.o
+INC_LIB    := -Ilib
+INC_CORE   := $(INC_LIB) -Ihub/core
+INC_SERVER := $(INC_CORE) -Ihub/server
+INC_IO     := $(INC_SERVER) -Ihub/io -I$(LWS)/include
+
+LIBS_CORE := -lmsgpackc -ljansson -lunistring -lcrypto -lm
+LIBS_HUB  := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads -lmsgpackc \
+             -lsqlite3 -ljansson -lunistring -lssl -lcrypto -lz -lm -lpthread -ldl
+
+LIB_OBJS    := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard lib/*.c))
+CORE_OBJS   := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard hub/core/*.c))
+SERVER_OBJS := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard hub/server/*.c))
+IO_OBJS     := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard hub/io/*.c))
+HUB_OBJS    := $(LIB_OBJS) $(CORE_OBJS) $(SERVER_OBJS) $(IO_OBJS) $(OBJDIR)/hub/main.o
+# Unit tests link the layers below the I/O edge, plus the store (SQLite, no
+# network): none of them links libwebsockets or libevent.
+UNIT_OBJS   := $(LIB_OBJS) $(CORE_OBJS) $(SERVER_OBJS) $(OBJDIR)/hub/io/store.o
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(OBJDIR)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .DEFAULT_GOAL := all
-.PHONY: all deps run test asan clean web bench fuzz
-# Fragments of the other parts (web pages, load generator, report); read
-# before `all` so their EXTRA_BINS are part of it.
+.PHONY: all deps run test asan clean web bench fuzz check
+# Fragments of the other parts (web pages, load generator, report, checks);
+# read before `all` so their EXTRA_BINS are part of it.
 -include web/web.mk
 -include clients/*.mk
+include scripts/check.mk
 
-all: hub/chorus-hub $(UNIT_TESTS) $(EXTRA_BINS)
+all: hub/chorus-hub $(UNIT_TESTS) $(EXTRA_BINS) $(WEB_BUILT)
 
 deps: build/.deps-ok
 build/.deps-ok: scripts/deps.sh
 	bash scripts/deps.sh
 
-$(OBJDIR)/%.o: %.c $(wildcard hub/*.h) | build/.deps-ok
+$(OBJDIR)/lib/%.o: lib/%.c | build/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(INC_LIB) -c $< -o $@
+$(OBJDIR)/hub/core/%.o: hub/core/%.c | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_CORE) -c $< -o $@
+$(OBJDIR)/hub/server/%.o: hub/server/%.c | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_SERVER) -c $< -o $@
+$(OBJDIR)/hub/io/%.o: hub/io/%.c | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_IO) -c $< -o $@
+$(OBJDIR)/hub/main.o: hub/main.c | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_IO) -c $< -o $@
 
-$(HUB_BIN): $(HUB_OBJS) $(OBJDIR)/hub/main.o
+$(HUB_BIN): $(HUB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_HUB)
 
-$(OBJDIR)/tests/%: tests/unit/%.c tests/unit/t.h $(HUB_OBJS)
+$(OBJDIR)/tests/%: tests/unit/%.c $(UNIT_OBJS) | build/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/unit -o $@ $< $(HUB_OBJS) $(LDFLAGS) $(LIBS_HUB)
+	$(CC) $(CFLAGS) $(INC_SERVER) -Ihub/io -Itests/unit -o $@ $< $(UNIT_OBJS) $(LDFLAGS) \
+	    -lsqlite3 $(LIBS_CORE) -lpthread
 
-run: all $(WEB_BUILT)
+run: all
 	@mkdir -p data
 	./hub/chorus-hub --port 8080 --db data/chorus.db --event-file examples/demo-event.json
 
-test: all $(WEB_BUILT)
+test: all
 	bash scripts/test.sh
 
 # The hub and the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer,
 # built apart (build/obj-san, build/asan/chorus-hub), then the unit and hub
-# integration suites against them.
+# integration suites against them. `make test` runs the same (suite 60-asan).
 ASAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
-asan: | build/.deps-ok
+asan-build: | build/.deps-ok
 	$(MAKE) SAN="$(ASAN_FLAGS) -O1" build/asan/chorus-hub \
 	    $(patsubst tests/unit/%.c,build/obj-san/tests/%,$(wildcard tests/unit/test_*.c))
+asan: asan-build
 	CHORUS_HUB=build/asan/chorus-hub CHORUS_UNIT_DIR=build/obj-san/tests CHORUS_SUITES="10-unit 20-hub" \
 	    ASAN_OPTIONS=detect_leaks=1 bash scripts/test.sh
 
 clean:
-	rm -rf build/obj build/obj-san build/asan hub/chorus-hub $(CLEAN_EXTRA)
+	rm -rf build/obj build/obj-san build/asan build/fuzz hub/chorus-hub $(CLEAN_EXTRA)
 
-# Coverage-guided fuzzing of the codec (libFuzzer, clang): `make fuzz`
-# runs it for FUZZ_SECONDS (default 60) from the corpus in build/fuzz-corpus.
+# Coverage-guided fuzzing (libFuzzer, clang) of the pure parsers: the codec
+# (tests/fuzz/fuzz_proto.c) and frame reassembly (tests/fuzz/fuzz_frame.c).
+# `make fuzz` runs each for FUZZ_SECONDS (default 60) from its committed seed
+# corpus tests/fuzz/corpus/<name> (new finds go to build/fuzz-corpus/<name>).
 FUZZ_SECONDS ?= 60
-build/fuzz/fuzz_proto: tests/fuzz/fuzz_proto.c hub/proto.c hub/chant.c hub/proto.h hub/chant.h | build/.deps-ok
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
+build/fuzz/%: tests/fuzz/%.c $(wildcard hub/core/*.c hub/core/*.h lib/*.h) | build/.deps-ok
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Ihub -fsanitize=fuzzer,address,undefined -o $@ \
-	    tests/fuzz/fuzz_proto.c hub/proto.c hub/chant.c -lmsgpackc -lunistring
-fuzz: build/fuzz/fuzz_proto
-	@mkdir -p build/fuzz-corpus
-	./build/fuzz/fuzz_proto -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz-corpus
+	clang -std=c11 -D_GNU_SOURCE -g -O1 $(INC_CORE) -fsanitize=fuzzer,address,undefined -o $@ \
+	    $< $(wildcard hub/core/*.c) $(LIBS_CORE)
+fuzz: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do n=$$(basename $$t); mkdir -p build/fuzz-corpus/$$n; \
+	    ./$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN) build/fuzz-corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
+FUZZ_MAXLEN ?= 8192
+
+-include $(shell find build/obj build/obj-san -name '*.d' 2>/dev/null)

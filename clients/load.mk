@@ -11,7 +11,7 @@ EXTRA_BINS  += clients/chorus-load
 CLEAN_EXTRA += clients/chorus-load
 $(OBJDIR)/clients/load/%.o: clients/load/%.c $(wildcard clients/load/*.h) | build/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iclients/load -c $< -o $@
+	$(CC) $(CFLAGS) -Iclients/load -I$(LWS)/include -c $< -o $@
 
 clients/chorus-load: $(LOAD_OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS_LOAD)

@@ -1,19 +1,22 @@
 # clients/report.mk -- builds clients/chorus-report (included by the top Makefile).
-# report.c needs only sqlite3 + jansson + hub/schema.h so the hub can link it.
+# The analytics module itself is lib/report.c (shared with the hub's /api/report).
 # The HTML page inlines Chart.js from clients/report/node_modules (npm ci by
 # scripts/deps.sh) and page.css/page.js; build/report/embed (embed.c) turns
 # them into build/report/assets.h.
 
-REPORT_MODULES := report html csv text main
-REPORT_OBJS    := $(REPORT_MODULES:%=$(OBJDIR)/clients/report/%.o)
+REPORT_MODULES := html csv text main
+REPORT_OBJS    := $(REPORT_MODULES:%=$(OBJDIR)/clients/report/%.o) $(OBJDIR)/lib/report.o
 REPORT_CHARTJS := clients/report/node_modules/chart.js/dist/chart.umd.min.js
 REPORT_ASSETS  := build/report/assets.h
 
 EXTRA_BINS  += clients/chorus-report
 CLEAN_EXTRA += clients/chorus-report build/report
 
-$(REPORT_OBJS): CFLAGS += -Iclients/report -Ibuild/report
-$(REPORT_OBJS): $(wildcard clients/report/*.h)
+REPORT_OWN     := $(REPORT_MODULES:%=$(OBJDIR)/clients/report/%.o)
+$(REPORT_OWN): $(OBJDIR)/clients/report/%.o: clients/report/%.c | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Iclients/report -Ibuild/report -Ilib -c $< -o $@
+
 $(OBJDIR)/clients/report/html.o: $(REPORT_ASSETS)
 
 clients/chorus-report: $(REPORT_OBJS)
@@ -40,16 +43,16 @@ $(REPORT_ASSETS): $(REPORT_EMBED) $(REPORT_NPM_OK) clients/report/page.js client
 # Test database generator (tests/report/gen.c), built with `all` for the suite.
 REPORT_GEN := build/report/chorus-report-gen
 EXTRA_BINS += $(REPORT_GEN)
-$(REPORT_GEN): tests/report/gen.c hub/schema.h | build/.deps-ok
+$(REPORT_GEN): tests/report/gen.c lib/schema.h | build/.deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< $(LDFLAGS) -lsqlite3 -lm
+	$(CC) $(CFLAGS) -Ilib -o $@ $< $(LDFLAGS) -lsqlite3 -lm
 
 # report.c through its C API (threads, caller's transaction, error codes).
 REPORT_TEST := build/report/test_report
 EXTRA_BINS += $(REPORT_TEST)
-$(REPORT_TEST): tests/report/test_report.c $(OBJDIR)/clients/report/report.o
+$(REPORT_TEST): tests/report/test_report.c $(OBJDIR)/lib/report.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Iclients/report -o $@ $^ $(LDFLAGS) -lsqlite3 -ljansson -lm -lpthread
+	$(CC) $(CFLAGS) -Ilib -o $@ $^ $(LDFLAGS) -lsqlite3 -ljansson -lm -lpthread
 
 # The top Makefile's `all:` expands $(EXTRA_BINS) before this fragment is
 # included, so name our binaries as prerequisites of `all` here as well.

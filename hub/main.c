@@ -1,9 +1,12 @@
-/* main.c -- chorus-hub: flags, start-up and shutdown order.
+/* main.c -- chorus-hub: flags, wiring, start-up and shutdown order.
  *
- * Start: read flags -> hub_new (event file, database, reload) -> net_new
- * (loop, listen) -> store writer thread -> print the URLs -> loop.
+ * Start: read flags -> event file -> store_open (database, reload) ->
+ * server_new (the server logic, handed its I/O as struct server_io) ->
+ * api_new (report worker) -> net_new (loop, listen) -> store writer thread
+ * -> print the URLs -> loop.
  * Stop (SIGINT/SIGTERM): net closes every connection with 1001, the loop
- * ends, lws is destroyed (each close is recorded), then the store writes
+ * ends, the report worker finishes, lws is destroyed (each close reaches
+ * the server and is recorded), the server is freed, then the store writes
  * everything still queued and the process exits 0. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -14,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "api.h"
-#include "hub.h"
+#include "event.h"
 #include "net.h"
+#include "server.h"
+#include "store.h"
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -32,6 +37,54 @@ static void usage(FILE *f) {
         "  --queue N           store queue capacity in records (default 262144)\n"
         "  --db-max-pages N    cap the database at N pages (testing a full disk)\n"
         "  --help              this text\n");
+}
+
+/* The command line. */
+struct hub_opts {
+    int port;
+    const char *bind;           /* NULL: all interfaces */
+    const char *db_path;
+    const char *event_path;
+    const char *web_root;
+    const char *public_url;     /* base URL phones open */
+    int tick_ms;
+    double audience_hz;
+    int queue_max;
+    int db_max_pages;           /* test hook: cap the database size */
+};
+
+/* Everything the hub is made of, for the server_io adapters below. */
+struct hub {
+    struct event_def *ev;
+    struct store *store;
+    struct server *srv;
+    struct api *api;
+    struct net *net;
+};
+
+static int io_persist(void *arg, struct rec *r) { return store_push(((struct hub *)arg)->store, r); }
+static void io_stats(void *arg, struct rec_stats *out) { store_stats(((struct hub *)arg)->store, out); }
+static void io_want_write(void *arg, void *conn) { net_want_write(((struct hub *)arg)->net, conn); }
+static void io_kill(void *arg, void *conn) { net_kill(((struct hub *)arg)->net, conn); }
+
+/* The store committed records that want acks: route them (loop thread). */
+static void on_store_results(void *arg) {
+    struct hub *h = arg;
+    struct rec_result res[256];
+    size_t n;
+    while ((n = store_results(h->store, res, 256)) > 0) server_acks(h->srv, res, n);
+}
+
+static void hub_free(struct hub *h) {
+    /* The report worker may still wake net: let it finish before net goes;
+     * the store may too: silence it. Closing connections (net_free) reaches
+     * the server, which records each end in the store. */
+    api_free(h->api);
+    if (h->store) store_stop_notify(h->store);
+    net_free(h->net);
+    server_free(h->srv);
+    store_close(h->store);
+    event_def_free(h->ev);
 }
 
 static int parse_num(const char *s, double lo, double hi, double *out) {
@@ -116,33 +169,43 @@ int main(int argc, char **argv) {
     while (bl > 0 && base[bl - 1] == '/') base[--bl] = 0;
     o.public_url = base;
 
-    char err[512];
-    struct hub *h = hub_new(&o, err, sizeof err);
-    if (!h) { fprintf(stderr, "chorus-hub: %s\n", err); return 1; }
-    struct net *n = net_new(h, err, sizeof err);
-    if (!n) { fprintf(stderr, "chorus-hub: %s\n", err); hub_free(h); return 1; }
-    if (store_start(h->store, net_store_notify, n) < 0) {
-        fprintf(stderr, "chorus-hub: cannot start the store thread\n");
-        net_free(n);
-        hub_free(h);
-        return 1;
-    }
+    char err[512], join_url[300];
+    snprintf(join_url, sizeof join_url, "%s/e/", o.public_url);
+    struct hub h = {0};
+    struct rec_boot boot;
+    int rc = 1;
+    if (!(h.ev = event_def_load(o.event_path, err, sizeof err))) goto fail;
+    strncat(join_url, h.ev->code, sizeof join_url - strlen(join_url) - 1);
+    if (!(h.store = store_open(o.db_path, h.ev, o.queue_max, o.db_max_pages, &boot, err, sizeof err))) goto fail;
+    struct server_opts so = {.tick_ms = o.tick_ms, .audience_hz = o.audience_hz, .join_url = join_url};
+    struct server_io io = {.arg = &h, .want_write = io_want_write, .kill = io_kill, .persist = io_persist,
+                           .stats = io_stats};
+    h.srv = server_new(&so, h.ev, &boot, &io, err, sizeof err);
+    rec_boot_clear(&boot);
+    if (!h.srv) goto fail;
+    if (!(h.api = api_new(o.db_path, 2000))) { snprintf(err, sizeof err, "out of memory"); goto fail; }
+    struct net_opts no = {.port = o.port, .bind = o.bind, .web_root = o.web_root, .tick_ms = o.tick_ms,
+                          .report_key = h.ev->key_crew};
+    if (!(h.net = net_new(&no, h.srv, h.api, err, sizeof err))) goto fail;
+    struct net_waker *w = net_waker_new(h.net, on_store_results, &h);
+    if (!w || store_start(h.store, net_wake, w) < 0) { snprintf(err, sizeof err, "cannot start the store thread"); goto fail; }
+
     char local[64];
     snprintf(local, sizeof local, "http://localhost:%d", o.port);
-    printf("chorus-hub: event %s \"%s\" on port %d, database %s\n", h->ev->code, h->ev->name, o.port, o.db_path);
-    printf("  audience (QR code): %s\n", h->join_url);
-    printf("  venue screen:       %s/screen?key=%s\n", local, h->ev->key_screen);
-    printf("  stage view:         %s/stage?key=%s\n", local, h->ev->key_performer);
-    printf("  crew dashboard:     %s/crew?key=%s\n", local, h->ev->key_crew);
-    printf("  phones on this machine: %s/e/%s\n", local, h->ev->code);
+    printf("chorus-hub: event %s \"%s\" on port %d, database %s\n", h.ev->code, h.ev->name, o.port, o.db_path);
+    printf("  audience (QR code): %s\n", join_url);
+    printf("  venue screen:       %s/screen?key=%s\n", local, h.ev->key_screen);
+    printf("  stage view:         %s/stage?key=%s\n", local, h.ev->key_performer);
+    printf("  crew dashboard:     %s/crew?key=%s\n", local, h.ev->key_crew);
+    printf("  phones on this machine: %s/e/%s\n", local, h.ev->code);
     fflush(stdout);
 
-    int rc = net_run(n);
-    /* The report thread may still wake net: let it finish before net goes. */
-    api_free(h->api);
-    h->api = NULL;
-    net_free(n);
-    hub_free(h);
+    rc = net_run(h.net) == 0 ? 0 : 1;
+    hub_free(&h);
     fprintf(stderr, "chorus-hub: stopped\n");
-    return rc == 0 ? 0 : 1;
+    return rc;
+fail:
+    fprintf(stderr, "chorus-hub: %s\n", err);
+    hub_free(&h);
+    return 1;
 }

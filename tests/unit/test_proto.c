@@ -75,6 +75,8 @@ static void bad_fields(void) {
     DEC(react_0, E_BAD_FIELD);
     const char *hello_norole[] = {"t", "s:hello", "event", "s:DEMO"};
     DEC(hello_norole, E_BAD_FIELD);
+    const char *hello_badrole[] = {"t", "s:hello", "role", "s:admin"};
+    DEC(hello_badrole, E_BAD_FIELD);
     const char *marker_kind[] = {"t", "s:marker", "id", "i:1", "label", "s:x", "kind", "s:party"};
     DEC(marker_kind, E_BAD_FIELD);
     char longlabel[80];

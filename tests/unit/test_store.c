@@ -31,7 +31,7 @@ static int64_t q1(const char *sql) {
     return v;
 }
 
-static size_t wait_results(struct store *s, struct store_result *out, size_t want) {
+static size_t wait_results(struct store *s, struct rec_result *out, size_t want) {
     size_t n = 0;
     for (int i = 0; i < 500 && n < want; i++) {
         n += store_results(s, out + n, want - n);
@@ -43,50 +43,50 @@ static size_t wait_results(struct store *s, struct store_result *out, size_t wan
 static void write_and_reload(void) {
     struct event_def *ev = demo();
     struct agg *a = agg_new(ev->nreactions, ev->nsections, 100);
-    struct store_boot boot;
+    struct rec_boot boot;
     char err[256];
-    struct store *s = store_open(db, ev, 8192, 0, a, &boot, err, sizeof err);
+    struct store *s = store_open(db, ev, 8192, 0, &boot, err, sizeof err);
     CHECK(s != NULL);
     if (!s) return;
     CHECK_EQ(boot.max_device, 0);
     uint8_t secret[AUTH_SECRET_LEN];
     memcpy(secret, boot.secret, sizeof secret);
-    free(boot.device_section);
+    rec_boot_clear(&boot);
     CHECK_EQ(store_start(s, NULL, NULL), 0);
 
-    struct store_rec r;
+    struct rec r;
     for (int d = 1; d <= 3; d++) {
-        r = (struct store_rec){.type = SR_DEVICE, .a = d, .section = (int8_t)(d == 2 ? 1 : -1), .ts_ms = 1000};
+        r = (struct rec){.type = REC_DEVICE, .a = d, .section = (int8_t)(d == 2 ? 1 : -1), .ts_ms = 1000};
         CHECK_EQ(store_push(s, &r), 0);
     }
     char **opts = calloc(2, sizeof *opts);
     opts[0] = strdup("yes"); opts[1] = strdup("no");
-    r = (struct store_rec){.type = SR_POLL_OPEN, .want_ack = 1, .a = 1, .b = 3, .c = 2, .text = strdup("Encore?"),
+    r = (struct rec){.type = REC_POLL_OPEN, .want_ack = 1, .a = 1, .b = 3, .c = 2, .text = strdup("Encore?"),
                            .opts = opts, .ts_ms = 2000, .msg_id = 5};
     CHECK_EQ(store_push(s, &r), 0);
-    r = (struct store_rec){.type = SR_VOTE, .want_ack = 1, .a = 1, .b = 2, .c = 1, .d = -1, .ts_ms = 2100, .msg_id = 6, .slot = 9, .gen = 4};
+    r = (struct rec){.type = REC_VOTE, .want_ack = 1, .a = 1, .b = 2, .c = 1, .d = -1, .ts_ms = 2100, .msg_id = 6, .slot = 9, .gen = 4};
     CHECK_EQ(store_push(s, &r), 0);
-    r = (struct store_rec){.type = SR_VOTE, .want_ack = 1, .a = 1, .b = 3, .c = 0, .d = -1, .ts_ms = 2200, .msg_id = 7};
+    r = (struct rec){.type = REC_VOTE, .want_ack = 1, .a = 1, .b = 3, .c = 0, .d = -1, .ts_ms = 2200, .msg_id = 7};
     CHECK_EQ(store_push(s, &r), 0);
-    r = (struct store_rec){.type = SR_REACT, .b = 2, .kind = 1, .c = 30, .ts_ms = 2300};
+    r = (struct rec){.type = REC_REACT, .b = 2, .kind = 1, .c = 30, .ts_ms = 2300};
     CHECK_EQ(store_push(s, &r), 0);
     /* A second record snapshots totals (30 fire) ... */
-    struct store_second *x = calloc(1, sizeof *x);
+    struct rec_second *x = calloc(1, sizeof *x);
     x->s.sec = 2; x->s.taps = 30; x->s.kind_taps[1] = 30; x->totals[1] = 30; x->s.audience = 3;
-    r = (struct store_rec){.type = SR_SECOND, .second = x};
+    r = (struct rec){.type = REC_SECOND, .second = x};
     CHECK_EQ(store_push(s, &r), 0);
     /* ... and taps after it must be added back on reload. */
-    r = (struct store_rec){.type = SR_REACT, .b = 3, .kind = 1, .c = 12, .ts_ms = 3100};
+    r = (struct rec){.type = REC_REACT, .b = 3, .kind = 1, .c = 12, .ts_ms = 3100};
     CHECK_EQ(store_push(s, &r), 0);
-    r = (struct store_rec){.type = SR_REACT, .b = 3, .kind = 0, .c = 4, .ts_ms = 3100};
+    r = (struct rec){.type = REC_REACT, .b = 3, .kind = 0, .c = 4, .ts_ms = 3100};
     CHECK_EQ(store_push(s, &r), 0);
-    r = (struct store_rec){.type = SR_CHANT, .b = 1, .text = strdup("go"), .ts_ms = 3200};
+    r = (struct rec){.type = REC_CHANT, .b = 1, .text = strdup("go"), .ts_ms = 3200};
     CHECK_EQ(store_push(s, &r), 0);
 
-    struct store_result res[8];
+    struct rec_result res[8];
     size_t n = wait_results(s, res, 3);
     CHECK_EQ(n, 3);
-    CHECK_EQ(res[0].type, SR_POLL_OPEN);
+    CHECK_EQ(res[0].type, REC_POLL_OPEN);
     CHECK_EQ(res[1].ok, 1);
     CHECK_EQ(res[1].msg_id, 6);
     CHECK_EQ(res[1].slot, 9);
@@ -99,7 +99,7 @@ static void write_and_reload(void) {
     CHECK_EQ(q1("SELECT audience_at_open FROM polls WHERE id = 1"), 3);
 
     a = agg_new(ev->nreactions, ev->nsections, 100);
-    s = store_open(db, ev, 8192, 0, a, &boot, err, sizeof err);
+    s = store_open(db, ev, 8192, 0, &boot, err, sizeof err);
     CHECK(s != NULL);
     if (!s) return;
     CHECK(memcmp(secret, boot.secret, sizeof secret) == 0);  /* tokens survive restarts */
@@ -107,6 +107,9 @@ static void write_and_reload(void) {
     CHECK_EQ(boot.max_poll, 1);
     CHECK_EQ(boot.device_section[2], 1);
     CHECK_EQ(boot.device_section[1], -1);
+    CHECK_EQ(boot.saved.nvotes, 2);
+    CHECK_EQ(agg_load(a, &boot.saved), 0);
+    CHECK_EQ(a->signals_total, 0);                          /* reloading is not voting */
     CHECK_EQ(a->totals[1], 42);
     CHECK_EQ(a->totals[0], 4);
     CHECK(a->poll != NULL);
@@ -118,7 +121,7 @@ static void write_and_reload(void) {
         CHECK_EQ(a->poll->counts[1], 1);
         CHECK_EQ(agg_vote_of(a, 2), 1);
     }
-    free(boot.device_section);
+    rec_boot_clear(&boot);
     store_close(s);
     agg_free(a);
     event_def_free(ev);
@@ -127,25 +130,25 @@ static void write_and_reload(void) {
 static void failed_commit_acks_not_ok(void) {
     struct event_def *ev = demo();
     struct agg *a = agg_new(ev->nreactions, ev->nsections, 100);
-    struct store_boot boot;
+    struct rec_boot boot;
     char err[256];
     unlink(db);
-    struct store *s = store_open(db, ev, 8192, 20, a, &boot, err, sizeof err);
+    struct store *s = store_open(db, ev, 8192, 20, &boot, err, sizeof err);
     CHECK(s != NULL);
     if (!s) return;
-    free(boot.device_section);
+    rec_boot_clear(&boot);
     store_start(s, NULL, NULL);
-    struct store_rec r;
+    struct rec r;
     for (int i = 0; i < 3000; i++) {
-        r = (struct store_rec){.type = SR_CHANT, .b = i, .text = strdup("a chant long enough to fill pages quickly"), .ts_ms = i};
+        r = (struct rec){.type = REC_CHANT, .b = i, .text = strdup("a chant long enough to fill pages quickly"), .ts_ms = i};
         store_push(s, &r);
     }
-    r = (struct store_rec){.type = SR_VOTE, .want_ack = 1, .a = 1, .b = 1, .c = 0, .d = -1, .msg_id = 1};
+    r = (struct rec){.type = REC_VOTE, .want_ack = 1, .a = 1, .b = 1, .c = 0, .d = -1, .msg_id = 1};
     store_push(s, &r);
-    struct store_result res[1];
+    struct rec_result res[1];
     CHECK_EQ(wait_results(s, res, 1), 1);
     CHECK_EQ(res[0].ok, 0);
-    struct store_stats st;
+    struct rec_stats st;
     store_stats(s, &st);
     CHECK(st.failed >= 1);
     store_close(s);
@@ -156,20 +159,20 @@ static void failed_commit_acks_not_ok(void) {
 static void refuses_foreign_databases(void) {
     struct event_def *ev = demo();
     struct agg *a = agg_new(ev->nreactions, ev->nsections, 100);
-    struct store_boot boot;
+    struct rec_boot boot;
     char err[256];
     sqlite3 *h;
     unlink(db);
     sqlite3_open(db, &h);
     sqlite3_exec(h, "CREATE TABLE x(y)", NULL, NULL, NULL);
     sqlite3_close(h);
-    CHECK(store_open(db, ev, 8192, 0, a, &boot, err, sizeof err) == NULL);
+    CHECK(store_open(db, ev, 8192, 0, &boot, err, sizeof err) == NULL);
     CHECK(strstr(err, "not a Chorus database") != NULL);
     unlink(db);
     sqlite3_open(db, &h);
     sqlite3_exec(h, "PRAGMA user_version = 7", NULL, NULL, NULL);
     sqlite3_close(h);
-    CHECK(store_open(db, ev, 8192, 0, a, &boot, err, sizeof err) == NULL);
+    CHECK(store_open(db, ev, 8192, 0, &boot, err, sizeof err) == NULL);
     CHECK(strstr(err, "newer") != NULL);
     agg_free(a);
     event_def_free(ev);

@@ -11,19 +11,18 @@
 #include <stdint.h>
 #include "chant.h"
 #include "event.h"
-#include "proto.h"
+#include "wire.h"
 
-enum role { ROLE_AUDIENCE, ROLE_SCREEN, ROLE_PERFORMER, ROLE_CREW, ROLE_COUNT };
-extern const char *const agg_role_names[ROLE_COUNT];
+#define AGG_CHANTS_MAX 4096     /* distinct chant texts tracked in the window */
 
 struct agg_poll {
     int64_t id;
     char *question;
     int nopts;
-    char *options[PROTO_MAX_OPTIONS];
+    char *options[WIRE_MAX_OPTIONS];
     int allow_change;
     int64_t opened_ms, closed_ms;
-    int64_t counts[PROTO_MAX_OPTIONS];
+    int64_t counts[WIRE_MAX_OPTIONS];
     int64_t voters;
 };
 
@@ -60,6 +59,22 @@ void agg_free(struct agg *a);
 void agg_react(struct agg *a, int kind, int64_t n);
 /* Count a normalized chant at second sec. Returns 0, -1 when dropped. */
 int agg_chant(struct agg *a, const char *key, const char *disp, int64_t sec);
+
+/* State reloaded from the database at start (store_open): reaction totals
+ * and the open poll (or NULL) with its votes. */
+struct agg_saved {
+    int64_t totals[EVENT_MAX_REACTIONS];
+    struct agg_poll *poll;      /* moved into agg by agg_load */
+    int64_t *vote_device;       /* nvotes devices and their options */
+    uint8_t *vote_option;
+    size_t nvotes;
+};
+
+/* Take over what was saved: totals, open poll and its votes, without
+ * counting them as live signals. Returns 0, or AGG_NOMEM. The caller still
+ * frees saved's arrays (agg_saved_clear). */
+int agg_load(struct agg *a, struct agg_saved *saved);
+void agg_saved_clear(struct agg_saved *saved);
 
 /* Make p the open poll (agg takes ownership; the previous one must have been
  * closed). Clears the per-device votes. */

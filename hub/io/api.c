@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
-#include "../clients/report/report.h"
+#include "report.h"
 #include "api.h"
 
 struct api {
@@ -70,14 +70,17 @@ static void *worker(void *arg) {
     return NULL;
 }
 
-struct api *api_new(const char *db_path, int max_age_ms, void (*notify)(void *), void *arg) {
+struct api *api_new(const char *db_path, int max_age_ms) {
     struct api *a = calloc(1, sizeof *a);
     if (!a || !(a->db_path = strdup(db_path))) { free(a); return NULL; }
     a->max_age_ms = max_age_ms;
-    a->notify = notify;
-    a->arg = arg;
     pthread_mutex_init(&a->mu, NULL);
     return a;
+}
+
+void api_set_notify(struct api *a, void (*notify)(void *), void *arg) {
+    a->notify = notify;
+    a->arg = arg;
 }
 
 void api_free(struct api *a) {

@@ -1,5 +1,6 @@
-/* util.h -- tiny helpers shared by every hub module: clocks and the
- * refcounted outgoing message buffer. Header-only, no state. */
+/* util.h -- tiny helpers shared by the hub and its clients: clocks, a
+ * string hash and the refcounted outgoing message buffer. Header-only, no
+ * state. */
 #ifndef CHORUS_UTIL_H
 #define CHORUS_UTIL_H
 
@@ -21,9 +22,16 @@ static inline int64_t util_mono_ms(void) {
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* 32-bit FNV-1a of a NUL-terminated string: table indexes, never security. */
+static inline uint32_t util_hash_str(const char *s) {
+    uint32_t h = 2166136261u;
+    while (*s) { h ^= (uint8_t)*s++; h *= 16777619u; }
+    return h;
+}
+
 /* Bytes reserved in front of every encoded message so the network layer can
- * write its frame header in place (libwebsockets' LWS_PRE; net.c checks that
- * LWS_PRE fits). */
+ * write its frame header in place (libwebsockets' LWS_PRE; hub/io/net.c checks
+ * that LWS_PRE fits). */
 #define MSG_HEADROOM 32
 
 /* An encoded message ready to send: payload at data + MSG_HEADROOM, len

@@ -21,12 +21,12 @@
 #include "store.h"
 #include "util.h"
 
-#define RESERVE 4096        /* ring slots only non-droppable records may use */
+#define RESERVE 4096        /* ring slots only non-droppable records (not REACT, CHANT) may use */
 #define ROUND_MAX 32768     /* records per transaction at most */
 
 enum {
     Q_DEVICE, Q_SESS_START, Q_SESS_END, Q_VOTE, Q_VOTE_SIG, Q_REACT, Q_CHANT, Q_POLL, Q_POLL_OPT,
-    Q_POLL_CLOSE, Q_MARKER, Q_SECOND, Q_SECOND_REACT, Q_TOTAL, Q_TOTAL_ID, Q_COUNT
+    Q_POLL_CLOSE, Q_MARKER, Q_SECOND, Q_SECOND_REACT, Q_TOTAL, Q_TOTAL_ID, Q_MAX_SIGNAL, Q_COUNT
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -52,9 +52,8 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_TOTAL] = "UPDATE reactions SET total = ?2 WHERE name = ?1",
     [Q_TOTAL_ID] = "INSERT INTO chorus_meta(key, value) VALUES('totals_signal_id', ?1) "
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    [Q_MAX_SIGNAL] = "SELECT coalesce(max(id), 0) FROM signals",
 };
-
-static const char *const marker_kinds[] = {"song_start", "song_end", "note"};
 
 struct store {
     sqlite3 *db;
@@ -64,17 +63,17 @@ struct store {
     int started;
     pthread_mutex_t mu;
     pthread_cond_t cond;
-    struct store_rec *ring;
+    struct rec *ring;
     int cap, head, count;       /* guarded by mu */
     int stop;                   /* guarded by mu */
-    struct store_result *res;   /* guarded by mu */
+    struct rec_result *res;   /* guarded by mu */
     size_t nres, capres;
-    struct store_stats st;      /* guarded by mu */
+    struct rec_stats st;      /* guarded by mu */
     void (*notify)(void *);
     void *notify_arg;
 };
 
-static void rec_free(struct store_rec *r) {
+static void rec_free(struct rec *r) {
     free(r->text);
     if (r->opts) {
         for (int i = 0; i < r->c; i++) free(r->opts[i]);
@@ -96,6 +95,19 @@ static int exec(sqlite3 *db, const char *sql, char *err, size_t errlen) {
     return 0;
 }
 
+/* Prepare sql. Returns the statement, or NULL with the reason in err. */
+static sqlite3_stmt *prepare(sqlite3 *db, const char *sql, char *err, size_t errlen) {
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "database: %s", sqlite3_errmsg(db));
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}
+
+/* The first column of sql's first row; dflt when there is none, NULL or the
+ * statement fails (the callers' queries cannot fail on a Chorus schema). */
 static int64_t int_query(sqlite3 *db, const char *sql, int64_t dflt) {
     sqlite3_stmt *st;
     int64_t v = dflt;
@@ -109,8 +121,79 @@ static int hexval(char c) {
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* The token secret from chorus_meta: 0 when read, 1 when absent or
+ * malformed, -1 on error. */
+static int read_secret(sqlite3 *db, uint8_t *secret, char *err, size_t errlen) {
+    sqlite3_stmt *st = prepare(db, "SELECT value FROM chorus_meta WHERE key = 'token_secret'", err, errlen);
+    if (!st) return -1;
+    int rc = 1;
+    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 2 * AUTH_SECRET_LEN) {
+        const char *hex = (const char *)sqlite3_column_text(st, 0);
+        rc = 0;
+        for (int i = 0; i < AUTH_SECRET_LEN; i++) {
+            int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+            if (hi < 0 || lo < 0) { rc = 1; break; }
+            secret[i] = (uint8_t)(hi * 16 + lo);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int write_secret(sqlite3 *db, uint8_t *secret, char *err, size_t errlen) {
+    char hex[2 * AUTH_SECRET_LEN + 1];
+    if (auth_secret_new(secret) < 0) { snprintf(err, errlen, "no randomness for the token secret"); return -1; }
+    for (int i = 0; i < AUTH_SECRET_LEN; i++) snprintf(hex + 2 * i, 3, "%02x", secret[i]);
+    sqlite3_stmt *st = prepare(db, "INSERT OR REPLACE INTO chorus_meta(key, value) VALUES('token_secret', ?1)", err, errlen);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { snprintf(err, errlen, "database: %s", sqlite3_errmsg(db)); return -1; }
+    return 0;
+}
+
+/* The event row: created on first start, name and config refreshed later;
+ * a database of another event is refused. */
+static int write_event(sqlite3 *db, const struct event_def *ev, int64_t now, char *err, size_t errlen) {
+    sqlite3_stmt *st = prepare(db, "SELECT code FROM event WHERE id = 1", err, errlen);
+    if (!st) return -1;
+    int exists = sqlite3_step(st) == SQLITE_ROW;
+    if (exists && strcmp((const char *)sqlite3_column_text(st, 0), ev->code) != 0) {
+        snprintf(err, errlen, "database holds event '%s' but the event file is for '%s'",
+                 (const char *)sqlite3_column_text(st, 0), ev->code);
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_finalize(st);
+    st = prepare(db, exists ? "UPDATE event SET name = ?1, config = ?2 WHERE id = 1"
+                            : "INSERT INTO event(id, name, config, code, created_ms) VALUES(1, ?1, ?2, ?3, ?4)",
+                 err, errlen);
+    if (!st) return -1;
+    sqlite3_bind_text(st, 1, ev->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ev->config_json, -1, SQLITE_STATIC);
+    if (!exists) {
+        sqlite3_bind_text(st, 3, ev->code, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, now);
+    }
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { snprintf(err, errlen, "database: %s", sqlite3_errmsg(db)); return -1; }
+
+    st = prepare(db, "INSERT OR IGNORE INTO reactions(name) VALUES(?1)", err, errlen);
+    if (!st) return -1;
+    for (int i = 0; i < ev->nreactions && rc == SQLITE_DONE; i++) {
+        sqlite3_bind_text(st, 1, ev->reactions[i], -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { snprintf(err, errlen, "database: %s", sqlite3_errmsg(db)); return -1; }
+    return 0;
+}
+
 /* Schema, event row, secret. */
-static int setup(struct store *s, const struct event_def *ev, int64_t now, struct store_boot *boot,
+static int setup(struct store *s, const struct event_def *ev, int64_t now, struct rec_boot *boot,
                  char *err, size_t errlen) {
     sqlite3 *db = s->db;
     int64_t ver = int_query(db, "PRAGMA user_version", 0);
@@ -131,60 +214,10 @@ static int setup(struct store *s, const struct event_def *ev, int64_t now, struc
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
     if (exec(db, sql, err, errlen) < 0) goto fail;
-
-    sqlite3_stmt *st;
-    sqlite3_prepare_v2(db, "SELECT code FROM event WHERE id = 1", -1, &st, NULL);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        const char *code = (const char *)sqlite3_column_text(st, 0);
-        if (strcmp(code, ev->code) != 0) {
-            snprintf(err, errlen, "database holds event '%s' but the event file is for '%s'", code, ev->code);
-            sqlite3_finalize(st);
-            goto fail;
-        }
-        sqlite3_finalize(st);
-        sqlite3_prepare_v2(db, "UPDATE event SET name = ?1, config = ?2 WHERE id = 1", -1, &st, NULL);
-    } else {
-        sqlite3_finalize(st);
-        sqlite3_prepare_v2(db, "INSERT INTO event(id, name, config, code, created_ms) VALUES(1, ?1, ?2, ?3, ?4)", -1, &st, NULL);
-        sqlite3_bind_text(st, 3, ev->code, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 4, now);
-    }
-    sqlite3_bind_text(st, 1, ev->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ev->config_json, -1, SQLITE_STATIC);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { snprintf(err, errlen, "database: %s", sqlite3_errmsg(db)); goto fail; }
-
-    sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO reactions(name) VALUES(?1)", -1, &st, NULL);
-    for (int i = 0; i < ev->nreactions; i++) {
-        sqlite3_bind_text(st, 1, ev->reactions[i], -1, SQLITE_STATIC);
-        sqlite3_step(st);
-        sqlite3_reset(st);
-    }
-    sqlite3_finalize(st);
-
+    if (write_event(db, ev, now, err, errlen) < 0) goto fail;
     /* The token secret: made once per database. */
-    int have = 0;
-    sqlite3_prepare_v2(db, "SELECT value FROM chorus_meta WHERE key = 'token_secret'", -1, &st, NULL);
-    if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == 2 * AUTH_SECRET_LEN) {
-        const char *hex = (const char *)sqlite3_column_text(st, 0);
-        have = 1;
-        for (int i = 0; i < AUTH_SECRET_LEN; i++) {
-            int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-            if (hi < 0 || lo < 0) have = 0;
-            boot->secret[i] = (uint8_t)(hi << 4 | lo);
-        }
-    }
-    sqlite3_finalize(st);
-    if (!have) {
-        char hex[2 * AUTH_SECRET_LEN + 1];
-        if (auth_secret_new(boot->secret) < 0) { snprintf(err, errlen, "no randomness for the token secret"); goto fail; }
-        for (int i = 0; i < AUTH_SECRET_LEN; i++) sprintf(hex + 2 * i, "%02x", boot->secret[i]);
-        sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO chorus_meta(key, value) VALUES('token_secret', ?1)", -1, &st, NULL);
-        sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
-        sqlite3_step(st);
-        sqlite3_finalize(st);
-    }
+    int rc = read_secret(db, boot->secret, err, errlen);
+    if (rc < 0 || (rc > 0 && write_secret(db, boot->secret, err, errlen) < 0)) goto fail;
     /* Sessions left open by a killed hub end at the last second it recorded. */
     if (exec(db, "UPDATE sessions SET end_ms = max(start_ms, coalesce((SELECT max(sec) * 1000 + 999 FROM seconds), start_ms)) "
                  "WHERE end_ms IS NULL", err, errlen) < 0) goto fail;
@@ -194,74 +227,103 @@ fail:
     return -1;
 }
 
-/* Reload live state into agg and boot. */
-static int reload(struct store *s, const struct event_def *ev, struct agg *a, struct store_boot *boot,
-                  char *err, size_t errlen) {
-    sqlite3 *db = s->db;
-    sqlite3_stmt *st;
-    boot->max_device = int_query(db, "SELECT max(id) FROM devices", 0);
-    boot->max_session = int_query(db, "SELECT max(id) FROM sessions", 0);
-    boot->max_poll = int_query(db, "SELECT max(id) FROM polls", 0);
+static int step_done(sqlite3 *db, sqlite3_stmt *st, int rc, char *err, size_t errlen) {
+    sqlite3_finalize(st);
+    if (rc == SQLITE_DONE) return 0;
+    snprintf(err, errlen, "database: %s", sqlite3_errmsg(db));
+    return -1;
+}
+
+static int reload_devices(sqlite3 *db, const struct event_def *ev, struct rec_boot *boot, char *err, size_t errlen) {
     boot->device_section = malloc((size_t)boot->max_device + 1);
     if (!boot->device_section) { snprintf(err, errlen, "out of memory"); return -1; }
     memset(boot->device_section, -1, (size_t)boot->max_device + 1);
-    sqlite3_prepare_v2(db, "SELECT id, section FROM devices", -1, &st, NULL);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    sqlite3_stmt *st = prepare(db, "SELECT id, section FROM devices", err, errlen);
+    if (!st) return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         int64_t id = sqlite3_column_int64(st, 0);
         const char *sec = (const char *)sqlite3_column_text(st, 1);
         if (id >= 0 && id <= boot->max_device)
             boot->device_section[id] = (int8_t)event_def_section(ev, sec, strlen(sec));
     }
-    sqlite3_finalize(st);
+    return step_done(db, st, rc, err, errlen);
+}
 
+static int reload_totals(sqlite3 *db, const struct event_def *ev, struct agg_saved *sv, char *err, size_t errlen) {
     int64_t through = int_query(db, "SELECT CAST(value AS INTEGER) FROM chorus_meta WHERE key = 'totals_signal_id'", 0);
-    sqlite3_prepare_v2(db, "SELECT r.name, r.total + coalesce((SELECT sum(n) FROM signals "
-                           "WHERE id > ?1 AND kind = 'react' AND reaction = r.name), 0) FROM reactions r", -1, &st, NULL);
+    sqlite3_stmt *st = prepare(db, "SELECT r.name, r.total + coalesce((SELECT sum(n) FROM signals "
+                                   "WHERE id > ?1 AND kind = 'react' AND reaction = r.name), 0) FROM reactions r",
+                               err, errlen);
+    if (!st) return -1;
     sqlite3_bind_int64(st, 1, through);
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
         int k = event_def_reaction(ev, name, strlen(name));
-        if (k >= 0) a->totals[k] = sqlite3_column_int64(st, 1);
+        if (k >= 0) sv->totals[k] = sqlite3_column_int64(st, 1);
     }
-    sqlite3_finalize(st);
+    return step_done(db, st, rc, err, errlen);
+}
 
-    /* The open poll (the newest one without closed_ms), its options and votes. */
-    sqlite3_prepare_v2(db, "SELECT id, question, allow_change, opened_ms FROM polls WHERE closed_ms IS NULL "
-                           "ORDER BY id DESC LIMIT 1", -1, &st, NULL);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        struct agg_poll *p = calloc(1, sizeof *p);
+/* The open poll (the newest one without closed_ms), its options and votes. */
+static int reload_poll(sqlite3 *db, struct agg_saved *sv, char *err, size_t errlen) {
+    sqlite3_stmt *st = prepare(db, "SELECT id, question, allow_change, opened_ms FROM polls WHERE closed_ms IS NULL "
+                                   "ORDER BY id DESC LIMIT 1", err, errlen);
+    if (!st) return -1;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) return step_done(db, st, rc, err, errlen);
+    struct agg_poll *p = sv->poll = calloc(1, sizeof *p);
+    if (p) {
         p->id = sqlite3_column_int64(st, 0);
         p->question = strdup((const char *)sqlite3_column_text(st, 1));
         p->allow_change = sqlite3_column_int(st, 2);
         p->opened_ms = sqlite3_column_int64(st, 3);
-        sqlite3_finalize(st);
-        sqlite3_prepare_v2(db, "SELECT idx, label FROM poll_options WHERE poll = ?1 ORDER BY idx", -1, &st, NULL);
-        sqlite3_bind_int64(st, 1, p->id);
-        while (sqlite3_step(st) == SQLITE_ROW && p->nopts < PROTO_MAX_OPTIONS)
-            p->options[p->nopts++] = strdup((const char *)sqlite3_column_text(st, 1));
-        sqlite3_finalize(st);
-        agg_poll_open(a, p);
-        sqlite3_prepare_v2(db, "SELECT device, option FROM votes WHERE poll = ?1", -1, &st, NULL);
-        sqlite3_bind_int64(st, 1, p->id);
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            int prev, opt = sqlite3_column_int(st, 1);
-            if (opt >= 0 && opt < p->nopts) agg_vote(a, sqlite3_column_int64(st, 0), opt, &prev);
-        }
-        sqlite3_finalize(st);
-        /* Reloading is not voting: keep the live counters for new signals. */
-        a->signals_total = a->votes_total = 0;
-        memset(&a->sec, 0, sizeof a->sec);
-    } else {
-        sqlite3_finalize(st);
     }
-    return 0;
+    sqlite3_finalize(st);
+    if (!p || !p->question) { snprintf(err, errlen, "out of memory"); return -1; }
+
+    if (!(st = prepare(db, "SELECT idx, label FROM poll_options WHERE poll = ?1 ORDER BY idx", err, errlen))) return -1;
+    sqlite3_bind_int64(st, 1, p->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && p->nopts < WIRE_MAX_OPTIONS) {
+        if (!(p->options[p->nopts] = strdup((const char *)sqlite3_column_text(st, 1)))) { rc = SQLITE_NOMEM; break; }
+        p->nopts++;
+    }
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE;  /* more options than allowed: the rest are ignored */
+    if (step_done(db, st, rc, err, errlen) < 0) return -1;
+
+    int64_t n = int_query(db, "SELECT count(*) FROM votes WHERE poll = (SELECT max(id) FROM polls WHERE closed_ms IS NULL)", 0);
+    sv->vote_device = malloc((size_t)(n > 0 ? n : 1) * sizeof *sv->vote_device);
+    sv->vote_option = malloc((size_t)(n > 0 ? n : 1));
+    if (!sv->vote_device || !sv->vote_option) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!(st = prepare(db, "SELECT device, option FROM votes WHERE poll = ?1", err, errlen))) return -1;
+    sqlite3_bind_int64(st, 1, p->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && (int64_t)sv->nvotes < n) {
+        int opt = sqlite3_column_int(st, 1);
+        if (opt < 0 || opt >= p->nopts) continue;
+        sv->vote_device[sv->nvotes] = sqlite3_column_int64(st, 0);
+        sv->vote_option[sv->nvotes++] = (uint8_t)opt;
+    }
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+    return step_done(db, st, rc, err, errlen);
+}
+
+/* Reload what the server needs into boot. */
+static int reload(struct store *s, const struct event_def *ev, struct rec_boot *boot, char *err, size_t errlen) {
+    sqlite3 *db = s->db;
+    boot->max_device = int_query(db, "SELECT max(id) FROM devices", 0);
+    boot->max_session = int_query(db, "SELECT max(id) FROM sessions", 0);
+    boot->max_poll = int_query(db, "SELECT max(id) FROM polls", 0);
+    if (reload_devices(db, ev, boot, err, errlen) < 0) return -1;
+    if (reload_totals(db, ev, &boot->saved, err, errlen) < 0) return -1;
+    return reload_poll(db, &boot->saved, err, errlen);
 }
 
 struct store *store_open(const char *path, const struct event_def *ev, int queue_max, int max_pages,
-                         struct agg *a, struct store_boot *boot, char *err, size_t errlen) {
+                         struct rec_boot *boot, char *err, size_t errlen) {
+    memset(boot, 0, sizeof *boot);
     struct store *s = calloc(1, sizeof *s);
     if (!s) { snprintf(err, errlen, "out of memory"); return NULL; }
-    memset(boot, 0, sizeof *boot);
     s->ev = ev;
     s->cap = queue_max < 2 * RESERVE ? 2 * RESERVE : queue_max;
     s->ring = calloc((size_t)s->cap, sizeof *s->ring);
@@ -278,7 +340,7 @@ struct store *store_open(const char *path, const struct event_def *ev, int queue
         goto fail;
     }
     if (setup(s, ev, util_now_ms(), boot, err, errlen) < 0) goto fail;
-    if (reload(s, ev, a, boot, err, errlen) < 0) goto fail;
+    if (reload(s, ev, boot, err, errlen) < 0) goto fail;
     for (int i = 0; i < Q_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) != SQLITE_OK) {
             snprintf(err, errlen, "database: %s", sqlite3_errmsg(s->db));
@@ -288,19 +350,18 @@ struct store *store_open(const char *path, const struct event_def *ev, int queue
     if (max_pages > 0) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA max_page_count = %d", max_pages);
-        sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+        if (exec(s->db, sql, err, errlen) < 0) goto fail;
     }
     s->st.queue_max = s->cap;
     return s;
 fail:
-    free(boot->device_section);
-    boot->device_section = NULL;
+    rec_boot_clear(boot);
     store_close(s);
     return NULL;
 }
 
-int store_push(struct store *s, struct store_rec *r) {
-    int droppable = r->type == SR_REACT || r->type == SR_CHANT;
+int store_push(struct store *s, struct rec *r) {
+    int droppable = r->type == REC_REACT || r->type == REC_CHANT;
     pthread_mutex_lock(&s->mu);
     int limit = droppable ? s->cap - RESERVE : s->cap;
     if (s->count >= limit) {
@@ -331,26 +392,26 @@ static int step(sqlite3_stmt *st) {
 }
 
 /* Write one record inside the open transaction. Returns 0 or -1. */
-static int write_rec(struct store *s, const struct store_rec *r) {
+static int write_rec(struct store *s, const struct rec *r) {
     sqlite3_stmt **q = s->q;
     switch (r->type) {
-    case SR_DEVICE:
+    case REC_DEVICE:
         sqlite3_bind_int64(q[Q_DEVICE], 1, r->a);
         sqlite3_bind_int64(q[Q_DEVICE], 2, r->ts_ms);
         bind_section(s, q[Q_DEVICE], 3, r->section);
         return step(q[Q_DEVICE]);
-    case SR_SESSION_START:
+    case REC_SESSION_START:
         sqlite3_bind_int64(q[Q_SESS_START], 1, r->a);
         sqlite3_bind_int64(q[Q_SESS_START], 2, r->b);
-        sqlite3_bind_text(q[Q_SESS_START], 3, agg_role_names[r->c], -1, SQLITE_STATIC);
+        sqlite3_bind_text(q[Q_SESS_START], 3, wire_role_name((enum role)r->c), -1, SQLITE_STATIC);
         bind_section(s, q[Q_SESS_START], 4, r->section);
         sqlite3_bind_int64(q[Q_SESS_START], 5, r->ts_ms);
         return step(q[Q_SESS_START]);
-    case SR_SESSION_END:
+    case REC_SESSION_END:
         sqlite3_bind_int64(q[Q_SESS_END], 1, r->a);
         sqlite3_bind_int64(q[Q_SESS_END], 2, r->ts_ms);
         return step(q[Q_SESS_END]);
-    case SR_VOTE:
+    case REC_VOTE:
         sqlite3_bind_int64(q[Q_VOTE], 1, r->a);
         sqlite3_bind_int64(q[Q_VOTE], 2, r->b);
         sqlite3_bind_int(q[Q_VOTE], 3, r->c);
@@ -362,20 +423,20 @@ static int write_rec(struct store *s, const struct store_rec *r) {
         sqlite3_bind_int64(q[Q_VOTE_SIG], 4, r->a);
         sqlite3_bind_int(q[Q_VOTE_SIG], 5, r->c);
         return step(q[Q_VOTE_SIG]);
-    case SR_REACT:
+    case REC_REACT:
         sqlite3_bind_int64(q[Q_REACT], 1, r->ts_ms);
         sqlite3_bind_int64(q[Q_REACT], 2, r->b);
         bind_section(s, q[Q_REACT], 3, r->section);
         sqlite3_bind_text(q[Q_REACT], 4, s->ev->reactions[r->kind], -1, SQLITE_STATIC);
         sqlite3_bind_int(q[Q_REACT], 5, r->c);
         return step(q[Q_REACT]);
-    case SR_CHANT:
+    case REC_CHANT:
         sqlite3_bind_int64(q[Q_CHANT], 1, r->ts_ms);
         sqlite3_bind_int64(q[Q_CHANT], 2, r->b);
         bind_section(s, q[Q_CHANT], 3, r->section);
         sqlite3_bind_text(q[Q_CHANT], 4, r->text, -1, SQLITE_STATIC);
         return step(q[Q_CHANT]);
-    case SR_POLL_OPEN:
+    case REC_POLL_OPEN:
         sqlite3_bind_int64(q[Q_POLL], 1, r->a);
         sqlite3_bind_text(q[Q_POLL], 2, r->text, -1, SQLITE_STATIC);
         sqlite3_bind_int(q[Q_POLL], 3, r->d);
@@ -389,16 +450,16 @@ static int write_rec(struct store *s, const struct store_rec *r) {
             if (step(q[Q_POLL_OPT]) < 0) return -1;
         }
         return 0;
-    case SR_POLL_CLOSE:
+    case REC_POLL_CLOSE:
         sqlite3_bind_int64(q[Q_POLL_CLOSE], 1, r->a);
         sqlite3_bind_int64(q[Q_POLL_CLOSE], 2, r->ts_ms);
         return step(q[Q_POLL_CLOSE]);
-    case SR_MARKER:
+    case REC_MARKER:
         sqlite3_bind_int64(q[Q_MARKER], 1, r->ts_ms);
-        sqlite3_bind_text(q[Q_MARKER], 2, marker_kinds[r->kind % 3], -1, SQLITE_STATIC);
+        sqlite3_bind_text(q[Q_MARKER], 2, wire_marker_name((enum marker_kind)r->kind), -1, SQLITE_STATIC);
         sqlite3_bind_text(q[Q_MARKER], 3, r->text, -1, SQLITE_STATIC);
         return step(q[Q_MARKER]);
-    case SR_SECOND: {
+    case REC_SECOND: {
         const struct agg_second *x = &r->second->s;
         sqlite3_bind_int64(q[Q_SECOND], 1, x->sec);
         sqlite3_bind_int64(q[Q_SECOND], 2, x->audience);
@@ -417,7 +478,10 @@ static int write_rec(struct store *s, const struct store_rec *r) {
             sqlite3_bind_int64(q[Q_TOTAL], 2, r->second->totals[k]);
             if (step(q[Q_TOTAL]) < 0) return -1;
         }
-        sqlite3_bind_int64(q[Q_TOTAL_ID], 1, int_query(s->db, "SELECT max(id) FROM signals", 0));
+        if (sqlite3_step(q[Q_MAX_SIGNAL]) != SQLITE_ROW) { sqlite3_reset(q[Q_MAX_SIGNAL]); return -1; }
+        int64_t through = sqlite3_column_int64(q[Q_MAX_SIGNAL], 0);
+        sqlite3_reset(q[Q_MAX_SIGNAL]);
+        sqlite3_bind_int64(q[Q_TOTAL_ID], 1, through);
         return step(q[Q_TOTAL_ID]);
     }
     }
@@ -426,7 +490,7 @@ static int write_rec(struct store *s, const struct store_rec *r) {
 
 static void *writer(void *arg) {
     struct store *s = arg;
-    struct store_rec *batch = malloc(ROUND_MAX * sizeof *batch);
+    struct rec *batch = malloc(ROUND_MAX * sizeof *batch);
     if (!batch) abort();   /* 2 MB at start-up; nothing sensible to do without it */
     for (;;) {
         pthread_mutex_lock(&s->mu);
@@ -451,16 +515,16 @@ static void *writer(void *arg) {
         int acks = 0;
         pthread_mutex_lock(&s->mu);
         for (int i = 0; i < n; i++) {
-            struct store_rec *r = &batch[i];
+            struct rec *r = &batch[i];
             if (r->want_ack) {
                 if (s->nres == s->capres) {
                     size_t nc = s->capres ? 2 * s->capres : 1024;
-                    struct store_result *nr = realloc(s->res, nc * sizeof *nr);
+                    struct rec_result *nr = realloc(s->res, nc * sizeof *nr);
                     if (!nr) abort();  /* bounded by the ring size */
                     s->res = nr;
                     s->capres = nc;
                 }
-                s->res[s->nres++] = (struct store_result){
+                s->res[s->nres++] = (struct rec_result){
                     .type = r->type, .ok = (uint8_t)ok, .c = r->c, .d = r->d, .a = r->a, .b = r->b,
                     .slot = r->slot, .gen = r->gen, .msg_id = r->msg_id};
                 acks++;
@@ -468,23 +532,30 @@ static void *writer(void *arg) {
         }
         if (ok) { s->st.commits++; s->st.written += n; } else s->st.failed++;
         s->st.last_commit_us = (t1 - t0) * 1000;
+        /* Under mu, so store_stop_notify can make sure no call is under way. */
+        if (acks && s->notify) s->notify(s->notify_arg);
         pthread_mutex_unlock(&s->mu);
         for (int i = 0; i < n; i++) rec_free(&batch[i]);
-        if (acks && s->notify) s->notify(s->notify_arg);
     }
     free(batch);
     return NULL;
 }
 
 int store_start(struct store *s, void (*notify)(void *), void *arg) {
-    s->notify = notify;
+    s->notify = notify;   /* before the thread exists: no lock needed */
     s->notify_arg = arg;
     if (pthread_create(&s->thread, NULL, writer, s) != 0) return -1;
     s->started = 1;
     return 0;
 }
 
-size_t store_results(struct store *s, struct store_result *out, size_t max) {
+void store_stop_notify(struct store *s) {
+    pthread_mutex_lock(&s->mu);
+    s->notify = NULL;
+    pthread_mutex_unlock(&s->mu);
+}
+
+size_t store_results(struct store *s, struct rec_result *out, size_t max) {
     pthread_mutex_lock(&s->mu);
     size_t n = s->nres < max ? s->nres : max;
     if (n == 0) {   /* s->res may still be NULL: memcpy must not see it */
@@ -498,7 +569,7 @@ size_t store_results(struct store *s, struct store_result *out, size_t max) {
     return n;
 }
 
-void store_stats(struct store *s, struct store_stats *out) {
+void store_stats(struct store *s, struct rec_stats *out) {
     pthread_mutex_lock(&s->mu);
     *out = s->st;
     out->queued = s->count;

@@ -12,11 +12,7 @@
 #include <stdint.h>
 #include <msgpack.h>
 #include "util.h"
-
-#define PROTO_MAX_FRAME   4096
-#define PROTO_MAX_OPTIONS 12
-#define PROTO_MAX_TEXT    64     /* chant, option, marker label (bytes) */
-#define PROTO_MAX_QUESTION 200
+#include "wire.h"
 
 enum proto_type {
     PT_HELLO = 1, PT_VOTE, PT_REACT, PT_CHANT, PT_PING,
@@ -31,12 +27,14 @@ struct proto_msg {
     enum proto_type type;
     int has_id;
     int64_t id;
-    struct proto_str role, event, token, key, section;   /* hello */
+    enum role role;                                      /* hello */
+    struct proto_str event, token, key, section;         /* hello */
     int64_t poll, option;                                /* vote, poll.close */
-    struct proto_str kind;                               /* react, marker kind */
+    struct proto_str kind;                               /* react */
+    enum marker_kind marker;                             /* marker (default note) */
     int64_t n;                                           /* react */
     struct proto_str text;                               /* chant, question, label */
-    struct proto_str options[PROTO_MAX_OPTIONS];         /* poll.open */
+    struct proto_str options[WIRE_MAX_OPTIONS];         /* poll.open */
     int noptions;
     int allow_change;
     int64_t c;                                           /* ping */
@@ -109,8 +107,5 @@ struct msg *proto_ack_poll(int64_t id, int64_t poll);
 struct msg *proto_ack_err(int64_t id, const char *code, const char *msg);
 struct msg *proto_error_msg(const char *code, const char *msg);
 struct msg *proto_pong(int64_t c, int64_t now);
-
-/* Name of a message type as on the wire ("vote"), for logs and tests. */
-const char *proto_type_name(enum proto_type t);
 
 #endif

@@ -1,17 +1,41 @@
-/* session.c -- per-connection state helpers (see session.h). */
+/* session.c -- per-connection state (see session.h). */
+#include <assert.h>
 #include <stdlib.h>
 #include "session.h"
 
-int session_take(struct bucket *b, const struct event_limit *lim, uint32_t now_ms, double cost) {
-    if (b->last_ms == 0 && b->tokens == 0) {
-        b->tokens = (float)lim->burst;
-    } else {
-        double t = b->tokens + (double)(now_ms - b->last_ms) * lim->rate / 1000.0;
-        b->tokens = (float)(t > lim->burst ? lim->burst : t);
-    }
-    b->last_ms = now_ms ? now_ms : 1;
-    if (b->tokens < cost) return 0;
-    b->tokens -= (float)cost;
+/* moves[from][to]: the transitions of the diagram in session.h. */
+static const uint8_t moves[SS_COUNT][SS_COUNT] = {
+    /*              NEW READY DRAINING DEAD */
+    [SS_NEW]      = {0, 1, 1, 1},
+    [SS_READY]    = {0, 0, 1, 1},
+    [SS_DRAINING] = {0, 0, 0, 1},
+    [SS_DEAD]     = {0, 0, 0, 0},
+};
+
+int session_can_move(enum session_state from, enum session_state to) {
+    return (unsigned)from < SS_COUNT && (unsigned)to < SS_COUNT && moves[from][to];
+}
+
+void session_set_state(struct session *s, enum session_state to) {
+    assert(session_can_move(s->state, to));
+    s->state = to;
+}
+
+const char *session_state_name(enum session_state st) {
+    static const char *const names[SS_COUNT] = {"new", "ready", "draining", "dead"};
+    return (unsigned)st < SS_COUNT ? names[st] : "?";
+}
+
+int session_close(struct session *s, int code) {
+    if (!session_is_open(s)) return 0;
+    session_set_state(s, SS_DRAINING);
+    s->close_code = (uint16_t)code;
+    return 1;
+}
+
+int session_kill(struct session *s) {
+    if (s->state == SS_DEAD) return 0;
+    session_set_state(s, SS_DEAD);
     return 1;
 }
 
@@ -63,7 +87,4 @@ int session_error(struct session *s, uint32_t now_ms) {
 void session_clear(struct session *s) {
     struct msg *m;
     while ((m = session_pop(s)) != NULL) msg_unref(m);
-    free(s->rx);
-    s->rx = NULL;
-    s->rxlen = 0;
 }

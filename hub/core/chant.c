@@ -12,11 +12,13 @@
 #include <uninorm.h>
 #include <unistr.h>
 #include "chant.h"
+#include "util.h"
 
 int chant_normalize(const char *in, size_t len, char *disp, char *key) {
     const uint8_t *s = (const uint8_t *)in;
-    if (u8_check(s, len)) return -1;
-    uint8_t folded[4096 + 1];
+    if (u8_check(s, len)) return CHANT_BAD_TEXT;
+    /* Raw input is bounded by the frame; white space folding only shrinks it. */
+    uint8_t folded[CHANT_RAW_MAX + 1];
     size_t n = 0;
     int pending_space = 0;
     const uint8_t *p = s, *end = s + len;
@@ -26,21 +28,21 @@ int chant_normalize(const char *in, size_t len, char *disp, char *key) {
         if (uc_is_property_white_space(uc)) {
             if (n > 0) pending_space = 1;
         } else if (uc_is_general_category(uc, UC_CATEGORY_Cc)) {
-            return -1;
+            return CHANT_BAD_TEXT;
         } else {
             if (pending_space) folded[n++] = ' ';
             pending_space = 0;
-            if (n + (size_t)l > sizeof folded - 1) return -3;
+            if (n + (size_t)l > sizeof folded - 1) return CHANT_TOO_LONG;
             memcpy(folded + n, p, (size_t)l);
             n += (size_t)l;
         }
         p += l;
     }
-    if (n == 0) return -2;
+    if (n == 0) return CHANT_EMPTY;
     size_t dn = 0;
     uint8_t *nfc = u8_normalize(UNINORM_NFC, folded, n, NULL, &dn);
-    if (!nfc) return -1;
-    if (dn > CHANT_MAX_BYTES) { free(nfc); return -3; }
+    if (!nfc) return CHANT_BAD_TEXT;
+    if (dn > CHANT_MAX_BYTES) { free(nfc); return CHANT_TOO_LONG; }
     memcpy(disp, nfc, dn);
     disp[dn] = 0;
     size_t kn = 0;
@@ -82,11 +84,6 @@ struct chant_top {
     int64_t dropped;
 };
 
-static uint32_t hash(const char *s) {
-    uint32_t h = 2166136261u;
-    while (*s) { h ^= (uint8_t)*s++; h *= 16777619u; }
-    return h;
-}
 
 struct chant_top *chant_top_new(int max_entries) {
     struct chant_top *t = calloc(1, sizeof *t);
@@ -122,7 +119,7 @@ void chant_top_free(struct chant_top *t) {
 
 static void entry_remove(struct chant_top *t, int32_t idx) {
     struct entry *en = &t->e[idx];
-    int32_t *pp = &t->heads[hash(en->key) & t->hmask];
+    int32_t *pp = &t->heads[util_hash_str(en->key) & t->hmask];
     while (*pp != idx) pp = &t->e[*pp].next;
     *pp = en->next;
     free(en->key);
@@ -154,7 +151,7 @@ void chant_advance(struct chant_top *t, int64_t sec) {
 
 int chant_add(struct chant_top *t, const char *key, const char *disp, int64_t sec) {
     chant_advance(t, sec);
-    uint32_t h = hash(key) & t->hmask;
+    uint32_t h = util_hash_str(key) & t->hmask;
     int32_t idx = t->heads[h];
     while (idx >= 0 && strcmp(t->e[idx].key, key) != 0) idx = t->e[idx].next;
     if (idx < 0) {

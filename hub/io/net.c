@@ -1,14 +1,20 @@
 /* net.c -- libwebsockets on one libevent base (see net.h).
  *
- * Owns: the event base, the lws context (protocol "http" for the pages,
- * protocol "chorus.v1" for /ws), the tick timer, the signal handlers and the
- * store wake-up event. Frames are reassembled here (a frame larger than
- * PROTO_MAX_FRAME closes with 1009) and handed whole to hub.c; writes are
- * one message per WRITEABLE callback, as lws wants.
+ * Owns: the event base, the lws context (protocol "http" for the pages and
+ * /api/report, protocol "chorus.v1" for /ws), the tick timer, the signal
+ * handlers and the wake-ups. Messages are reassembled by frame.c (one over
+ * WIRE_MAX_FRAME closes with 1009) and handed whole to the server.
+ *
+ * Writes: one WRITEABLE callback writes queued messages while the socket
+ * takes them (lws_send_pipe_choked), not one per callback as the lws
+ * examples do: one poll change per burst instead of per message. Each
+ * lws_write of a whole message either goes out or is buffered by lws, which
+ * then holds further WRITEABLE callbacks until it is flushed, so a message
+ * is never interleaved with a partial one.
  *
  * Memory per connection: lws's own wsi plus a receive buffer of RX_CHUNK
- * bytes; a frame that spans chunks is copied into a per-session buffer that
- * exists only until the frame is complete. */
+ * bytes; a message that spans fragments is copied into a reassembly buffer
+ * that exists only until it is complete. */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,9 +23,9 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <libwebsockets.h>
-#include "api.h"
-#include "hub.h"
+#include "frame.h"
 #include "net.h"
+#include "wire.h"
 
 #define RX_CHUNK 512
 #define HTTP_CHUNK 16384
@@ -36,17 +42,31 @@ struct pss_http {
     struct pss_http *next;     /* in net.waiting */
 };
 
+struct net_waker {
+    struct event *ev;
+    void (*fn)(void *);
+    void *arg;
+    struct net_waker *next;
+};
+
 struct net {
-    struct hub *h;
+    struct net_opts o;
+    struct server *srv;
+    struct api *api;
     struct event_base *base;
     struct lws_context *ctx;
-    struct event *tick, *sigint, *sigterm, *store_ev, *drain, *api_ev;
+    struct event *tick, *sigint, *sigterm, *drain;
+    struct net_waker *wakers, *api_waker;
     struct pss_http *waiting;  /* requests waiting for a report build */
     int nwaiting;
     int64_t stop_started;
 };
 
-struct pss { struct session *s; };
+/* A WebSocket connection: its session and its message reassembly. */
+struct pss {
+    struct session *s;
+    struct frame_rx rx;
+};
 
 /* --- HTTP: the web pages ---------------------------------------------- */
 
@@ -89,7 +109,7 @@ static void unwait(struct net *n, struct pss_http *p) {
 static int api_answer(struct net *n, struct pss_http *p) {
     struct msg *m;
     int status;
-    if (api_report(n->h->api, &m, &status) == API_READY) {
+    if (api_report(n->api, &m, &status) == API_READY) {
         p->body = m;
         p->status = status;
         lws_callback_on_writable(p->wsi);
@@ -113,7 +133,7 @@ static int serve_report(struct net *n, struct lws *wsi, struct pss_http *p) {
     const char *k = lws_get_urlarg_by_name(wsi, "key=", key, sizeof key);
     if (!k && lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 7 && !strncmp(auth, "Bearer ", 7))
         k = auth + 7;
-    if (!k || !auth_key_ok(n->h->ev->key_crew, k, strlen(k))) {
+    if (!k || !auth_key_ok(n->o.report_key, k, strlen(k))) {
         lws_return_http_status(wsi, 403, "the crew key is required (?key= or Authorization: Bearer)");
         return lws_http_transaction_completed(wsi) ? -1 : 0;
     }
@@ -155,10 +175,11 @@ static int serve(struct net *n, struct lws *wsi, const char *uri) {
     else if (!strcmp(uri, "/healthz")) return lws_return_http_status(wsi, 200, "ok") ? -1 : lws_http_transaction_completed(wsi);
     else if (path_ok(uri)) page = uri;
     char path[1024];
-    if (!page || snprintf(path, sizeof path, "%s%s", n->h->o.web_root, page) >= (int)sizeof path || !is_file(path)) {
-        if (page && !strcmp(page, "/index.html")) {
-            /* The pages are not built: say so instead of a bare 404. */
-            lws_return_http_status(wsi, 200, "Chorus hub is running. The web pages are not built: run 'make'.");
+    if (!page || snprintf(path, sizeof path, "%s%s", n->o.web_root, page) >= (int)sizeof path || !is_file(path)) {
+        if (page && page != uri) {
+            /* A page, not an asset: the pages are not built (or --web-root is wrong). */
+            lws_return_http_status(wsi, 503, "Chorus hub is running, but its web pages are missing: run 'make' "
+                                             "(or check --web-root).");
         } else {
             lws_return_http_status(wsi, 404, "Not found");
         }
@@ -215,9 +236,29 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 /* --- WebSocket: chorus.v1 ------------------------------------------------ */
 
-static int close_with(struct lws *wsi, int code, const char *why) {
+static int close_with(struct lws *wsi, int code) {
+    const char *why = wire_close_reason(code);
     lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
     return -1;
+}
+
+/* Write what s has queued while the socket takes it; then close it when
+ * the server says so. Returns -1 to close the connection. */
+static int write_queued(struct net *n, struct lws *wsi, struct session *s) {
+    struct msg *m;
+    int sent = 0;
+    while ((sent == 0 || !lws_send_pipe_choked(wsi)) && (m = server_pop(n->srv, s)) != NULL) {
+        int w = lws_write(wsi, (unsigned char *)msg_payload(m), m->len, LWS_WRITE_BINARY);
+        msg_unref(m);
+        if (w < 0) return -1;
+        sent++;
+    }
+    if (server_has_output(n->srv, s)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    int code = server_drained(n->srv, s);
+    return code ? close_with(wsi, code) : 0;
 }
 
 static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
@@ -239,57 +280,29 @@ static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *us
         setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
         char ip[64] = "";
         lws_get_peer_simple(wsi, ip, sizeof ip);
-        p->s = hub_conn_open(n->h, wsi, ip);
-        return p->s ? 0 : close_with(wsi, 1001, "hub is shutting down");
+        memset(&p->rx, 0, sizeof p->rx);
+        p->s = server_open(n->srv, wsi, ip);
+        return p->s ? 0 : close_with(wsi, WIRE_CLOSE_GOING_AWAY);
     }
     case LWS_CALLBACK_RECEIVE: {
         if (!s) return -1;
-        int final = lws_is_final_fragment(wsi);
-        if (final && !s->rx) {
-            if (len > PROTO_MAX_FRAME) return close_with(wsi, 1009, "frame over 4096 bytes");
-            hub_conn_frame(n->h, s, in, len, lws_frame_is_binary(wsi));
-            return 0;
+        const uint8_t *msg;
+        size_t mlen;
+        switch (frame_feed(&p->rx, in, len, lws_is_final_fragment(wsi), WIRE_MAX_FRAME, &msg, &mlen)) {
+        case FRAME_DONE: server_frame(n->srv, s, msg, mlen, lws_frame_is_binary(wsi)); return 0;
+        case FRAME_MORE: return 0;
+        case FRAME_TOO_BIG: return close_with(wsi, WIRE_CLOSE_TOO_BIG);
+        default: return -1;
         }
-        if (s->rxlen + len > PROTO_MAX_FRAME) return close_with(wsi, 1009, "frame over 4096 bytes");
-        if (!s->rx && !(s->rx = malloc(PROTO_MAX_FRAME))) return -1;
-        memcpy(s->rx + s->rxlen, in, len);
-        s->rxlen += (uint32_t)len;
-        if (final) {
-            hub_conn_frame(n->h, s, s->rx, s->rxlen, lws_frame_is_binary(wsi));
-            free(s->rx);
-            s->rx = NULL;
-            s->rxlen = 0;
-        }
-        return 0;
     }
-    case LWS_CALLBACK_SERVER_WRITEABLE: {
-        if (!s) return -1;
-        /* Several queued messages go out in one callback while the socket
-         * takes them: fewer poll changes per message. */
-        struct msg *m;
-        int sent = 0;
-        while ((sent == 0 || !lws_send_pipe_choked(wsi)) && (m = session_pop(s)) != NULL) {
-            int w = lws_write(wsi, (unsigned char *)msg_payload(m), m->len, LWS_WRITE_BINARY);
-            msg_unref(m);
-            if (w < 0) return -1;
-            sent++;
-        }
-        if (session_pending(s)) {
-            lws_callback_on_writable(wsi);
-        } else {
-            s->stalled_since = 0;
-            if (s->state == SS_CLOSING && s->close_code)
-                return close_with(wsi, s->close_code, s->close_code == 1001 ? "hub shutting down"
-                                                    : s->close_code == 4000 ? "replaced by a newer connection"
-                                                                            : "policy violation");
-        }
-        return 0;
-    }
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return s ? write_queued(n, wsi, s) : -1;
     case LWS_CALLBACK_CLOSED:
         if (s) {
-            hub_conn_closed(n->h, s);
+            server_closed(n->srv, s);
             p->s = NULL;
         }
+        frame_rx_clear(&p->rx);
         return 0;
     default:
         return 0;
@@ -302,22 +315,38 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0}
 };
 
-/* --- timers and signals -------------------------------------------------- */
+/* --- timers, wake-ups and signals ----------------------------------------- */
 
 static void on_tick(evutil_socket_t fd, short what, void *arg) {
     (void)fd; (void)what;
     struct net *n = arg;
-    hub_tick(n->h);
+    server_tick(n->srv);
 }
 
-static void on_store(evutil_socket_t fd, short what, void *arg) {
+static void on_wake(evutil_socket_t fd, short what, void *arg) {
     (void)fd; (void)what;
-    struct net *n = arg;
-    hub_store_ready(n->h);
+    struct net_waker *w = arg;
+    w->fn(w->arg);
 }
 
-static void on_api(evutil_socket_t fd, short what, void *arg) {
-    (void)fd; (void)what;
+struct net_waker *net_waker_new(struct net *n, void (*fn)(void *), void *arg) {
+    struct net_waker *w = calloc(1, sizeof *w);
+    if (!w) return NULL;
+    w->fn = fn;
+    w->arg = arg;
+    if (!(w->ev = event_new(n->base, -1, 0, on_wake, w))) { free(w); return NULL; }
+    w->next = n->wakers;
+    n->wakers = w;
+    return w;
+}
+
+void net_wake(void *waker) {
+    struct net_waker *w = waker;
+    event_active(w->ev, 0, 0);
+}
+
+/* A report build finished: answer the requests that waited for it. */
+static void on_api(void *arg) {
     struct net *n = arg;
     struct pss_http *list = n->waiting;
     n->waiting = NULL;
@@ -330,21 +359,10 @@ static void on_api(evutil_socket_t fd, short what, void *arg) {
     }
 }
 
-void net_api_notify(void *hub) {
-    struct hub *h = hub;
-    if (h->net) event_active(h->net->api_ev, 0, 0);
-}
-
-void net_store_notify(void *arg) {
-    struct net *n = arg;
-    event_active(n->store_ev, 0, 0);
-}
-
 static void on_drain(evutil_socket_t fd, short what, void *arg) {
     (void)fd; (void)what;
     struct net *n = arg;
-    uint32_t live = n->h->nslots - n->h->nfree;
-    if (live == 0 || util_mono_ms() - n->stop_started > 3000) event_base_loopbreak(n->base);
+    if (server_conns(n->srv) == 0 || util_mono_ms() - n->stop_started > 3000) event_base_loopbreak(n->base);
 }
 
 static void on_signal(evutil_socket_t sig, short what, void *arg) {
@@ -353,19 +371,21 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
     if (n->stop_started) { event_base_loopbreak(n->base); return; }
     fprintf(stderr, "chorus-hub: %s: closing connections\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
     n->stop_started = util_mono_ms();
-    hub_shutdown(n->h);
+    server_shutdown(n->srv);
     struct timeval tv = {0, 20000};
     n->drain = event_new(n->base, -1, EV_PERSIST, on_drain, n);
-    event_add(n->drain, &tv);
+    if (n->drain) event_add(n->drain, &tv);
+    else event_base_loopbreak(n->base);
 }
 
 /* --- life cycle ----------------------------------------------------------- */
 
-struct net *net_new(struct hub *h, char *err, size_t errlen) {
+struct net *net_new(const struct net_opts *o, struct server *srv, struct api *api, char *err, size_t errlen) {
     struct net *n = calloc(1, sizeof *n);
     if (!n) { snprintf(err, errlen, "out of memory"); return NULL; }
-    n->h = h;
-    h->net = n;
+    n->o = *o;
+    n->srv = srv;
+    n->api = api;
     evthread_use_pthreads();
     n->base = event_base_new();
     if (!n->base) { snprintf(err, errlen, "cannot create the event loop"); goto fail; }
@@ -375,10 +395,10 @@ struct net *net_new(struct hub *h, char *err, size_t errlen) {
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
     void *loops[1] = {n->base};
-    info.port = h->o.port;
-    info.iface = h->o.bind;
+    info.port = o->port;
+    info.iface = o->bind;
     info.protocols = protocols;
-    info.options = LWS_SERVER_OPTION_LIBEVENT | LWS_SERVER_OPTION_VALIDATE_UTF8 * 0;
+    info.options = LWS_SERVER_OPTION_LIBEVENT;
     info.foreign_loops = loops;
     info.user = n;
     info.vhost_name = "chorus";
@@ -394,23 +414,23 @@ struct net *net_new(struct hub *h, char *err, size_t errlen) {
     info.timeout_secs = 20;
     n->ctx = lws_create_context(&info);
     if (!n->ctx) {
-        snprintf(err, errlen, "cannot listen on port %d%s%s (in use, or not allowed)", h->o.port,
-                 h->o.bind ? " of " : "", h->o.bind ? h->o.bind : "");
+        snprintf(err, errlen, "cannot listen on port %d%s%s (in use, or not allowed)", o->port,
+                 o->bind ? " of " : "", o->bind ? o->bind : "");
         goto fail;
     }
     n->tick = event_new(n->base, -1, EV_PERSIST, on_tick, n);
-    n->store_ev = event_new(n->base, -1, 0, on_store, n);
-    n->api_ev = event_new(n->base, -1, 0, on_api, n);
     n->sigint = evsignal_new(n->base, SIGINT, on_signal, n);
     n->sigterm = evsignal_new(n->base, SIGTERM, on_signal, n);
-    struct timeval tv = {h->o.tick_ms / 1000, (h->o.tick_ms % 1000) * 1000};
+    n->api_waker = net_waker_new(n, on_api, n);
+    if (!n->tick || !n->sigint || !n->sigterm || !n->api_waker) { snprintf(err, errlen, "out of memory"); goto fail; }
+    api_set_notify(api, net_wake, n->api_waker);
+    struct timeval tv = {o->tick_ms / 1000, (o->tick_ms % 1000) * 1000};
     event_add(n->tick, &tv);
     event_add(n->sigint, NULL);
     event_add(n->sigterm, NULL);
     return n;
 fail:
     net_free(n);
-    h->net = NULL;
     return NULL;
 }
 
@@ -418,14 +438,14 @@ int net_run(struct net *n) {
     return event_base_dispatch(n->base) < 0 ? -1 : 0;
 }
 
-void net_want_write(struct net *n, void *wsi) {
+void net_want_write(void *n, void *conn) {
     (void)n;
-    lws_callback_on_writable(wsi);
+    lws_callback_on_writable(conn);
 }
 
-void net_kill(struct net *n, void *wsi) {
+void net_kill(void *n, void *conn) {
     (void)n;
-    lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+    lws_set_timeout(conn, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
 void net_free(struct net *n) {
@@ -438,9 +458,13 @@ void net_free(struct net *n) {
         lws_context_destroy(n->ctx);
         if (n->base) event_base_loop(n->base, EVLOOP_NONBLOCK);
     }
-    /* Results that arrive after this are not delivered: no connection is left. */
-    if (n->store_ev) event_free(n->store_ev);
-    if (n->api_ev) event_free(n->api_ev);
+    /* Wake-ups that arrive after this are not delivered: no connection is left. */
+    while (n->wakers) {
+        struct net_waker *w = n->wakers;
+        n->wakers = w->next;
+        event_free(w->ev);
+        free(w);
+    }
     if (n->base) event_base_free(n->base);
     free(n);
 }

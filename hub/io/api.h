@@ -1,5 +1,5 @@
 /* api.h -- the live analytics behind GET /api/report: the same figures as
- * clients/chorus-report (report_build), computed on a worker thread over a
+ * clients/chorus-report (lib/report.c: report_build), computed on a worker thread over a
  * read-only connection and cached, so the event loop never waits for SQL.
  * At most one build runs at a time; a cached result younger than max_age_ms
  * is served as is. */
@@ -10,8 +10,11 @@
 
 struct api;
 
-/* notify(arg) is called from the worker thread when a build finished. */
-struct api *api_new(const char *db_path, int max_age_ms, void (*notify)(void *), void *arg);
+/* A report source for the database at db_path. NULL on out-of-memory. */
+struct api *api_new(const char *db_path, int max_age_ms);
+/* notify(arg) is called from the worker thread when a build finished (set
+ * before the first api_report). */
+void api_set_notify(struct api *a, void (*notify)(void *), void *arg);
 /* Waits for a running build; api_free(NULL) is a no-op. */
 void api_free(struct api *a);
 

@@ -150,24 +150,23 @@ static const struct { const char *name; enum proto_type type; } types[] = {
     {"marker", PT_MARKER},
 };
 
-const char *proto_type_name(enum proto_type t) {
-    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (types[i].type == t) return types[i].name;
-    return "?";
-}
-
 #define MAX_ID ((int64_t)1 << 53)
 
 static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, struct proto_error *err) {
     int r;
     switch (m->type) {
-    case PT_HELLO:
-        if (get_str(mp, "role", 1, 16, E_BAD_FIELD, &m->role, err) < 0) return -1;
+    case PT_HELLO: {
+        struct proto_str role;
+        if (get_str(mp, "role", 1, 16, E_BAD_FIELD, &role, err) < 0) return -1;
+        r = wire_role_parse(role.p, role.n);
+        if (r < 0) return fail(err, E_BAD_FIELD, "field '%s' must be audience, screen, performer or crew", "role");
+        m->role = (enum role)r;
         if (get_str(mp, "event", 0, 64, E_BAD_FIELD, &m->event, err) < 0) return -1;
         if (get_str(mp, "token", 0, 128, E_BAD_FIELD, &m->token, err) < 0) return -1;
         if (get_str(mp, "key", 0, 256, E_BAD_FIELD, &m->key, err) < 0) return -1;
         if (get_str(mp, "section", 0, 64, E_BAD_FIELD, &m->section, err) < 0) return -1;
         return 0;
+    }
     case PT_VOTE:
         if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
         if (get_int(mp, "poll", 1, 0, INT32_MAX, &m->poll, err) < 0) return -1;
@@ -181,24 +180,25 @@ static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, stru
         /* Raw text may carry whitespace that trimming removes: the 64-byte
          * limit is applied after normalization (chant.c); the frame limit
          * bounds it here. */
-        return get_str(mp, "text", 1, PROTO_MAX_FRAME, E_TOO_LONG, &m->text, err) < 0 ? -1 : 0;
+        return get_str(mp, "text", 1, WIRE_MAX_FRAME, E_TOO_LONG, &m->text, err) < 0 ? -1 : 0;
     case PT_PING:
         return get_int(mp, "c", 1, INT64_MIN, INT64_MAX, &m->c, err) < 0 ? -1 : 0;
     case PT_POLL_OPEN: {
         if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
-        if (get_str(mp, "question", 1, PROTO_MAX_QUESTION, E_TOO_LONG, &m->text, err) < 0) return -1;
+        if (get_str(mp, "question", 1, WIRE_MAX_QUESTION, E_TOO_LONG, &m->text, err) < 0) return -1;
         if (m->text.n == 0) return fail(err, E_BAD_FIELD, "field '%s' is empty", "question");
         const msgpack_object *o = field(mp, "options");
         if (!o) return fail(err, E_BAD_FIELD, "missing field '%s'", "options");
         if (o->type != MSGPACK_OBJECT_ARRAY) return fail(err, E_BAD_FIELD, "field '%s' must be an array", "options");
-        if (o->via.array.size < 2 || o->via.array.size > PROTO_MAX_OPTIONS)
+        if (o->via.array.size < 2 || o->via.array.size > WIRE_MAX_OPTIONS)
             return fail(err, E_BAD_FIELD, "field '%s' needs 2 to 12 entries", "options");
+        _Static_assert(WIRE_MAX_OPTIONS == 12, "the message above names the limit");
         m->noptions = (int)o->via.array.size;
         for (int i = 0; i < m->noptions; i++) {
             const msgpack_object *s = &o->via.array.ptr[i];
             if (s->type != MSGPACK_OBJECT_STR || s->via.str.size == 0)
                 return fail(err, E_BAD_FIELD, "field '%s' must hold non-empty strings", "options");
-            if (s->via.str.size > PROTO_MAX_TEXT) return fail(err, E_TOO_LONG, "an entry of '%s' is too long", "options");
+            if (s->via.str.size > WIRE_MAX_TEXT) return fail(err, E_TOO_LONG, "an entry of '%s' is too long", "options");
             if (u8_check((const uint8_t *)s->via.str.ptr, s->via.str.size))
                 return fail(err, E_BAD_FIELD, "field '%s' is not valid UTF-8", "options");
             m->options[i].p = s->via.str.ptr;
@@ -214,17 +214,21 @@ static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, stru
     case PT_POLL_CLOSE:
         if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
         return get_int(mp, "poll", 1, 0, INT32_MAX, &m->poll, err) < 0 ? -1 : 0;
-    case PT_MARKER:
+    case PT_MARKER: {
         if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
-        if (get_str(mp, "label", 1, PROTO_MAX_TEXT, E_TOO_LONG, &m->text, err) < 0) return -1;
+        if (get_str(mp, "label", 1, WIRE_MAX_TEXT, E_TOO_LONG, &m->text, err) < 0) return -1;
         if (m->text.n == 0) return fail(err, E_BAD_FIELD, "field '%s' is empty", "label");
-        r = get_str(mp, "kind", 0, 16, E_BAD_FIELD, &m->kind, err);
+        struct proto_str kind;
+        r = get_str(mp, "kind", 0, 16, E_BAD_FIELD, &kind, err);
         if (r < 0) return -1;
-        if (r == 0 && !(m->kind.n == 10 && !memcmp(m->kind.p, "song_start", 10)) &&
-            !(m->kind.n == 8 && !memcmp(m->kind.p, "song_end", 8)) &&
-            !(m->kind.n == 4 && !memcmp(m->kind.p, "note", 4)))
-            return fail(err, E_BAD_FIELD, "field '%s' must be song_start, song_end or note", "kind");
+        m->marker = MARKER_NOTE;
+        if (r == 0) {
+            int k = wire_marker_parse(kind.p, kind.n);
+            if (k < 0) return fail(err, E_BAD_FIELD, "field '%s' must be song_start, song_end or note", "kind");
+            m->marker = (enum marker_kind)k;
+        }
         return 0;
+    }
     }
     return fail(err, E_BAD_TYPE, "unknown type%s", "");
 }
@@ -234,7 +238,7 @@ int proto_decode(struct proto_dec *d, const uint8_t *buf, size_t len,
     memset(m, 0, sizeof *m);
     err->code = NULL;
     err->msg[0] = 0;
-    if (len == 0 || len > PROTO_MAX_FRAME || proto_prescan(buf, len) < 0)
+    if (len == 0 || len > WIRE_MAX_FRAME || proto_prescan(buf, len) < 0)
         return fail(err, E_BAD_FRAME, "frame is not one msgpack object%s", "");
     msgpack_zone_clear(&d->zone);
     msgpack_object obj;

@@ -20,12 +20,17 @@
 #define CHANT_MAX_BYTES 64
 #define CHANT_KEY_MAX   (CHANT_MAX_BYTES * 4)
 #define CHANT_WINDOW_S  30
+#define CHANT_RAW_MAX   4096  /* raw input bytes at most (the frame limit) */
+
+/* chant_normalize() errors. */
+#define CHANT_BAD_TEXT (-1)   /* invalid UTF-8 or a control character */
+#define CHANT_EMPTY    (-2)   /* nothing left after trimming */
+#define CHANT_TOO_LONG (-3)   /* display form over CHANT_MAX_BYTES */
 
 /* Normalize in[0..len). On success returns 0 and writes the display form to
  * disp (NUL-terminated, <= CHANT_MAX_BYTES) and the grouping key to key
- * (NUL-terminated, < CHANT_KEY_MAX). Returns -1 for invalid UTF-8 or a
- * control character, -2 when nothing is left after trimming, -3 when the
- * display form is longer than CHANT_MAX_BYTES. */
+ * (NUL-terminated, < CHANT_KEY_MAX). Returns CHANT_BAD_TEXT, CHANT_EMPTY
+ * or CHANT_TOO_LONG otherwise. */
 int chant_normalize(const char *in, size_t len, char *disp, char *key);
 
 struct chant_top;

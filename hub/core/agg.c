@@ -8,7 +8,7 @@
 #include <string.h>
 #include "agg.h"
 
-const char *const agg_role_names[ROLE_COUNT] = {"audience", "screen", "performer", "crew"};
+#define VOTES_CAP0 4096         /* first size of the device -> vote table */
 
 struct agg *agg_new(int nkinds, int nsections, int tick_ms) {
     struct agg *a = calloc(1, sizeof *a);
@@ -19,7 +19,7 @@ struct agg *agg_new(int nkinds, int nsections, int tick_ms) {
     a->tick_s = tick_ms / 1000.0;
     a->win = calloc((size_t)(a->nwin + 1) * (size_t)nkinds, sizeof *a->win);
     a->section_conns = calloc((size_t)nsections + 1, sizeof *a->section_conns);
-    a->chants = chant_top_new(4096);
+    a->chants = chant_top_new(AGG_CHANTS_MAX);
     if (!a->win || !a->section_conns || !a->chants) { agg_free(a); return NULL; }
     return a;
 }
@@ -71,7 +71,7 @@ struct agg_poll *agg_poll_close(struct agg *a, int64_t closed_ms) {
 
 static int ensure(struct agg *a, int64_t device) {
     if ((size_t)device < a->votes_cap) return 0;
-    size_t cap = a->votes_cap ? a->votes_cap : 4096;
+    size_t cap = a->votes_cap ? a->votes_cap : VOTES_CAP0;
     while (cap <= (size_t)device) cap *= 2;
     uint8_t *v = realloc(a->votes, cap);
     if (!v) return -1;
@@ -108,6 +108,28 @@ void agg_vote_revert(struct agg *a, int64_t device, int option, int prev) {
     if (prev >= 0) a->poll->counts[prev]++;
     else a->poll->voters--;
     a->votes[device] = (uint8_t)(prev + 1);
+}
+
+int agg_load(struct agg *a, struct agg_saved *saved) {
+    memcpy(a->totals, saved->totals, sizeof a->totals);
+    if (!saved->poll) return 0;
+    agg_poll_open(a, saved->poll);
+    saved->poll = NULL;
+    for (size_t i = 0; i < saved->nvotes; i++) {
+        int prev, opt = saved->vote_option[i];
+        if (opt < a->poll->nopts && agg_vote(a, saved->vote_device[i], opt, &prev) == AGG_NOMEM) return AGG_NOMEM;
+    }
+    /* Reloading is not voting: the live counters start at zero. */
+    a->signals_total = a->votes_total = 0;
+    memset(&a->sec, 0, sizeof a->sec);
+    return 0;
+}
+
+void agg_saved_clear(struct agg_saved *saved) {
+    agg_poll_free(saved->poll);
+    free(saved->vote_device);
+    free(saved->vote_option);
+    memset(saved, 0, sizeof *saved);
 }
 
 void agg_conn(struct agg *a, enum role r, int section, int delta) {

@@ -1,0 +1,124 @@
+/* enc.c -- server message encoders (see enc.h). Each map's entry count is
+ * written before its entries: keep the count next to the pairs it counts. */
+#include "enc.h"
+#include "proto.h"
+
+static void pack_bool(msgpack_packer *pk, int v) {
+    if (v) msgpack_pack_true(pk);
+    else msgpack_pack_false(pk);
+}
+
+static void pack_names(msgpack_packer *pk, const char *names, size_t stride, int n) {
+    msgpack_pack_array(pk, (size_t)n);
+    for (int i = 0; i < n; i++) proto_pack_str(pk, names + (size_t)i * stride);
+}
+
+static void pack_poll(msgpack_packer *pk, const struct agg_poll *p, int open, int voted) {
+    int n = 6 + (open ? 0 : 3) + (voted >= 0 ? 1 : 0);
+    msgpack_pack_map(pk, (size_t)n);
+    proto_pack_kv_int(pk, "id", p->id);
+    proto_pack_kv_str(pk, "question", p->question);
+    proto_pack_str(pk, "options");
+    msgpack_pack_array(pk, (size_t)p->nopts);
+    for (int i = 0; i < p->nopts; i++) proto_pack_str(pk, p->options[i]);
+    proto_pack_str(pk, "open");
+    pack_bool(pk, open);
+    proto_pack_str(pk, "allow_change");
+    pack_bool(pk, p->allow_change);
+    proto_pack_kv_int(pk, "opened", p->opened_ms);
+    if (!open) {
+        proto_pack_kv_int(pk, "closed", p->closed_ms);
+        proto_pack_str(pk, "counts");
+        msgpack_pack_array(pk, (size_t)p->nopts);
+        for (int i = 0; i < p->nopts; i++) msgpack_pack_int64(pk, p->counts[i]);
+        proto_pack_kv_int(pk, "voters", p->voters);
+    }
+    if (voted >= 0) proto_pack_kv_int(pk, "voted", voted);
+}
+
+struct msg *enc_welcome(const struct enc_welcome *w) {
+    struct proto_enc e;
+    msgpack_packer *pk = &e.pk;
+    const struct event_def *ev = w->ev;
+    proto_enc_begin(&e);
+    msgpack_pack_map(pk, 7);
+    proto_pack_kv_str(pk, "t", "welcome");
+    proto_pack_kv_int(pk, "device", w->device);
+    proto_pack_kv_str(pk, "token", w->token);
+    proto_pack_kv_str(pk, "role", wire_role_name(w->role));
+    proto_pack_str(pk, "event");
+    msgpack_pack_map(pk, 6);
+    proto_pack_kv_str(pk, "code", ev->code);
+    proto_pack_kv_str(pk, "name", ev->name);
+    proto_pack_str(pk, "reactions");
+    pack_names(pk, ev->reactions[0], sizeof ev->reactions[0], ev->nreactions);
+    proto_pack_str(pk, "sections");
+    pack_names(pk, ev->sections[0], sizeof ev->sections[0], ev->nsections);
+    proto_pack_str(pk, "songs");
+    msgpack_pack_array(pk, (size_t)ev->nsongs);
+    for (int i = 0; i < ev->nsongs; i++) proto_pack_str(pk, ev->songs[i]);
+    proto_pack_kv_str(pk, "join_url", w->join_url);
+    proto_pack_kv_int(pk, "now", w->now);
+    proto_pack_str(pk, "poll");
+    if (w->poll) pack_poll(pk, w->poll, 1, w->voted);
+    else msgpack_pack_nil(pk);
+    return proto_enc_finish(&e);
+}
+
+struct msg *enc_poll(const struct agg_poll *p, int open) {
+    struct proto_enc e;
+    proto_enc_begin(&e);
+    msgpack_pack_map(&e.pk, 2);
+    proto_pack_kv_str(&e.pk, "t", "poll");
+    proto_pack_str(&e.pk, "poll");
+    pack_poll(&e.pk, p, open, -1);
+    return proto_enc_finish(&e);
+}
+
+struct msg *enc_marker(const char *label, size_t n, enum marker_kind kind, int64_t ts) {
+    struct proto_enc e;
+    proto_enc_begin(&e);
+    msgpack_pack_map(&e.pk, 2);
+    proto_pack_kv_str(&e.pk, "t", "marker");
+    proto_pack_str(&e.pk, "marker");
+    msgpack_pack_map(&e.pk, 3);
+    proto_pack_str(&e.pk, "label");
+    proto_pack_strn(&e.pk, label, n);
+    proto_pack_kv_str(&e.pk, "kind", wire_marker_name(kind));
+    proto_pack_kv_int(&e.pk, "ts", ts);
+    return proto_enc_finish(&e);
+}
+
+struct msg *enc_health(const struct enc_health *h) {
+    struct proto_enc e;
+    msgpack_packer *pk = &e.pk;
+    const struct event_def *ev = h->ev;
+    proto_enc_begin(&e);
+    msgpack_pack_map(pk, 11);
+    proto_pack_kv_str(pk, "t", "health");
+    proto_pack_kv_int(pk, "now", h->now);
+    proto_pack_str(pk, "conns");
+    msgpack_pack_map(pk, ROLE_COUNT + 1);
+    for (int r = 0; r < ROLE_COUNT; r++) proto_pack_kv_int(pk, wire_role_name((enum role)r), h->conns[r]);
+    proto_pack_kv_int(pk, "pending", h->pending);
+    proto_pack_str(pk, "sections");
+    msgpack_pack_map(pk, (size_t)ev->nsections + 1);
+    for (int i = 0; i < ev->nsections; i++) proto_pack_kv_int(pk, ev->sections[i], h->section_conns[i]);
+    proto_pack_kv_int(pk, "", h->section_conns[ev->nsections]);
+    proto_pack_kv_int(pk, "signals_per_s", h->signals_per_s);
+    proto_pack_kv_int(pk, "votes_per_s", h->votes_per_s);
+    proto_pack_kv_int(pk, "signals_total", h->signals_total);
+    proto_pack_kv_int(pk, "dropped_slow", h->dropped_slow);
+    proto_pack_kv_int(pk, "devices", h->devices);
+    proto_pack_str(pk, "store");
+    msgpack_pack_map(pk, 7);
+    proto_pack_kv_int(pk, "queue", h->store.queued);
+    proto_pack_kv_int(pk, "queue_max", h->store.queue_max);
+    proto_pack_kv_int(pk, "commits", h->store.commits);
+    proto_pack_kv_int(pk, "failed", h->store.failed);
+    proto_pack_kv_int(pk, "dropped", h->store.dropped);
+    proto_pack_kv_int(pk, "written", h->store.written);
+    proto_pack_kv_int(pk, "last_commit_ms", h->store.last_commit_us / 1000);
+    proto_pack_kv_int(pk, "uptime_s", h->uptime_s);
+    return proto_enc_finish(&e);
+}

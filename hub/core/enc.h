@@ -1,0 +1,47 @@
+/* enc.h -- encoders of the server messages other than acks, errors, pongs
+ * (proto.h) and snapshots (snap.h): welcome, poll events, markers and the
+ * crew's health figures (docs/protocol.md). Pure: every input is passed in;
+ * each returns a new msg (refs = 1), or NULL on out-of-memory. */
+#ifndef CHORUS_ENC_H
+#define CHORUS_ENC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "agg.h"
+#include "event.h"
+#include "rec.h"
+#include "util.h"
+
+/* {t:"welcome", device, token, role, event{...}, join_url, now, poll}.
+ * poll is the open poll or NULL; voted is this device's option in it or -1. */
+struct enc_welcome {
+    int64_t device;
+    const char *token;          /* "" for roles without a device */
+    enum role role;
+    const struct event_def *ev;
+    const char *join_url;
+    int64_t now;
+    const struct agg_poll *poll;
+    int voted;
+};
+struct msg *enc_welcome(const struct enc_welcome *w);
+
+/* {t:"poll", poll:{...}}: open, or closed with its final counts. */
+struct msg *enc_poll(const struct agg_poll *p, int open);
+
+/* {t:"marker", marker:{label, kind, ts}}; label is n bytes. */
+struct msg *enc_marker(const char *label, size_t n, enum marker_kind kind, int64_t ts);
+
+/* {t:"health", ...}: the crew's view of the hub. */
+struct enc_health {
+    int64_t now, uptime_s;
+    const int64_t *conns;           /* ROLE_COUNT connections by role */
+    int64_t pending;                /* connections without hello yet */
+    const struct event_def *ev;
+    const int64_t *section_conns;   /* ev->nsections + 1 ("" last) */
+    int64_t signals_per_s, votes_per_s, signals_total, dropped_slow, devices;
+    struct rec_stats store;
+};
+struct msg *enc_health(const struct enc_health *h);
+
+#endif

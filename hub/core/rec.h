@@ -1,0 +1,86 @@
+/* rec.h -- the records the server asks to persist, and the outcome of the
+ * ones that want an ack. The server fills them; the store (hub/io/store.c)
+ * writes them on its own thread and hands results back. Plain data, no
+ * functions: this header is the contract between the two layers. */
+#ifndef CHORUS_REC_H
+#define CHORUS_REC_H
+
+#include <stdint.h>
+#include <stdlib.h>
+#include "agg.h"
+#include "auth.h"
+#include "event.h"
+
+enum rec_type {
+    REC_DEVICE = 1, REC_SESSION_START, REC_SESSION_END, REC_VOTE, REC_REACT, REC_CHANT,
+    REC_POLL_OPEN, REC_POLL_CLOSE, REC_MARKER, REC_SECOND
+};
+
+/* A finished second: its figures and the reaction totals as of its end. */
+struct rec_second {
+    struct agg_second s;
+    int64_t totals[EVENT_MAX_REACTIONS];
+};
+
+/* One write. Field use by type:
+ *  DEVICE:        a = device, section
+ *  SESSION_START: a = session id, b = device (0 none), c = role, section
+ *  SESSION_END:   a = session id
+ *  VOTE:          a = poll, b = device, c = option, d = previous option, section
+ *  REACT:         b = device, kind = reaction, c = taps, section
+ *  CHANT:         b = device, text, section
+ *  POLL_OPEN:     a = poll, b = audience at open, c = option count,
+ *                 d = allow_change, text = question, opts = c labels
+ *  POLL_CLOSE:    a = poll
+ *  MARKER:        kind = enum marker_kind, text = label
+ *  SECOND:        second
+ * text, opts and second are malloc'd and owned by whoever takes the record
+ * (also when taking it fails: see store_push). REACT and CHANT are
+ * droppable: under pressure they are refused first. */
+struct rec {
+    uint8_t type;               /* enum rec_type */
+    uint8_t want_ack;
+    int8_t section;             /* index in the event's sections, -1 none */
+    int8_t kind;
+    int32_t c, d;
+    int64_t ts_ms;
+    int64_t a, b;
+    char *text;
+    char **opts;
+    struct rec_second *second;
+    uint32_t slot, gen;         /* who to ack (the server's connection table) */
+    int64_t msg_id;
+};
+
+/* The outcome of a record pushed with want_ack. */
+struct rec_result {
+    uint8_t type;
+    uint8_t ok;
+    int32_t c, d;
+    int64_t a, b;
+    uint32_t slot, gen;
+    int64_t msg_id;
+};
+
+/* The store's figures for the crew's health view. */
+struct rec_stats {
+    int64_t queued, queue_max, commits, failed, dropped, last_commit_us, written;
+};
+
+/* What the store reloads at start for the server: the token secret, the
+ * highest ids in use, every device's section and the live state. */
+struct rec_boot {
+    uint8_t secret[AUTH_SECRET_LEN];
+    int64_t max_device, max_session, max_poll;
+    int8_t *device_section;     /* index = device id (<= max_device), -1 none; owner frees */
+    struct agg_saved saved;     /* reaction totals, open poll and its votes */
+};
+
+/* Free what a boot holds (not boot itself); safe on a zeroed boot. */
+static inline void rec_boot_clear(struct rec_boot *b) {
+    free(b->device_section);
+    b->device_section = NULL;
+    agg_saved_clear(&b->saved);
+}
+
+#endif

@@ -1,0 +1,70 @@
+/* wire.h -- the vocabulary of protocol chorus.v1, named once: size limits,
+ * roles, marker kinds and WebSocket close codes (docs/protocol.md). Every
+ * other module spells these through the names here. Header-only, no state. */
+#ifndef CHORUS_WIRE_H
+#define CHORUS_WIRE_H
+
+#include <stddef.h>
+#include <string.h>
+
+/* Size limits of client messages (bytes unless said otherwise). */
+#define WIRE_MAX_FRAME    4096   /* one WebSocket message; larger closes with 1009 */
+#define WIRE_MAX_OPTIONS  12     /* options of a poll */
+#define WIRE_MAX_TEXT     64     /* chant, poll option, marker label */
+#define WIRE_MAX_QUESTION 200    /* poll question */
+
+/* Roles a connection takes with `hello`. */
+enum role { ROLE_AUDIENCE, ROLE_SCREEN, ROLE_PERFORMER, ROLE_CREW, ROLE_COUNT };
+
+static inline const char *wire_role_name(enum role r) {
+    static const char *const names[ROLE_COUNT] = {"audience", "screen", "performer", "crew"};
+    return (unsigned)r < ROLE_COUNT ? names[r] : "?";
+}
+
+/* The role named by s[0..n), or -1. */
+static inline int wire_role_parse(const char *s, size_t n) {
+    for (int r = 0; r < ROLE_COUNT; r++) {
+        const char *name = wire_role_name((enum role)r);
+        if (n == strlen(name) && memcmp(s, name, n) == 0) return r;
+    }
+    return -1;
+}
+
+/* Kinds of a show marker (`marker` message, markers table). */
+enum marker_kind { MARKER_SONG_START, MARKER_SONG_END, MARKER_NOTE, MARKER_COUNT };
+
+static inline const char *wire_marker_name(enum marker_kind k) {
+    static const char *const names[MARKER_COUNT] = {"song_start", "song_end", "note"};
+    return (unsigned)k < MARKER_COUNT ? names[k] : "note";
+}
+
+/* The kind named by s[0..n), or -1. */
+static inline int wire_marker_parse(const char *s, size_t n) {
+    for (int k = 0; k < MARKER_COUNT; k++) {
+        const char *name = wire_marker_name((enum marker_kind)k);
+        if (n == strlen(name) && memcmp(s, name, n) == 0) return k;
+    }
+    return -1;
+}
+
+/* WebSocket close codes the hub sends. A slow client (no drain for 10 s, or
+ * a full control queue) is dropped without a close frame: it is not reading. */
+enum wire_close {
+    WIRE_CLOSE_GOING_AWAY = 1001,   /* hub shutting down */
+    WIRE_CLOSE_POLICY     = 1008,   /* too many errors, or no hello in time */
+    WIRE_CLOSE_TOO_BIG    = 1009,   /* message over WIRE_MAX_FRAME */
+    WIRE_CLOSE_REPLACED   = 4000,   /* the same device connected again */
+};
+
+/* The reason text sent with a close code. */
+static inline const char *wire_close_reason(int code) {
+    switch (code) {
+    case WIRE_CLOSE_GOING_AWAY: return "hub shutting down";
+    case WIRE_CLOSE_POLICY: return "policy violation";
+    case WIRE_CLOSE_TOO_BIG: return "frame over 4096 bytes";
+    case WIRE_CLOSE_REPLACED: return "replaced by a newer connection";
+    default: return "closed";
+    }
+}
+
+#endif

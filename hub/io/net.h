@@ -1,0 +1,50 @@
+/* net.h -- the network edge: one libevent base, the libwebsockets context
+ * running on it (WebSocket /ws, subprotocol chorus.v1, and the web pages and
+ * GET /api/report over HTTP), the tick timer, signal handling and thread-safe
+ * wake-ups. The only module that includes <libwebsockets.h> or creates
+ * libevent events.
+ *
+ * net calls the server (server.h) when a connection opens, a message is
+ * whole, a socket is writable, a connection closes and the tick fires; the
+ * server calls back only through struct server_io (net_want_write,
+ * net_kill). */
+#ifndef CHORUS_NET_H
+#define CHORUS_NET_H
+
+#include <stddef.h>
+#include "api.h"
+#include "server.h"
+
+struct net;
+
+struct net_opts {
+    int port;
+    const char *bind;           /* NULL: all interfaces */
+    const char *web_root;       /* the built pages */
+    int tick_ms;                /* server_tick period */
+    const char *report_key;     /* the key GET /api/report needs (the crew's) */
+};
+
+/* Create the loop and the listening context; connections go to srv, GET
+ * /api/report to api (net sets api's notify). Returns NULL with a one-line
+ * reason in err. */
+struct net *net_new(const struct net_opts *o, struct server *srv, struct api *api, char *err, size_t errlen);
+/* Run until SIGINT/SIGTERM has closed every connection (or 3 s passed).
+ * Returns 0, or -1 when the loop failed. */
+int net_run(struct net *n);
+/* Destroy the context (each open connection's close reaches the server)
+ * and the loop. net_free(NULL) is a no-op. */
+void net_free(struct net *n);
+
+/* struct server_io's want_write and kill (arg is the net). */
+void net_want_write(void *n, void *conn);
+void net_kill(void *n, void *conn);
+
+/* A wake-up another thread can trigger: fn(arg) then runs on the loop.
+ * Owned by the net (freed by net_free). NULL on out-of-memory. */
+struct net_waker;
+struct net_waker *net_waker_new(struct net *n, void (*fn)(void *), void *arg);
+/* Thread-safe (the signature fits store_start's notify). */
+void net_wake(void *waker);
+
+#endif

@@ -1,0 +1,289 @@
+/* dispatch.c -- one handler per client message (see server.h).
+ *
+ * server_frame decodes the message (proto), checks that the session's state
+ * and role allow it, and hands it to its handler. A handler checks limits
+ * and fields, updates agg, queues a record for the store and queues the
+ * reply. Anything wrong is answered with a named error (docs/protocol.md):
+ * an ack with ok:false when the message had an id, an error message
+ * otherwise; a client over its error budget is closed with 1008. */
+#include <stdlib.h>
+#include <string.h>
+#include "chant.h"
+#include "enc.h"
+#include "server_impl.h"
+
+static void reject(struct server *srv, struct session *s, const struct proto_msg *m, const char *code, const char *text) {
+    if (m && m->has_id) server_send(srv, s, proto_ack_err(m->id, code, text));
+    else server_send(srv, s, proto_error_msg(code, text));
+    if (session_error(s, server_now32(srv))) server_close(srv, s, WIRE_CLOSE_POLICY);
+}
+
+static int limited(struct server *srv, struct session *s, enum limit_id id, double cost) {
+    return !rate_allow(&s->b[id], &srv->ev->limits[id], server_now32(srv), cost);
+}
+
+static int str_eq(struct proto_str s, const char *lit) {
+    return s.p && s.n == strlen(lit) && memcmp(s.p, lit, s.n) == 0;
+}
+
+/* True when s holds nothing but white space (ASCII; the crew types it). */
+static int blank(struct proto_str s) {
+    for (uint32_t i = 0; i < s.n; i++)
+        if (s.p[i] != ' ' && s.p[i] != '\t' && s.p[i] != '\n' && s.p[i] != '\r') return 0;
+    return 1;
+}
+
+/* --- hello ---------------------------------------------------------------- */
+
+static const char *role_key(const struct event_def *ev, enum role role) {
+    switch (role) {
+    case ROLE_SCREEN: return ev->key_screen;
+    case ROLE_PERFORMER: return ev->key_performer;
+    case ROLE_CREW: return ev->key_crew;
+    default: return NULL;
+    }
+}
+
+/* An audience hello: the device its token names, or a new one (within the
+ * address's join budget), its section remembered; an older connection of
+ * the same device is closed with 4000. Returns the device, or 0 after
+ * rejecting m. Writes the device's token to token. */
+static int64_t admit_device(struct server *srv, struct session *s, const struct proto_msg *m, int *section,
+                            char *token, size_t toklen) {
+    int64_t device = m->token.p ? auth_token_check(srv->secret, srv->ev->code, m->token.p, m->token.n) : -1;
+    int is_new = !devices_is_known(&srv->dev, device);  /* unsigned, or signed but not in this database */
+    if (is_new) {
+        if (!devices_allow_join(&srv->dev, s->ip_hash, &srv->ev->limits[LIM_JOINS_PER_IP], server_now32(srv))) {
+            reject(srv, s, m, E_RATE_LIMITED, "too many new devices from this address; retry soon");
+            return 0;
+        }
+        device = srv->dev.next;
+        if (devices_ensure(&srv->dev, device) < 0) {
+            reject(srv, s, m, E_STORE_FAILED, "out of memory");
+            return 0;
+        }
+    } else if (*section < 0) {
+        *section = devices_section(&srv->dev, device);
+    }
+    if (is_new || *section != devices_section(&srv->dev, device)) {
+        struct rec r = {.type = REC_DEVICE, .a = device, .section = (int8_t)*section};
+        if (server_persist(srv, &r) < 0) {
+            reject(srv, s, m, E_STORE_FAILED, "the hub is overloaded; retry soon");
+            return 0;
+        }
+        devices_set_section(&srv->dev, device, *section);
+    }
+    if (is_new) devices_new(&srv->dev);   /* room was ensured above */
+    uint32_t old = devices_slot(&srv->dev, device);
+    struct session *o = old ? conns_at(&srv->conns, old - 1) : NULL;
+    if (o && o != s) {
+        o->device = 0;  /* its close must not clear the new owner */
+        server_close(srv, o, WIRE_CLOSE_REPLACED);
+    }
+    devices_set_slot(&srv->dev, device, s->slot + 1);
+    auth_token_make(srv->secret, srv->ev->code, device, token, toklen);
+    return device;
+}
+
+static void on_hello(struct server *srv, struct session *s, const struct proto_msg *m) {
+    if (s->state != SS_NEW) return reject(srv, s, m, E_NOT_ALLOWED, "hello was already sent");
+    if (m->event.p && m->event.n > 0 && !str_eq(m->event, srv->ev->code))
+        return reject(srv, s, m, E_UNKNOWN_EVENT, "this hub does not run that event");
+    const char *key = role_key(srv->ev, m->role);
+    if (key && !auth_key_ok(key, m->key.p, m->key.n))
+        return reject(srv, s, m, E_BAD_KEY, m->key.p ? "wrong key for this role" : "this role needs its key");
+    int section = -1;
+    if (m->section.p && m->section.n > 0) {
+        section = event_def_section(srv->ev, m->section.p, m->section.n);
+        if (section < 0) return reject(srv, s, m, E_BAD_FIELD, "field 'section' is not one of the event's sections");
+    }
+    char token[AUTH_TOKEN_MAX + 1] = "";
+    int64_t device = 0;
+    if (m->role == ROLE_AUDIENCE && !(device = admit_device(srv, s, m, &section, token, sizeof token))) return;
+    session_set_state(s, SS_READY);
+    s->role = m->role;
+    s->device = device;
+    s->section = (int8_t)(m->role == ROLE_AUDIENCE ? section : -1);
+    s->session_id = srv->next_session++;
+    struct rec r = {.type = REC_SESSION_START, .a = s->session_id, .b = device, .c = (int32_t)m->role,
+                    .section = s->section};
+    server_persist(srv, &r);  /* analytics only: a full queue loses the row, not the connection */
+    agg_conn(srv->agg, s->role, s->section, +1);
+    s->poll_gen = srv->poll_gen;   /* the welcome carries the current poll */
+    struct enc_welcome w = {
+        .device = device, .token = token, .role = s->role, .ev = srv->ev, .join_url = srv->join_url,
+        .now = server_now(srv), .poll = srv->agg->poll,
+        .voted = s->role == ROLE_AUDIENCE ? agg_vote_of(srv->agg, device) : -1,
+    };
+    server_send(srv, s, enc_welcome(&w));
+}
+
+/* --- audience ------------------------------------------------------------- */
+
+static void on_vote(struct server *srv, struct session *s, const struct proto_msg *m) {
+    struct agg_poll *p = srv->agg->poll;
+    if (limited(srv, s, LIM_VOTES, 1)) return reject(srv, s, m, E_RATE_LIMITED, "too many votes; slow down");
+    if (!p || p->id != m->poll) {
+        if (m->poll >= 1 && m->poll < srv->next_poll) return reject(srv, s, m, E_POLL_CLOSED, "that poll is closed");
+        return reject(srv, s, m, E_UNKNOWN_POLL, "no such poll");
+    }
+    if (m->option < 0 || m->option >= p->nopts) return reject(srv, s, m, E_BAD_OPTION, "no such option in this poll");
+    int prev;
+    int rc = agg_vote(srv->agg, s->device, (int)m->option, &prev);
+    if (rc == AGG_ALREADY_VOTED) return reject(srv, s, m, E_ALREADY_VOTED, "this poll does not allow changing a vote");
+    if (rc < 0) return reject(srv, s, m, E_STORE_FAILED, "out of memory");
+    struct rec r = {.type = REC_VOTE, .want_ack = 1, .a = p->id, .b = s->device, .c = (int32_t)m->option,
+                    .d = prev, .section = s->section, .slot = s->slot, .gen = s->gen, .msg_id = m->id};
+    if (server_persist(srv, &r) < 0) {
+        agg_vote_revert(srv->agg, s->device, (int)m->option, prev);
+        reject(srv, s, m, E_STORE_FAILED, "the hub could not store the vote; retry");
+    }
+}
+
+static void on_react(struct server *srv, struct session *s, const struct proto_msg *m) {
+    int kind = event_def_reaction(srv->ev, m->kind.p, m->kind.n);
+    if (kind < 0) return reject(srv, s, m, E_BAD_FIELD, "field 'kind' is not one of the event's reactions");
+    if (limited(srv, s, LIM_REACT_MSGS, 1) || limited(srv, s, LIM_REACT_TAPS, (double)m->n))
+        return reject(srv, s, m, E_RATE_LIMITED, "too many reactions; slow down");
+    agg_react(srv->agg, kind, m->n);
+    s->pend_taps[kind] += (int32_t)m->n;
+    if (!s->dirty) {
+        s->dirty = 1;
+        s->dirty_next = srv->dirty;
+        s->dirty_pprev = &srv->dirty;
+        if (srv->dirty) srv->dirty->dirty_pprev = &s->dirty_next;
+        srv->dirty = s;
+    }
+    if (m->has_id) server_send(srv, s, proto_ack_ok(m->id));
+}
+
+static void on_chant(struct server *srv, struct session *s, const struct proto_msg *m) {
+    char disp[CHANT_MAX_BYTES + 1], key[CHANT_KEY_MAX];
+    switch (chant_normalize(m->text.p, m->text.n, disp, key)) {
+    case 0: break;
+    case CHANT_TOO_LONG: return reject(srv, s, m, E_TOO_LONG, "a chant is at most 64 bytes");
+    case CHANT_EMPTY: return reject(srv, s, m, E_BAD_FIELD, "field 'text' is empty");
+    default: return reject(srv, s, m, E_BAD_FIELD, "field 'text' has control characters");
+    }
+    if (limited(srv, s, LIM_CHANTS, 1)) return reject(srv, s, m, E_RATE_LIMITED, "too many chants; slow down");
+    agg_chant(srv->agg, key, disp, server_now(srv) / 1000);
+    struct rec r = {.type = REC_CHANT, .b = s->device, .section = s->section, .text = strdup(disp)};
+    if (r.text) server_persist(srv, &r);
+    if (m->has_id) server_send(srv, s, proto_ack_ok(m->id));
+}
+
+/* --- crew ----------------------------------------------------------------- */
+
+static void close_open_poll(struct server *srv) {
+    struct agg_poll *old = agg_poll_close(srv->agg, server_now(srv));
+    if (!old) return;
+    struct rec r = {.type = REC_POLL_CLOSE, .a = old->id, .ts_ms = old->closed_ms};
+    server_persist(srv, &r);
+    server_broadcast_poll(srv, old, 0);
+    agg_poll_free(old);
+}
+
+/* The poll as agg keeps it and the copy of question and options the store
+ * record takes. Returns 0, or -1 on out-of-memory (nothing left allocated). */
+static int copy_poll(const struct proto_msg *m, struct agg_poll **pp, char **qq, char ***oo) {
+    struct agg_poll *p = calloc(1, sizeof *p);
+    char **opts = calloc((size_t)m->noptions, sizeof *opts);
+    char *q = strndup(m->text.p, m->text.n);
+    int ok = p && opts && q && (p->question = strndup(m->text.p, m->text.n)) != NULL;
+    for (int i = 0; ok && i < m->noptions; i++) {
+        p->options[i] = strndup(m->options[i].p, m->options[i].n);
+        opts[i] = strndup(m->options[i].p, m->options[i].n);
+        p->nopts = i + 1;
+        ok = p->options[i] && opts[i];
+    }
+    if (!ok) {
+        agg_poll_free(p);
+        if (opts) for (int i = 0; i < m->noptions; i++) free(opts[i]);
+        free(opts);
+        free(q);
+        return -1;
+    }
+    *pp = p;
+    *qq = q;
+    *oo = opts;
+    return 0;
+}
+
+static void on_poll_open(struct server *srv, struct session *s, const struct proto_msg *m) {
+    if (blank(m->text)) return reject(srv, s, m, E_BAD_FIELD, "field 'question' is blank");
+    for (int i = 0; i < m->noptions; i++) {
+        if (blank(m->options[i])) return reject(srv, s, m, E_BAD_FIELD, "field 'options' has a blank entry");
+        for (int j = 0; j < i; j++)
+            if (m->options[i].n == m->options[j].n && !memcmp(m->options[i].p, m->options[j].p, m->options[i].n))
+                return reject(srv, s, m, E_BAD_FIELD, "field 'options' has the same entry twice");
+    }
+    struct agg_poll *p;
+    char *q, **opts;
+    if (copy_poll(m, &p, &q, &opts) < 0) return reject(srv, s, m, E_STORE_FAILED, "out of memory");
+    close_open_poll(srv);
+    p->id = srv->next_poll++;
+    p->allow_change = m->allow_change;
+    p->opened_ms = server_now(srv);
+    struct rec r = {.type = REC_POLL_OPEN, .want_ack = 1, .a = p->id, .b = srv->agg->conns[ROLE_AUDIENCE],
+                    .c = m->noptions, .d = m->allow_change, .text = q, .opts = opts, .ts_ms = p->opened_ms,
+                    .slot = s->slot, .gen = s->gen, .msg_id = m->id};
+    if (server_persist(srv, &r) < 0) {
+        agg_poll_free(p);
+        srv->next_poll--;
+        return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the poll; retry");
+    }
+    agg_poll_open(srv->agg, p);
+    server_broadcast_poll(srv, p, 1);
+}
+
+static void on_poll_close(struct server *srv, struct session *s, const struct proto_msg *m) {
+    if (!srv->agg->poll || srv->agg->poll->id != m->poll) {
+        if (m->poll >= 1 && m->poll < srv->next_poll) return reject(srv, s, m, E_POLL_CLOSED, "that poll is already closed");
+        return reject(srv, s, m, E_UNKNOWN_POLL, "no such poll");
+    }
+    struct rec r = {.type = REC_POLL_CLOSE, .want_ack = 1, .a = m->poll, .slot = s->slot, .gen = s->gen,
+                    .msg_id = m->id};
+    if (server_persist(srv, &r) < 0) return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
+    struct agg_poll *old = agg_poll_close(srv->agg, r.ts_ms);
+    server_broadcast_poll(srv, old, 0);
+    agg_poll_free(old);
+}
+
+static void on_marker(struct server *srv, struct session *s, const struct proto_msg *m) {
+    if (blank(m->text)) return reject(srv, s, m, E_BAD_FIELD, "field 'label' is blank");
+    struct rec r = {.type = REC_MARKER, .want_ack = 1, .kind = (int8_t)m->marker,
+                    .text = strndup(m->text.p, m->text.n), .slot = s->slot, .gen = s->gen, .msg_id = m->id};
+    if (!r.text || server_persist(srv, &r) < 0)
+        return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the marker; retry");
+    server_broadcast_watchers(srv, enc_marker(m->text.p, m->text.n, m->marker, r.ts_ms));
+}
+
+/* --- entry ---------------------------------------------------------------- */
+
+static int is_audience_message(enum proto_type t) { return t == PT_VOTE || t == PT_REACT || t == PT_CHANT; }
+
+void server_frame(struct server *srv, struct session *s, const uint8_t *buf, size_t len, int binary) {
+    if (!session_is_open(s)) return;
+    struct proto_msg m;
+    struct proto_error err;
+    if (!binary) return reject(srv, s, NULL, E_BAD_FRAME, "frames must be binary msgpack");
+    if (proto_decode(&srv->dec, buf, len, &m, &err) < 0) return reject(srv, s, &m, err.code, err.msg);
+    if (m.type == PT_PING) {
+        if (limited(srv, s, LIM_PINGS, 1)) return reject(srv, s, &m, E_RATE_LIMITED, "too many pings");
+        return server_send(srv, s, proto_pong(m.c, server_now(srv)));
+    }
+    if (m.type == PT_HELLO) return on_hello(srv, s, &m);
+    if (!session_is_ready(s)) return reject(srv, s, &m, E_NOT_ALLOWED, "send hello first");
+    int audience = is_audience_message(m.type);
+    if (audience ? s->role != ROLE_AUDIENCE : s->role != ROLE_CREW)
+        return reject(srv, s, &m, E_NOT_ALLOWED, audience ? "only audience devices send this" : "only crew sends this");
+    switch (m.type) {
+    case PT_VOTE: return on_vote(srv, s, &m);
+    case PT_REACT: return on_react(srv, s, &m);
+    case PT_CHANT: return on_chant(srv, s, &m);
+    case PT_POLL_OPEN: return on_poll_open(srv, s, &m);
+    case PT_POLL_CLOSE: return on_poll_close(srv, s, &m);
+    case PT_MARKER: return on_marker(srv, s, &m);
+    default: return;
+    }
+}

@@ -1,0 +1,54 @@
+/* server_impl.h -- inside hub/server only: the server's state and the
+ * helpers its two halves share (server.c: life cycle, output, tick, acks;
+ * dispatch.c: one handler per client message). Not for other layers. */
+#ifndef CHORUS_SERVER_IMPL_H
+#define CHORUS_SERVER_IMPL_H
+
+#include "agg.h"
+#include "auth.h"
+#include "conns.h"
+#include "devices.h"
+#include "proto.h"
+#include "server.h"
+
+struct server {
+    struct server_io io;
+    const struct event_def *ev;
+    struct agg *agg;
+    struct conns conns;
+    struct devices dev;
+    uint8_t secret[AUTH_SECRET_LEN];
+    char join_url[256];
+    int64_t start_mono;
+    int64_t next_session, next_poll;
+    struct session *dirty;      /* sessions with coalesced taps to store */
+    struct msg *poll_msg;       /* the latest poll event, for phones */
+    uint32_t poll_gen;          /* bumped with every poll event */
+    int64_t seq;                /* snapshot sequence */
+    int audience_every;         /* ticks between audience snapshots */
+    int64_t last_sec;
+    struct proto_dec dec;
+    /* figures for the crew's health message */
+    int64_t dropped_slow, signals_last, signals_rate, votes_last, votes_rate, conns_total;
+    int stopping;
+};
+
+/* Clocks (the io's, or the system's). now32 is ms since start, for buckets. */
+int64_t server_now(const struct server *srv);
+int64_t server_mono(const struct server *srv);
+uint32_t server_now32(const struct server *srv);
+
+/* Queue m (consumed; NULL is ignored) on s. A full queue kills s. */
+void server_send(struct server *srv, struct session *s, struct msg *m);
+/* Close s with code once its queue is written. */
+void server_close(struct server *srv, struct session *s, int code);
+/* Queue r for the store (timestamped now if it has no time). 0 or -1. */
+int server_persist(struct server *srv, struct rec *r);
+/* m (consumed) to every screen, performer and crew connection. */
+void server_broadcast_watchers(struct server *srv, struct msg *m);
+/* A poll opened or closed: watchers at once, phones with their next snapshot. */
+void server_broadcast_poll(struct server *srv, const struct agg_poll *p, int open);
+/* Store s's coalesced taps (one REACT row per kind). */
+void server_flush_taps(struct server *srv, struct session *s);
+
+#endif
