@@ -57,7 +57,7 @@ struct msg *enc_welcome(const struct enc_welcome *w) {
     proto_pack_str(pk, "songs");
     msgpack_pack_array(pk, (size_t)ev->nsongs);
     for (int i = 0; i < ev->nsongs; i++) proto_pack_str(pk, ev->songs[i]);
-    proto_pack_kv_str(pk, "join_url", w->join_url);
+    proto_pack_kv_str(pk, "join_url", w->join_url);     /* the 6th entry of `event` */
     proto_pack_kv_int(pk, "now", w->now);
     proto_pack_str(pk, "poll");
     if (w->poll) pack_poll(pk, w->poll, 1, w->voted);

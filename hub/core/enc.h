@@ -12,8 +12,8 @@
 #include "rec.h"
 #include "util.h"
 
-/* {t:"welcome", device, token, role, event{...}, join_url, now, poll}.
- * poll is the open poll or NULL; voted is this device's option in it or -1. */
+/* {t:"welcome", device, token, role, event:{code, name, reactions, sections,
+ * songs, join_url}, now, poll}. poll is the open poll or NULL; voted is this device's option in it or -1. */
 struct enc_welcome {
     int64_t device;
     const char *token;          /* "" for roles without a device */
