@@ -1,6 +1,6 @@
 /* report.c -- computes the engagement figures of one event from its database.
  *
- * Role: read a Chorus database (hub/schema.h) and produce every figure of
+ * Role: read a Chorus database (lib/schema.h) and produce every figure of
  * docs/analytics.md as one jansson object. The definitions live in that
  * document; this file follows them to the letter, and tests/report asserts
  * them against databases whose truth is known.

@@ -2,7 +2,7 @@
  *
  * Every figure is defined in docs/analytics.md; report_build() returns them
  * as one jansson object whose layout that document describes. The module
- * depends only on sqlite3, jansson and hub/schema.h, holds no global state
+ * depends only on sqlite3, jansson and lib/schema.h, holds no global state
  * and is safe to call from several threads at once with one connection each
  * (the hub links it to serve GET /api/report). */
 #ifndef CHORUS_REPORT_H

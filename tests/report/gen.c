@@ -9,7 +9,7 @@
  * `big` builds a structured crowd directly (no hub), tallying while it writes
  * what the report must find; --expect writes those tallies as JSON. It is the
  * benchmark's database too (10M signals, 40k devices). The schema is the
- * hub's own (hub/schema.h); the per-second tables are filled exactly as the
+ * hub's own (lib/schema.h); the per-second tables are filled exactly as the
  * hub defines them in docs/architecture.md. */
 #include "schema.h"
 
