@@ -3,6 +3,7 @@
  * Rates: taps go into the current tick window; agg_tick() adds that window
  * to `rate` and subtracts the window that falls out of the last second, so
  * `rate` is always the taps of the last nwin closed windows (one second). */
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ void agg_free(struct agg *a) {
 }
 
 void agg_react(struct agg *a, int kind, int64_t n) {
+    assert(kind >= 0 && kind < a->nkinds && n > 0);
     a->win[a->cur * a->nkinds + kind] += n;
     a->totals[kind] += n;
     a->sec.kind_taps[kind] += n;
@@ -57,6 +59,7 @@ int agg_chant(struct agg *a, const char *key, const char *disp, int64_t sec) {
 }
 
 void agg_poll_open(struct agg *a, struct agg_poll *p) {
+    assert(p && p->nopts >= 2 && p->nopts <= WIRE_MAX_OPTIONS);
     agg_poll_free(a->poll);
     a->poll = p;
     if (a->votes) memset(a->votes, 0, a->votes_cap);
@@ -87,6 +90,7 @@ int agg_vote_of(const struct agg *a, int64_t device) {
 }
 
 int agg_vote(struct agg *a, int64_t device, int option, int *prev) {
+    assert(a->poll && option >= 0 && option < a->poll->nopts);
     if (device < 0 || ensure(a, device) < 0) return AGG_NOMEM;
     int old = (int)a->votes[device] - 1;
     *prev = old;

@@ -10,6 +10,7 @@
  * written so far; since the ring is FIFO, every signal at or below that id is
  * included in those totals and none above it. Start-up adds the signals
  * written after it. */
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -291,6 +292,10 @@ static int reload_poll(sqlite3 *db, struct agg_saved *sv, char *err, size_t errl
     }
     if (rc == SQLITE_ROW) rc = SQLITE_DONE;  /* more options than allowed: the rest are ignored */
     if (step_done(db, st, rc, err, errlen) < 0) return -1;
+    if (p->nopts < 2) {
+        snprintf(err, errlen, "database: the open poll %lld has %d options (damaged database?)", (long long)p->id, p->nopts);
+        return -1;
+    }
 
     int64_t n = int_query(db, "SELECT count(*) FROM votes WHERE poll = (SELECT max(id) FROM polls WHERE closed_ms IS NULL)", 0);
     sv->vote_device = malloc((size_t)(n > 0 ? n : 1) * sizeof *sv->vote_device);
@@ -361,6 +366,8 @@ fail:
 }
 
 int store_push(struct store *s, struct rec *r) {
+    assert(r->type >= REC_DEVICE && r->type <= REC_SECOND);
+    assert(r->type != REC_SECOND || r->second);
     int droppable = r->type == REC_REACT || r->type == REC_CHANT;
     pthread_mutex_lock(&s->mu);
     int limit = droppable ? s->cap - RESERVE : s->cap;
