@@ -81,7 +81,7 @@ int session_error(struct session *s, uint32_t now_ms) {
         s->err_window_start = now_ms;
         s->errors = 0;
     }
-    return ++s->errors >= SESSION_ERR_MAX;
+    return ++s->errors >= SESSION_ERR_MAX ? SESSION_OVER_BUDGET : 0;
 }
 
 void session_clear(struct session *s) {

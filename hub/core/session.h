@@ -92,7 +92,9 @@ void session_offer_snap(struct session *s, struct msg *m);
  * returned reference. NULL when nothing is pending. */
 struct msg *session_pop(struct session *s);
 int session_pending(const struct session *s);
-/* Count an error at now_ms; returns 1 when the budget is exhausted. */
+/* Count an error at now_ms. Returns 0, or SESSION_OVER_BUDGET when this was
+ * the SESSION_ERR_MAX-th within SESSION_ERR_WINDOW ms (close the client). */
+#define SESSION_OVER_BUDGET (-1)
 int session_error(struct session *s, uint32_t now_ms);
 /* Free everything the session holds (not the session itself). */
 void session_clear(struct session *s);

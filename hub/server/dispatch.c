@@ -15,7 +15,7 @@
 static void reject(struct server *srv, struct session *s, const struct proto_msg *m, const char *code, const char *text) {
     if (m && m->has_id) server_send(srv, s, proto_ack_err(m->id, code, text));
     else server_send(srv, s, proto_error_msg(code, text));
-    if (session_error(s, server_now32(srv))) server_close(srv, s, WIRE_CLOSE_POLICY);
+    if (session_error(s, server_now32(srv)) < 0) server_close(srv, s, WIRE_CLOSE_POLICY);
 }
 
 static int limited(struct server *srv, struct session *s, enum limit_id id, double cost) {

@@ -52,11 +52,11 @@ static void error_budget(void) {
     struct session s;
     memset(&s, 0, sizeof s);
     int closed = 0;
-    for (int i = 0; i < 19; i++) closed |= session_error(&s, 1000 + (uint32_t)i);
+    for (int i = 0; i < 19; i++) closed |= session_error(&s, 1000 + (uint32_t)i) < 0;
     CHECK_EQ(closed, 0);
-    CHECK_EQ(session_error(&s, 2000), 1);       /* the 20th within 10 s */
+    CHECK_EQ(session_error(&s, 2000), SESSION_OVER_BUDGET);       /* the 20th within 10 s */
     memset(&s, 0, sizeof s);
-    for (int i = 0; i < 40; i++) closed |= session_error(&s, 1000 + (uint32_t)i * 1000);
+    for (int i = 0; i < 40; i++) closed |= session_error(&s, 1000 + (uint32_t)i * 1000) < 0;
     CHECK_EQ(closed, 0);                        /* one a second never exhausts it */
 }
 
