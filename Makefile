@@ -107,7 +107,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
 build/fuzz/%: tests/fuzz/%.c $(wildcard hub/core/*.c hub/core/*.h lib/*.h) | build/.deps-ok
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 $(INC_CORE) -fsanitize=fuzzer,address,undefined -o $@ \
+	clang -std=c11 -D_GNU_SOURCE -g -O1 $(INC_CORE) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ \
 	    $< $(wildcard hub/core/*.c) $(LIBS_CORE)
 fuzz: $(FUZZ_TARGETS)
 	@for t in $(FUZZ_TARGETS); do n=$$(basename $$t); mkdir -p build/fuzz-corpus/$$n; \

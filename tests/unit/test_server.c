@@ -102,15 +102,25 @@ static void send_kv(struct server *srv, struct session *s, int n, const char **k
 #define SEND(srv, s, ...) do { const char *kv_[] = {__VA_ARGS__}; \
     send_kv(srv, s, (int)(sizeof kv_ / sizeof kv_[0]), kv_); } while (0)
 
-/* The next message s would receive, unpacked into u (caller destroys u).
- * Returns 0, or -1 when nothing is queued. */
+/* Unpacked strings point into the message: the last few read stay alive. */
+static struct msg *kept[8];
+static unsigned nkept;
+
+static void release_kept(void) {
+    for (unsigned i = 0; i < 8; i++) { msg_unref(kept[i]); kept[i] = NULL; }
+}
+
+/* The next message s would receive, unpacked into u (caller destroys u; its
+ * strings stay valid for the next 7 reads). Returns 0, or -1 when nothing
+ * is queued. */
 static int next(struct server *srv, struct session *s, msgpack_unpacked *u) {
     struct msg *m = server_pop(srv, s);
     if (!m) return -1;
     msgpack_unpacked_init(u);
     size_t off = 0;
     msgpack_unpack_next(u, (const char *)msg_payload(m), m->len, &off);
-    msg_unref(m);
+    msg_unref(kept[nkept % 8]);
+    kept[nkept++ % 8] = m;
     return 0;
 }
 
@@ -523,6 +533,7 @@ int main(void) {
     TEST(slow_client_is_dropped);
     TEST(no_hello_is_closed_and_errors_are_budgeted);
     TEST(reactions_are_coalesced_per_tick);
+    release_kept();
     event_def_free(EV);
     unlink(evpath);
     return T_DONE();
