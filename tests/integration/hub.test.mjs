@@ -575,6 +575,20 @@ describe('command line', () => {
     for (const f of ['--port', '--db', '--event-file', '--tick-ms', '--audience-hz', '--web-root']) assert.ok(r.stdout.includes(f), f);
   });
 
+  test('without built pages, a page says what to do (503), an asset is 404, /healthz is 200', async () => {
+    const hub = await startHub({ args: ['--web-root', join(tempDir(), 'nothing-here')] });
+    try {
+      const base = `http://127.0.0.1:${hub.port}`;
+      for (const page of ['/', '/e/DEMO', '/screen', '/crew']) {
+        const r = await fetch(base + page);
+        assert.equal(r.status, 503, page);
+        assert.match(await r.text(), /web pages are missing: run 'make'/, page);
+      }
+      assert.equal((await fetch(`${base}/assets/app-123.js`)).status, 404);
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+    } finally { await hub.stop(); }
+  });
+
   test('bad flags exit non-zero with a one-line reason', () => {
     for (const args of [['--bogus'], ['--port', 'x', '--db', 'a', '--event-file', DEMO], ['--db', 'a'],
       ['--tick-ms', '5', '--db', 'a', '--event-file', DEMO], ['--port']]) {
