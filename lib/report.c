@@ -603,7 +603,7 @@ static int fig_funnel_ladder(struct rb *r)
         reacted += d->reacts > 0;
         voted += d->votes > 0;
         chanted += d->chants > 0;
-        int l = level_of(d);
+        size_t l = (size_t)level_of(d);
         lv[r->nsections * LVL_N + l]++;
         lv[(size_t)d->section * LVL_N + l]++;
     }
@@ -626,9 +626,9 @@ static int fig_funnel_ladder(struct rb *r)
     json_t *rows = json_array();
     for (size_t s = 0; s <= r->nsections; s++) {
         int64_t tot = 0;
-        for (int l = 0; l < LVL_N; l++) tot += lv[s * LVL_N + l];
+        for (size_t l = 0; l < LVL_N; l++) tot += lv[s * LVL_N + l];
         json_t *o = json_object(), *c = json_array(), *sh = json_array();
-        for (int l = 0; l < LVL_N; l++) {
+        for (size_t l = 0; l < LVL_N; l++) {
             jpush(c, jint(lv[s * LVL_N + l]));
             jpush(sh, jshare(lv[s * LVL_N + l], tot));
         }
@@ -1166,7 +1166,8 @@ static json_t *get(const json_t *o, const char *path)
     char buf[128];
     snprintf(buf, sizeof buf, "%s", path);
     json_t *cur = (json_t *)o;
-    for (char *save = NULL, *tok = strtok_r(buf, ".", &save); tok && cur; tok = strtok_r(NULL, ".", &save))
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ".", &save); tok && cur; tok = strtok_r(NULL, ".", &save))
         cur = json_is_array(cur) ? json_array_get(cur, strtoul(tok, NULL, 10)) : json_object_get(cur, tok);
     return cur;
 }

@@ -17,7 +17,7 @@ ONLY=${BENCH_ONLY:-ingest crowd hold storm}
 HUB=${CHORUS_HUB:-hub/chorus-hub}
 LOAD=clients/chorus-load
 TMP=bench/tmp
-[ -x "$HUB" ] && [ -x "$LOAD" ] || make -j2 "$HUB" "$LOAD"
+if [ ! -x "$HUB" ] || [ ! -x "$LOAD" ]; then make -j2 "$HUB" "$LOAD"; fi
 rm -rf "$TMP"
 mkdir -p "$TMP" bench/results
 

@@ -15,7 +15,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 PKGS="build-essential pkg-config cmake dpkg-dev clang python3 libevent-dev libmsgpack-dev \
 libsqlite3-dev sqlite3 libssl-dev libjansson-dev libunistring-dev zlib1g-dev \
-chromium fonts-wqy-microhei nats-server libnats-dev libclang-rt-14-dev"
+chromium fonts-wqy-microhei nats-server libnats-dev libclang-rt-14-dev \
+shellcheck cppcheck clang-tidy bear clang-format"
 
 missing=""
 for p in $PKGS; do
@@ -50,7 +51,10 @@ SRC
     [ "$updated" = 1 ] || $SUDO apt-get update -qq
     rm -rf "$DEPS/src" "$DEPS/lws-build"
     mkdir -p "$DEPS/src" "$DEPS/lws-build"
-    (cd "$DEPS/src" && apt-get source -qq libwebsockets >/dev/null 2>&1 || apt-get source libwebsockets)
+    # Quietly first; on failure again with its messages, so the reason shows.
+    if ! (cd "$DEPS/src" && apt-get source -qq libwebsockets >/dev/null 2>&1); then
+        (cd "$DEPS/src" && apt-get source libwebsockets)
+    fi
     SRCDIR=$(find "$DEPS/src" -maxdepth 1 -type d -name 'libwebsockets-*' | head -n1)
     echo "deps: building libwebsockets from $SRCDIR"
     cmake -S "$SRCDIR" -B "$DEPS/lws-build" -DCMAKE_BUILD_TYPE=Release \

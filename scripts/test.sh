@@ -4,7 +4,7 @@
 # "N passed, N failed"; a suite that exits non-zero without such a line
 # counts as one failure. The last line printed here is the grand total.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 mkdir -p tests/artifacts
 total_pass=0; total_fail=0; failed_suites=()
 only="${1:-}"

@@ -3,7 +3,7 @@
 # (one file at a time, so hubs on different ports never race for the CPU),
 # show the TAP, and end with "N passed, N failed" from its own counts.
 set -u
-cd "$(dirname "$0")"
+cd "$(dirname "$0")" || exit 1
 out=$(mktemp)
 node --test --test-concurrency=1 --test-force-exit --test-timeout=180000 --test-reporter=tap "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}

@@ -92,7 +92,7 @@ int lcodec_hello(uint8_t *out, size_t cap, uint32_t mask, const char *role,
                  const char *event, const char *key, const char *token,
                  const char *section)
 {
-    int n = 3 + (key != NULL) + (token != NULL) + (section != NULL);
+    size_t n = 3u + (key != NULL) + (token != NULL) + (section != NULL);
     ENC_BEGIN(n);
     pk_kv_str(&pk, "t", "hello");
     pk_kv_str(&pk, "role", role);

@@ -279,7 +279,8 @@ static void dev_vote(struct crowd *c, struct dev *d, int64_t t_ms)
     d->vote_sent_us = now_us();
     if (v)
         v->later |= (uint16_t)(1u << d->vote_opt);
-    if (dev_queue(d, f, lcodec_vote(f, sizeof f, mask_of(c), d->vote_id, d->vote_poll, d->vote_opt)) == 0)
+    int n = lcodec_vote(f, sizeof f, mask_of(c), d->vote_id, d->vote_poll, d->vote_opt);
+    if (dev_queue(d, f, n) == 0)
         c->r->sent_vote++;
     else
         d->vote_id = -1;

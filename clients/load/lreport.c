@@ -6,22 +6,41 @@
  * and tests can read it with jq. */
 #include "lreport.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+/* Read up to max blank-separated decimal fields of s into v; returns how
+ * many were read (it stops at the first field that is not a number). */
+static int read_fields(const char *s, unsigned long long *v, int max)
+{
+    int n = 0;
+    while (n < max) {
+        char *end;
+        errno = 0;
+        unsigned long long x = strtoull(s, &end, 10);
+        if (end == s || errno)
+            break;
+        v[n++] = x;
+        s = end;
+    }
+    return n;
+}
+
 int lreport_machine_cpu(double *busy_s, double *total_s)
 {
     unsigned long long v[8] = { 0 };
+    char line[512];
     FILE *f = fopen("/proc/stat", "r");
     if (!f)
         return -1;
-    int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
-                   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+    int ok = fgets(line, sizeof line, f) && !strncmp(line, "cpu ", 4) &&
+             read_fields(line + 4, v, 8) >= 5;
     fclose(f);
-    if (n < 5)
+    if (!ok)
         return -1;
     double hz = (double)sysconf(_SC_CLK_TCK);
     double idle = (double)(v[3] + v[4]);
@@ -43,21 +62,24 @@ int lreport_proc_sample(int pid, double *cpu_s, long *rss_kb)
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     fclose(f);
     buf[n] = 0;
-    /* fields after the command name, which may hold spaces: skip to ')' */
+    /* fields after the command name, which may hold spaces: skip to ')',
+     * then the state letter; utime and stime are the 11th and 12th numbers
+     * after it (proc(5)) */
     char *p = strrchr(buf, ')');
-    unsigned long ut = 0, st = 0;
-    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-                     &ut, &st) != 2)
+    unsigned long long v[12];
+    if (!p || strlen(p) < 4 || read_fields(p + 3, v, 12) != 12)
         return -1;
-    *cpu_s = (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+    *cpu_s = (double)(v[10] + v[11]) / (double)sysconf(_SC_CLK_TCK);
     snprintf(path, sizeof path, "/proc/%d/status", pid);
     f = fopen(path, "r");
     if (!f)
         return -1;
     *rss_kb = 0;
     while (fgets(buf, sizeof buf, f))
-        if (sscanf(buf, "VmRSS: %ld", rss_kb) == 1)
+        if (!strncmp(buf, "VmRSS:", 6)) {
+            *rss_kb = strtol(buf + 6, NULL, 10);
             break;
+        }
     fclose(f);
     return 0;
 }

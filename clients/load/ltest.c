@@ -67,7 +67,7 @@ static void test_encode(FILE *out)
 {
     uint8_t f[LCODEC_MAX_FRAME], pay[LCODEC_MAX_FRAME];
     msgpack_zone z;
-    msgpack_object o;
+    msgpack_object o = { .type = MSGPACK_OBJECT_NIL };   /* read even when an unpack failed */
     size_t off;
     msgpack_zone_init(&z, 1024);
 

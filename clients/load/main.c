@@ -96,7 +96,7 @@ static double mono_s(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)
@@ -261,8 +261,8 @@ int main(int argc, char **argv)
     }
     struct rusage ru;
     if (getrusage(RUSAGE_CHILDREN, &ru) == 0)
-        hub.load_cpu_s = (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
-                         (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+        hub.load_cpu_s = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+                         (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
     if (nres < K)
         fprintf(stderr, "chorus-load: %d of %d processes returned no figures\n", K - nres, K);
 

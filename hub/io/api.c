@@ -32,7 +32,7 @@ static struct msg *to_msg(const char *s) {
     if (!m) return NULL;
     m->refs = 1;
     m->len = (uint32_t)n;
-    memcpy(m->data + MSG_HEADROOM, s, n);
+    memcpy(m->data + MSG_HEADROOM, s, n);  // NOLINT(bugprone-not-null-terminated-result): msg is length-counted
     return m;
 }
 

@@ -263,14 +263,14 @@ static int write_queued(struct net *n, struct lws *wsi, struct session *s) {
 
 static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
     struct net *n = lws_context_user(lws_get_context(wsi));
-    struct pss *p = user;
-    struct session *s = p ? p->s : NULL;
-    switch (reason) {
-    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+    if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION) {
         char uri[16];
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0) return -1;
-        return 0;
+        return lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0 ? -1 : 0;
     }
+    struct pss *p = user;   /* NULL only for context-wide reasons (init, destroy...) */
+    if (!p) return 0;
+    struct session *s = p->s;
+    switch (reason) {
     case LWS_CALLBACK_ESTABLISHED: {
         /* A fixed 64 KB send buffer (about 200 snapshots) instead of the
          * kernel's autotuning up to megabytes: bounds what a stalled phone

@@ -8,7 +8,7 @@
 
 static int grow(struct conns *c) {
     uint32_t cap = c->cap ? c->cap * 2 : CONNS_CAP0;
-    struct session **sl = realloc(c->slots, cap * sizeof *sl);
+    struct session **sl = realloc(c->slots, cap * sizeof *sl);  // NOLINT(bugprone-sizeof-expression): an array of pointers
     if (!sl) return -1;
     c->slots = sl;
     uint32_t *g = realloc(c->gens, cap * sizeof *g);

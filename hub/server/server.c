@@ -37,16 +37,20 @@ static void kill_session(struct server *srv, struct session *s) {
     if (session_kill(s)) srv->io.kill(srv->io.arg, s->conn);
 }
 
+/* Queue m on s; the queue takes its own reference (the caller keeps its). */
+static void send_shared(struct server *srv, struct session *s, struct msg *m) {
+    if (!session_is_open(s)) return;
+    if (session_push(s, m) < 0) {
+        kill_session(srv, s);   /* not reading its replies: drop it rather than buffer more */
+        return;
+    }
+    if (!s->stalled_since) s->stalled_since = server_mono(srv);
+    srv->io.want_write(srv->io.arg, s->conn);
+}
+
 void server_send(struct server *srv, struct session *s, struct msg *m) {
     if (!m) return;
-    if (session_is_open(s)) {
-        if (session_push(s, m) < 0) {
-            kill_session(srv, s);   /* not reading its replies: drop it rather than buffer more */
-        } else {
-            if (!s->stalled_since) s->stalled_since = server_mono(srv);
-            srv->io.want_write(srv->io.arg, s->conn);
-        }
-    }
+    send_shared(srv, s, m);
     msg_unref(m);
 }
 
@@ -63,10 +67,7 @@ void server_broadcast_watchers(struct server *srv, struct msg *m) {
     if (!m) return;
     for (uint32_t i = 0; i < conns_end(&srv->conns); i++) {
         struct session *s = conns_at(&srv->conns, i);
-        if (s && session_is_ready(s) && s->role != ROLE_AUDIENCE) {
-            msg_ref(m);
-            server_send(srv, s, m);
-        }
+        if (s && session_is_ready(s) && s->role != ROLE_AUDIENCE) send_shared(srv, s, m);
     }
     msg_unref(m);
 }
@@ -209,8 +210,7 @@ static void check_sessions(struct server *srv, struct msg *health) {
         } else if (s->state == SS_NEW && now - s->opened_ms > SESSION_HELLO_MS) {
             server_close(srv, s, WIRE_CLOSE_POLICY);
         } else if (s->role == ROLE_CREW && session_is_ready(s) && health) {
-            msg_ref(health);
-            server_send(srv, s, health);
+            send_shared(srv, s, health);
         }
     }
 }
@@ -262,8 +262,7 @@ void server_tick(struct server *srv) {
             if (pass && (int64_t)(i % (uint32_t)every) != phase) continue;
             if (pass && s->poll_gen != srv->poll_gen && srv->poll_msg) {
                 s->poll_gen = srv->poll_gen;
-                msg_ref(srv->poll_msg);
-                server_send(srv, s, srv->poll_msg);
+                send_shared(srv, s, srv->poll_msg);
                 if (!session_is_open(s)) continue;
             }
             session_offer_snap(s, snap);

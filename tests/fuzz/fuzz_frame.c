@@ -54,7 +54,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
         if (len > size - i) len = size - i;
 
-        uint8_t *frag = malloc(len);  /* exact size: over-reads are caught */
+        uint8_t *frag = malloc(len ? len : 1);  /* exact size: over-reads are caught */
         if (len && !frag) break;
         if (len) memcpy(frag, data + i, len);
         i += len;

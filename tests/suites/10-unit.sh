@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # C unit tests, one binary per hub module (built by `make`); sums their counts.
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 dir=${CHORUS_UNIT_DIR:-build/obj/tests}
 pass=0; fail=0
 for t in "$dir"/test_*; do

@@ -10,7 +10,7 @@
 # Needs `make all` (clients/chorus-report, build/report/chorus-report-gen).
 # Last line: "N passed, N failed".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 REPORT=${CHORUS_REPORT:-clients/chorus-report}
 GEN=build/report/chorus-report-gen
 HUB=${CHORUS_HUB:-hub/chorus-hub}

@@ -3,7 +3,7 @@
 # driven by playwright-core against the real hub (tests/web/*.test.mjs).
 # Last line: "N passed, N failed".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 mkdir -p tests/artifacts
 # Rebuild the pages when they are missing or older than their sources.
 if [ ! -f web/dist/.built ] || [ -n "$(find web/src web/build.mjs -newer web/dist/.built -print -quit)" ]; then

@@ -5,7 +5,7 @@
 # fail when it should (bad arguments, refused connections, votes missing
 # from the database). Last line: "N passed, N failed".
 set -u
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 LOAD=clients/chorus-load
 HUB=${CHORUS_HUB:-hub/chorus-hub}
 pass=0; fail=0

@@ -28,10 +28,11 @@ static size_t pack(uint8_t *out, int n, const char **kv) {
 }
 
 #define DEC(arr, code_want) do { \
-    uint8_t b[4096]; size_t l = pack(b, (int)(sizeof arr / sizeof arr[0]), arr); \
+    uint8_t b[4096]; size_t l = pack(b, (int)(sizeof (arr) / sizeof (arr)[0]), (arr)); \
     struct proto_msg m; struct proto_error e; \
+    const char *want_ = (code_want); \
     int r = proto_decode(&dec, b, l, &m, &e); \
-    if (code_want) { CHECK_EQ(r, -1); CHECK_STR(e.code, code_want); } else { CHECK_EQ(r, 0); } \
+    if (want_ != NULL) { CHECK_EQ(r, -1); CHECK_STR(e.code, want_); } else { CHECK_EQ(r, 0); } \
 } while (0)
 
 static void valid_messages(void) {

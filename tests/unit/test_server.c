@@ -93,7 +93,8 @@ static void send_kv(struct server *srv, struct session *s, int n, const char **k
             int cnt = 1;
             for (char *c = buf; *c; c++) cnt += *c == '|';
             msgpack_pack_array(&pk, (size_t)cnt);
-            for (char *tok = strtok(buf, "|"); tok; tok = strtok(NULL, "|")) proto_pack_str(&pk, tok);
+            char *save = NULL;
+            for (char *tok = strtok_r(buf, "|", &save); tok; tok = strtok_r(NULL, "|", &save)) proto_pack_str(&pk, tok);
         }
     }
     server_frame(srv, s, (const uint8_t *)sb.data, sb.size, 1);
@@ -114,9 +115,9 @@ static void release_kept(void) {
  * strings stay valid for the next 7 reads). Returns 0, or -1 when nothing
  * is queued. */
 static int next(struct server *srv, struct session *s, msgpack_unpacked *u) {
+    msgpack_unpacked_init(u);   /* also on -1: callers may look at u->data (nil) */
     struct msg *m = server_pop(srv, s);
     if (!m) return -1;
-    msgpack_unpacked_init(u);
     size_t off = 0;
     msgpack_unpack_next(u, (const char *)msg_payload(m), m->len, &off);
     msg_unref(kept[nkept % 8]);
