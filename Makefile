@@ -21,7 +21,7 @@ OBJDIR   := build/obj$(if $(SAN),-san)
 HUB_BIN  := $(if $(SAN),build/asan/chorus-hub,hub/chorus-hub)
 
 INC_LIB    := -Ilib
-INC_CORE   := $(INC_LIB) -Ihub/core
+INC_CORE   := $(INC_LIB) -Ihub/core -Ibuild/words
 INC_SERVER := $(INC_CORE) -Ihub/server
 INC_IO     := $(INC_SERVER) -Ihub/io -I$(LWS)/include
 
@@ -56,6 +56,17 @@ build/.deps-ok: scripts/deps.sh
 $(OBJDIR)/lib/%.o: lib/%.c | build/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC_LIB) -c $< -o $@
+# The chant filter's built-in word lists, generated from lib/words (npm
+# naughty-words + our Indonesian list) into a header compiled into the hub.
+WORDS_H := build/words/words.h
+WORDS_NPM_OK := lib/words/node_modules/.chorus-ok
+$(WORDS_NPM_OK): lib/words/package-lock.json | build/.deps-ok
+	test $@ -nt lib/words/package-lock.json || \
+	  { cd lib/words && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.chorus-ok; }
+$(WORDS_H): lib/words/make-words.mjs lib/words/id.txt $(WORDS_NPM_OK)
+	node lib/words/make-words.mjs $@
+$(OBJDIR)/hub/core/filter.o: $(WORDS_H)
+
 $(OBJDIR)/hub/core/%.o: hub/core/%.c | build/.deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(INC_CORE) -c $< -o $@
@@ -105,7 +116,7 @@ clean:
 # corpus tests/fuzz/corpus/<name> (new finds go to build/fuzz-corpus/<name>).
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/fuzz_*.c))
-build/fuzz/%: tests/fuzz/%.c $(wildcard hub/core/*.c hub/core/*.h lib/*.h) | build/.deps-ok
+build/fuzz/%: tests/fuzz/%.c $(wildcard hub/core/*.c hub/core/*.h lib/*.h) $(WORDS_H) | build/.deps-ok
 	@mkdir -p $(dir $@)
 	clang -std=c11 -D_GNU_SOURCE -g -O1 $(INC_CORE) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -o $@ \
 	    $< $(wildcard hub/core/*.c) $(LIBS_CORE)

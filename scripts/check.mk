@@ -3,5 +3,5 @@
 # no source. One line per tool; fails if any tool finds something.
 # `make check CHECK_TOOLS="shellcheck cppcheck"` runs only those.
 CHECK_TOOLS ?=
-check: | build/.deps-ok
+check: build/words/words.h | build/.deps-ok
 	bash scripts/check.sh $(CHECK_TOOLS)

@@ -27,7 +27,7 @@ shopt -s nullglob
 # (each layer sees only the headers below it), sources (globs, so new files
 # count), and whether it is product code (held to the stricter warnings).
 INC_LIB="-Ilib"
-INC_CORE="$INC_LIB -Ihub/core"
+INC_CORE="$INC_LIB -Ihub/core -Ibuild/words"
 INC_SERVER="$INC_CORE -Ihub/server"
 INC_IO="$INC_SERVER -Ihub/io -I$LWS_INC"
 LAYERS=(

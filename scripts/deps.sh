@@ -67,7 +67,7 @@ SRC
 fi
 
 # npm packages for the web pages and for the tests (lockfiles pinned).
-for d in web tests clients/report; do
+for d in web tests clients/report lib/words; do
     if [ -f "$d/package.json" ] && { [ ! -f "$d/node_modules/.chorus-ok" ] || [ "$d/package-lock.json" -nt "$d/node_modules/.chorus-ok" ]; }; then
         (cd "$d" && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.chorus-ok)
     fi
