@@ -9,7 +9,11 @@
 #ifndef CHORUS_SCHEMA_H
 #define CHORUS_SCHEMA_H
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+/* v2: devices.banned, signals.chant_key (the chant's grouping key, so the
+ * report groups chants as the live screen does), chant_mod, mod_log. A v1
+ * database is migrated by the hub at start (hub/io/store.c); the report
+ * reads both. */
 
 #define SCHEMA_SQL \
 "CREATE TABLE IF NOT EXISTS chorus_meta(\n" \
@@ -20,7 +24,8 @@
 "CREATE TABLE IF NOT EXISTS reactions(\n" \
 "  name TEXT PRIMARY KEY, total INTEGER NOT NULL DEFAULT 0);\n" \
 "CREATE TABLE IF NOT EXISTS devices(\n" \
-"  id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, section TEXT NOT NULL DEFAULT '');\n" \
+"  id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, section TEXT NOT NULL DEFAULT '',\n" \
+"  banned INTEGER NOT NULL DEFAULT 0);\n" \
 "CREATE TABLE IF NOT EXISTS sessions(\n" \
 "  id INTEGER PRIMARY KEY, device INTEGER NOT NULL DEFAULT 0, role TEXT NOT NULL,\n" \
 "  section TEXT NOT NULL DEFAULT '', start_ms INTEGER NOT NULL, end_ms INTEGER);\n" \
@@ -38,7 +43,7 @@
 "CREATE TABLE IF NOT EXISTS signals(\n" \
 "  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, device INTEGER NOT NULL,\n" \
 "  section TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL CHECK (kind IN ('vote','react','chant')),\n" \
-"  poll INTEGER, option INTEGER, reaction TEXT, n INTEGER, text TEXT);\n" \
+"  poll INTEGER, option INTEGER, reaction TEXT, n INTEGER, text TEXT, chant_key TEXT);\n" \
 "CREATE INDEX IF NOT EXISTS signals_ts ON signals(ts_ms);\n" \
 "CREATE INDEX IF NOT EXISTS signals_device ON signals(device, kind);\n" \
 "CREATE TABLE IF NOT EXISTS seconds(\n" \
@@ -48,6 +53,16 @@
 "  sec INTEGER NOT NULL, reaction TEXT NOT NULL, taps INTEGER NOT NULL,\n" \
 "  PRIMARY KEY (sec, reaction)) WITHOUT ROWID;\n" \
 "CREATE TABLE IF NOT EXISTS markers(\n" \
-"  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL);\n"
+"  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL);\n" \
+"CREATE TABLE IF NOT EXISTS chant_mod(\n" \
+"  key TEXT PRIMARY KEY, text TEXT NOT NULL, flags INTEGER NOT NULL, ts_ms INTEGER NOT NULL);\n" \
+"CREATE TABLE IF NOT EXISTS mod_log(\n" \
+"  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, session INTEGER NOT NULL DEFAULT 0,\n" \
+"  action TEXT NOT NULL, key TEXT, text TEXT, device INTEGER, detail TEXT);\n"
+
+/* From v1 to v2 (before SCHEMA_SQL, which then adds the new tables). */
+#define SCHEMA_MIGRATE_V2 \
+"ALTER TABLE devices ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;\n" \
+"ALTER TABLE signals ADD COLUMN chant_key TEXT;\n"
 
 #endif

@@ -51,11 +51,12 @@ void agg_react(struct agg *a, int kind, int64_t n) {
     a->signals_total++;
 }
 
-int agg_chant(struct agg *a, const char *key, const char *disp, int64_t sec) {
+int agg_chant(struct agg *a, const char *key, const char *disp, int64_t sec, int64_t device, int64_t now_ms,
+              uint8_t flags) {
     a->signals_total++;
     a->chants_total++;
     a->sec.chants++;
-    return chant_add(a->chants, key, disp, sec);
+    return chant_add_from(a->chants, key, disp, sec, device, now_ms, flags);
 }
 
 void agg_poll_open(struct agg *a, struct agg_poll *p) {
@@ -134,6 +135,15 @@ void agg_saved_clear(struct agg_saved *saved) {
     free(saved->vote_device);
     free(saved->vote_option);
     memset(saved, 0, sizeof *saved);
+}
+
+int agg_vote_remove(struct agg *a, int64_t device) {
+    int opt = agg_vote_of(a, device);
+    if (opt < 0) return -1;
+    a->poll->counts[opt]--;
+    a->poll->voters--;
+    a->votes[device] = 0;
+    return opt;
 }
 
 void agg_conn(struct agg *a, enum role r, int section, int delta) {

@@ -57,8 +57,11 @@ struct agg *agg_new(int nkinds, int nsections, int tick_ms);
 void agg_free(struct agg *a);
 
 void agg_react(struct agg *a, int kind, int64_t n);
-/* Count a normalized chant at second sec. Returns 0, -1 when dropped. */
-int agg_chant(struct agg *a, const char *key, const char *disp, int64_t sec);
+/* Count a normalized chant at second sec from device at now_ms; flags are
+ * its moderation flags (chant.h). Returns 0, -1 when dropped from the
+ * window (still counted). */
+int agg_chant(struct agg *a, const char *key, const char *disp, int64_t sec, int64_t device, int64_t now_ms,
+              uint8_t flags);
 
 /* State reloaded from the database at start (store_open): reaction totals
  * and the open poll (or NULL) with its votes. */
@@ -93,6 +96,9 @@ int agg_vote(struct agg *a, int64_t device, int option, int *prev);
 /* Undo a vote that could not be stored: if device still has `option`,
  * restore `prev` (-1 = none). */
 void agg_vote_revert(struct agg *a, int64_t device, int option, int prev);
+/* Take device's vote out of the open poll (a ban). Returns the option it
+ * had, or -1. */
+int agg_vote_remove(struct agg *a, int64_t device);
 /* Device's option in the open poll, or -1. */
 int agg_vote_of(const struct agg *a, int64_t device);
 

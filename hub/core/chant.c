@@ -63,9 +63,10 @@ struct entry {
     int64_t total;
     int64_t order;     /* first-seen sequence, breaks ties */
     int64_t sec;       /* second of this entry's item in the current bucket */
+    int64_t device, first_ms;
     int32_t slot;      /* index of that item */
     int32_t next;      /* hash chain or free list; -1 ends */
-    int used;
+    uint8_t used, flags;
 };
 
 struct item { int32_t entry; int32_t count; };
@@ -149,11 +150,31 @@ void chant_advance(struct chant_top *t, int64_t sec) {
     t->cur_sec = sec;
 }
 
+static int32_t find(const struct chant_top *t, const char *key) {
+    int32_t idx = t->heads[util_hash_str(key) & t->hmask];
+    while (idx >= 0 && strcmp(t->e[idx].key, key) != 0) idx = t->e[idx].next;
+    return idx;
+}
+
+const char *chant_text(const struct chant_top *t, const char *key) {
+    int32_t idx = find(t, key);
+    return idx >= 0 ? t->e[idx].disp : NULL;
+}
+
+void chant_set_flags(struct chant_top *t, const char *key, uint8_t flags) {
+    int32_t idx = find(t, key);
+    if (idx >= 0) t->e[idx].flags = flags;
+}
+
 int chant_add(struct chant_top *t, const char *key, const char *disp, int64_t sec) {
+    return chant_add_from(t, key, disp, sec, 0, sec * 1000, 0);
+}
+
+int chant_add_from(struct chant_top *t, const char *key, const char *disp, int64_t sec, int64_t device,
+                   int64_t now_ms, uint8_t flags) {
     chant_advance(t, sec);
     uint32_t h = util_hash_str(key) & t->hmask;
-    int32_t idx = t->heads[h];
-    while (idx >= 0 && strcmp(t->e[idx].key, key) != 0) idx = t->e[idx].next;
+    int32_t idx = find(t, key);
     if (idx < 0) {
         if (t->free_head < 0) { t->dropped++; return -1; }
         char *k = strdup(key), *d = strdup(disp);
@@ -167,6 +188,9 @@ int chant_add(struct chant_top *t, const char *key, const char *disp, int64_t se
         en->total = 0;
         en->order = ++t->seq;
         en->sec = -1;
+        en->device = device;
+        en->first_ms = now_ms;
+        en->flags = flags;
         en->next = t->heads[h];
         t->heads[h] = idx;
     }
@@ -189,13 +213,24 @@ static int better(const struct entry *a, const struct entry *b) {
     return a->total > b->total || (a->total == b->total && a->order < b->order);
 }
 
-int chant_top_get(struct chant_top *t, struct chant_entry *out, int k) {
+static void fill(struct chant_entry *out, const struct entry *en) {
+    out->text = en->disp;
+    out->key = en->key;
+    out->count = en->total;
+    out->device = en->device;
+    out->first_ms = en->first_ms;
+    out->flags = en->flags;
+}
+
+int chant_top_get(struct chant_top *t, struct chant_entry *out, int k) { return chant_top_select(t, out, k, 0, 0); }
+
+int chant_top_select(struct chant_top *t, struct chant_entry *out, int k, uint8_t need, uint8_t reject) {
     const struct entry *best[16];
     if (k > 16) k = 16;
     int n = 0;
     for (int i = 0; i < t->max; i++) {
         const struct entry *en = &t->e[i];
-        if (!en->used || en->total <= 0) continue;
+        if (!en->used || en->total <= 0 || (en->flags & need) != need || (en->flags & reject)) continue;
         int pos = n < k ? n : k;
         while (pos > 0 && better(en, best[pos - 1])) pos--;
         if (pos >= k) continue;
@@ -204,10 +239,26 @@ int chant_top_get(struct chant_top *t, struct chant_entry *out, int k) {
         best[pos] = en;
         if (n < k) n++;
     }
-    for (int i = 0; i < n; i++) {
-        out[i].text = best[i]->disp;
-        out[i].count = best[i]->total;
+    for (int i = 0; i < n; i++) fill(&out[i], best[i]);
+    return n;
+}
+
+int chant_pending(struct chant_top *t, struct chant_entry *out, int k) {
+    const struct entry *best[64];
+    if (k > 64) k = 64;
+    int n = 0;
+    for (int i = 0; i < t->max; i++) {
+        const struct entry *en = &t->e[i];
+        if (!en->used || en->total <= 0 || (en->flags & (CHANT_APPROVED | CHANT_HIDDEN))) continue;
+        int pos = n < k ? n : k;
+        while (pos > 0 && en->order > best[pos - 1]->order) pos--;   /* newest first */
+        if (pos >= k) continue;
+        int last = n < k ? n : k - 1;
+        for (int j = last; j > pos; j--) best[j] = best[j - 1];
+        best[pos] = en;
+        if (n < k) n++;
     }
+    for (int i = 0; i < n; i++) fill(&out[i], best[i]);
     return n;
 }
 

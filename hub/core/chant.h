@@ -35,9 +35,18 @@ int chant_normalize(const char *in, size_t len, char *disp, char *key);
 
 struct chant_top;
 
+/* Moderation flags of a text (set from the moderation table when a text
+ * enters the window, and by chant_set_flags after a crew action). */
+#define CHANT_APPROVED 1
+#define CHANT_HIDDEN   2
+
 struct chant_entry {
     const char *text;   /* display form, owned by the chant_top */
+    const char *key;    /* grouping key, owned by the chant_top */
     int64_t count;
+    int64_t device;     /* the first sender, 0 unknown */
+    int64_t first_ms;   /* when it was first sent (entered the window) */
+    uint8_t flags;      /* CHANT_* */
 };
 
 /* New window tracking at most max_entries texts. NULL on out-of-memory. */
@@ -48,6 +57,14 @@ void chant_top_free(struct chant_top *t);
  * value counts in the current second). Returns 0, or -1 when the table is
  * full and the text is new (dropped). */
 int chant_add(struct chant_top *t, const char *key, const char *disp, int64_t sec);
+/* The same, saying who sent it, when (ms) and, for a text new to the window,
+ * its moderation flags. */
+int chant_add_from(struct chant_top *t, const char *key, const char *disp, int64_t sec, int64_t device,
+                   int64_t now_ms, uint8_t flags);
+/* The display text of key's entry in the window, or NULL. */
+const char *chant_text(const struct chant_top *t, const char *key);
+/* Set the flags of key's entry if it is in the window. */
+void chant_set_flags(struct chant_top *t, const char *key, uint8_t flags);
 
 /* Advance the window to second sec, expiring what is older than
  * CHANT_WINDOW_S seconds. */
@@ -57,6 +74,12 @@ void chant_advance(struct chant_top *t, int64_t sec);
  * Returns how many were written to out (<= k). Pointers stay valid until
  * the next chant_add/chant_advance. */
 int chant_top_get(struct chant_top *t, struct chant_entry *out, int k);
+/* The same over the texts whose flags hold every bit of `need` and none of
+ * `reject` (k <= 16). */
+int chant_top_select(struct chant_top *t, struct chant_entry *out, int k, uint8_t need, uint8_t reject);
+/* Texts in the window with neither flag (waiting for approval), newest
+ * first; at most k (<= 64). */
+int chant_pending(struct chant_top *t, struct chant_entry *out, int k);
 
 /* Texts dropped because the table was full, since creation. */
 int64_t chant_dropped(const struct chant_top *t);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "event.h"
+#include "filter.h"
 
 const char *const event_limit_names[LIM_COUNT] = {
     "react_taps", "react_msgs", "votes", "chants", "pings", "joins_per_ip",
@@ -43,6 +44,48 @@ static int read_names(const json_t *arr, int max, char out[][EVENT_NAME_MAX + 1]
             if (!strcmp(out[j], json_string_value(v))) return -1;
         strcpy(out[(*count)++], json_string_value(v));
     }
+    return 0;
+}
+
+/* moderation: {mode?, block?: [words], allow?: [words]}; the filter is
+ * built here so a bad word is refused at start, naming its place. */
+static int read_words(const json_t *arr, const char *name, struct filter *f, int allow, char *err, size_t errlen) {
+    if (!arr) return 0;
+    if (!json_is_array(arr) || json_array_size(arr) > 10000) {
+        snprintf(err, errlen, "field 'moderation.%s' must be an array of at most 10000 words", name);
+        return -1;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) {
+        if (!json_is_string(v) || (allow ? filter_allow(f, json_string_value(v)) : filter_block(f, json_string_value(v))) < 0) {
+            snprintf(err, errlen, "field 'moderation.%s[%zu]' must be a word or phrase of 1-%d bytes of text", name, i,
+                     FILTER_WORD_MAX);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int read_moderation(const json_t *m, struct event_def *ev, const char *path, char *err, size_t errlen) {
+    char why[200] = "";
+    ev->mod_mode = MOD_AUTO;
+    if (!(ev->filter = filter_new())) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (m) {
+        if (!json_is_object(m)) { snprintf(err, errlen, "event file %s: field 'moderation' must be an object", path); return -1; }
+        const json_t *mode = json_object_get(m, "mode");
+        if (mode) {
+            int md = json_is_string(mode) ? wire_mod_mode_parse(json_string_value(mode), json_string_length(mode)) : -1;
+            if (md < 0) { snprintf(err, errlen, "event file %s: field 'moderation.mode' must be auto, approve or off", path); return -1; }
+            ev->mod_mode = (enum mod_mode)md;
+        }
+        if (read_words(json_object_get(m, "block"), "block", ev->filter, 0, why, sizeof why) < 0 ||
+            read_words(json_object_get(m, "allow"), "allow", ev->filter, 1, why, sizeof why) < 0) {
+            snprintf(err, errlen, "event file %s: %s", path, why);
+            return -1;
+        }
+    }
+    if (filter_seal(ev->filter) < 0) { snprintf(err, errlen, "out of memory"); return -1; }
     return 0;
 }
 
@@ -108,6 +151,7 @@ struct event_def *event_def_load(const char *path, char *err, size_t errlen) {
             ev->limits[id].burst = json_number_value(b);
         }
     }
+    if (read_moderation(json_object_get(root, "moderation"), ev, path, err, errlen) < 0) goto fail;
     json_object_del(root, "keys");
     ev->config_json = json_dumps(root, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(root);
@@ -123,6 +167,7 @@ void event_def_free(struct event_def *ev) {
     for (int i = 0; i < ev->nsongs; i++) free(ev->songs[i]);
     free(ev->songs);
     free(ev->config_json);
+    filter_free(ev->filter);
     free(ev);
 }
 

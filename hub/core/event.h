@@ -5,6 +5,9 @@
 #define CHORUS_EVENT_H
 
 #include <stddef.h>
+#include "wire.h"
+
+struct filter;
 
 #define EVENT_MAX_REACTIONS 16
 #define EVENT_MAX_SECTIONS  64
@@ -26,6 +29,8 @@ struct event_def {
     char **songs;
     char key_crew[257], key_screen[257], key_performer[257];
     struct event_limit limits[LIM_COUNT];
+    enum mod_mode mod_mode;     /* moderation.mode (default auto) */
+    struct filter *filter;      /* built-in lists + moderation.block - moderation.allow */
     char *config_json;   /* the file's JSON without "keys", for the database */
 };
 

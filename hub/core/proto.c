@@ -147,10 +147,37 @@ static int str_is(const msgpack_object *o, const char *s) {
 static const struct { const char *name; enum proto_type type; } types[] = {
     {"hello", PT_HELLO}, {"vote", PT_VOTE}, {"react", PT_REACT}, {"chant", PT_CHANT},
     {"ping", PT_PING}, {"poll.open", PT_POLL_OPEN}, {"poll.close", PT_POLL_CLOSE},
-    {"marker", PT_MARKER},
+    {"marker", PT_MARKER}, {"mod", PT_MOD},
 };
 
 #define MAX_ID ((int64_t)1 << 53)
+
+/* {t:"mod", id, action, text | device | mode}. */
+static int decode_mod(const msgpack_object_map *mp, struct proto_msg *m, struct proto_error *err) {
+    if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
+    struct proto_str s;
+    if (get_str(mp, "action", 1, 16, E_BAD_FIELD, &s, err) < 0) return -1;
+    int a = -1;
+    for (int i = 0; i < MOD_BLOCKED; i++)
+        if (s.n == strlen(wire_mod_action_name((enum mod_action)i)) && !memcmp(s.p, wire_mod_action_name((enum mod_action)i), s.n)) a = i;
+    if (a < 0) return fail(err, E_BAD_FIELD, "field '%s' must be approve, hide, unhide, ban, unban or mode", "action");
+    m->action = (enum mod_action)a;
+    switch (m->action) {
+    case MOD_APPROVE_TEXT: case MOD_HIDE: case MOD_UNHIDE:
+        if (get_str(mp, "text", 1, 256, E_TOO_LONG, &m->text, err) < 0) return -1;
+        if (m->text.n == 0) return fail(err, E_BAD_FIELD, "field '%s' is empty", "text");
+        return 0;
+    case MOD_BAN: case MOD_UNBAN:
+        return get_int(mp, "device", 1, 1, INT32_MAX, &m->device, err) < 0 ? -1 : 0;
+    default: {
+        if (get_str(mp, "mode", 1, 16, E_BAD_FIELD, &s, err) < 0) return -1;
+        int mode = wire_mod_mode_parse(s.p, s.n);
+        if (mode < 0) return fail(err, E_BAD_FIELD, "field '%s' must be auto, approve or off", "mode");
+        m->mode = (enum mod_mode)mode;
+        return 0;
+    }
+    }
+}
 
 static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, struct proto_error *err) {
     int r;
@@ -229,6 +256,8 @@ static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, stru
         }
         return 0;
     }
+    case PT_MOD:
+        return decode_mod(mp, m, err);
     }
     return fail(err, E_BAD_TYPE, "unknown type%s", "");
 }
@@ -344,6 +373,16 @@ struct msg *proto_ack_poll(int64_t id, int64_t poll) {
     struct proto_enc e;
     ack_begin(&e, id, 1, 1);
     proto_pack_kv_int(&e.pk, "poll", poll);
+    return proto_enc_finish(&e);
+}
+
+struct msg *proto_ack_chant(int64_t id, int held) {
+    struct proto_enc e;
+    ack_begin(&e, id, 1, held ? 1 : 0);
+    if (held) {
+        proto_pack_str(&e.pk, "held");
+        msgpack_pack_true(&e.pk);
+    }
     return proto_enc_finish(&e);
 }
 

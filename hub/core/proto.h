@@ -16,7 +16,7 @@
 
 enum proto_type {
     PT_HELLO = 1, PT_VOTE, PT_REACT, PT_CHANT, PT_PING,
-    PT_POLL_OPEN, PT_POLL_CLOSE, PT_MARKER
+    PT_POLL_OPEN, PT_POLL_CLOSE, PT_MARKER, PT_MOD
 };
 
 /* A string inside the decoded frame; NOT NUL-terminated, valid until the
@@ -38,6 +38,9 @@ struct proto_msg {
     int noptions;
     int allow_change;
     int64_t c;                                           /* ping */
+    enum mod_action action;                              /* mod (text in text, device) */
+    int64_t device;                                      /* mod ban/unban */
+    enum mod_mode mode;                                  /* mod mode */
 };
 
 /* Error codes of the protocol (docs/protocol.md). */
@@ -54,6 +57,11 @@ struct proto_msg {
 #define E_TOO_LONG      "too_long"
 #define E_RATE_LIMITED  "rate_limited"
 #define E_STORE_FAILED  "store_failed"
+#define E_BLOCKED       "blocked"
+#define E_CHANTS_OFF    "chants_off"
+#define E_BANNED        "banned"
+#define E_UNKNOWN_DEVICE "unknown_device"
+#define E_MOD_FULL      "mod_full"
 
 struct proto_error {
     const char *code;      /* one of E_* */
@@ -104,6 +112,8 @@ struct msg *proto_ack_ok(int64_t id);
 struct msg *proto_ack_vote(int64_t id, int64_t poll, int64_t option, int changed);
 /* The ack of a committed poll.open: {t:"ack", id, ok:true, poll}. */
 struct msg *proto_ack_poll(int64_t id, int64_t poll);
+/* The ack of an accepted chant; held: waiting for the crew's approval. */
+struct msg *proto_ack_chant(int64_t id, int held);
 struct msg *proto_ack_err(int64_t id, const char *code, const char *msg);
 struct msg *proto_error_msg(const char *code, const char *msg);
 struct msg *proto_pong(int64_t c, int64_t now);

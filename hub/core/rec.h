@@ -10,10 +10,11 @@
 #include "agg.h"
 #include "auth.h"
 #include "event.h"
+#include "mod.h"
 
 enum rec_type {
     REC_DEVICE = 1, REC_SESSION_START, REC_SESSION_END, REC_VOTE, REC_REACT, REC_CHANT,
-    REC_POLL_OPEN, REC_POLL_CLOSE, REC_MARKER, REC_SECOND
+    REC_POLL_OPEN, REC_POLL_CLOSE, REC_MARKER, REC_SECOND, REC_MOD
 };
 
 /* A finished second: its figures and the reaction totals as of its end. */
@@ -28,15 +29,20 @@ struct rec_second {
  *  SESSION_END:   a = session id
  *  VOTE:          a = poll, b = device, c = option, d = previous option, section
  *  REACT:         b = device, kind = reaction, c = taps, section
- *  CHANT:         b = device, text, section
+ *  CHANT:         b = device, text, key (grouping key), section
  *  POLL_OPEN:     a = poll, b = audience at open, c = option count,
  *                 d = allow_change, text = question, opts = c labels
  *  POLL_CLOSE:    a = poll
  *  MARKER:        kind = enum marker_kind, text = label
  *  SECOND:        second
- * text, opts and second are malloc'd and owned by whoever takes the record
- * (also when taking it fails: see store_push). REACT and CHANT are
- * droppable: under pressure they are refused first. */
+ *  MOD:           kind = enum mod_action, a = the crew's session id (0 for
+ *                 the filter's MOD_BLOCKED), b = device (ban, unban, blocked),
+ *                 c = the text's new flags (approve, hide, unhide) or the
+ *                 mode (mode), text + key (approve, hide, unhide, blocked)
+ * text, key, opts and second are malloc'd and owned by whoever takes the record
+ * (also when taking it fails: see store_push). REACT, CHANT and MOD
+ * without want_ack (the filter's refusals) are droppable: under pressure
+ * they are refused first. */
 struct rec {
     uint8_t type;               /* enum rec_type */
     uint8_t want_ack;
@@ -46,6 +52,7 @@ struct rec {
     int64_t ts_ms;
     int64_t a, b;
     char *text;
+    char *key;
     char **opts;
     struct rec_second *second;
     uint32_t slot, gen;         /* who to ack (the server's connection table) */
@@ -74,6 +81,12 @@ struct rec_boot {
     int64_t max_device, max_session, max_poll;
     int8_t *device_section;     /* index = device id (<= max_device), -1 none; owner frees */
     struct agg_saved saved;     /* reaction totals, open poll and its votes */
+    int has_chant_mode;         /* the crew switched the mode at some point: */
+    enum mod_mode chant_mode;   /* its last choice (wins over the event file's) */
+    struct mod_text *mod;       /* approved and hidden texts (nmod) */
+    size_t nmod;
+    int64_t *banned;            /* banned devices (nbanned) */
+    size_t nbanned;
 };
 
 /* Free what a boot holds (not boot itself); safe on a zeroed boot. */
@@ -81,6 +94,12 @@ static inline void rec_boot_clear(struct rec_boot *b) {
     free(b->device_section);
     b->device_section = NULL;
     agg_saved_clear(&b->saved);
+    for (size_t i = 0; i < b->nmod; i++) { free(b->mod[i].key); free(b->mod[i].text); }
+    free(b->mod);
+    free(b->banned);
+    b->mod = NULL;
+    b->banned = NULL;
+    b->nmod = b->nbanned = 0;
 }
 
 #endif

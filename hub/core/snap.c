@@ -2,11 +2,65 @@
 #include "proto.h"
 #include "snap.h"
 
-struct msg *snap_encode(const struct agg *a, const struct event_def *ev, int64_t seq, int64_t now) {
+static void pack_chants(msgpack_packer *pk, const struct snap_in *in, int crew) {
+    struct chant_entry top[5];
+    uint8_t need = 0, reject = 0;
+    if (!crew) mod_public_view(in->mod, &need, &reject);
+    int n = chant_top_select(in->agg->chants, top, 5, need, reject);
+    proto_pack_str(pk, "chants");
+    msgpack_pack_array(pk, (size_t)n);
+    for (int i = 0; i < n; i++) {
+        msgpack_pack_array(pk, crew ? 3 : 2);
+        proto_pack_str(pk, top[i].text);
+        msgpack_pack_int64(pk, top[i].count);
+        if (!crew) continue;
+        int hidden = !!(top[i].flags & CHANT_HIDDEN);
+        int pending = mod_mode(in->mod) == MOD_APPROVE && !(top[i].flags & CHANT_APPROVED) && !hidden;
+        msgpack_pack_map(pk, 2 + (size_t)hidden + (size_t)pending);
+        proto_pack_kv_str(pk, "key", top[i].key);
+        proto_pack_kv_int(pk, "device", top[i].device);
+        if (hidden) { proto_pack_str(pk, "hidden"); msgpack_pack_true(pk); }
+        if (pending) { proto_pack_str(pk, "pending"); msgpack_pack_true(pk); }
+    }
+}
+
+/* mod:{mode, pending:[{key, text, count, first, device}], hidden:[{key, text}], banned} */
+static void pack_mod(msgpack_packer *pk, const struct snap_in *in) {
+    proto_pack_str(pk, "mod");
+    msgpack_pack_map(pk, 4);
+    proto_pack_kv_str(pk, "mode", wire_mod_mode_name(mod_mode(in->mod)));
+    struct chant_entry p[SNAP_PENDING_MAX];
+    int n = mod_mode(in->mod) == MOD_APPROVE ? chant_pending(in->agg->chants, p, SNAP_PENDING_MAX) : 0;
+    proto_pack_str(pk, "pending");
+    msgpack_pack_array(pk, (size_t)n);
+    for (int i = 0; i < n; i++) {
+        msgpack_pack_map(pk, 5);
+        proto_pack_kv_str(pk, "key", p[i].key);
+        proto_pack_kv_str(pk, "text", p[i].text);
+        proto_pack_kv_int(pk, "count", p[i].count);
+        proto_pack_kv_int(pk, "first", p[i].first_ms);
+        proto_pack_kv_int(pk, "device", p[i].device);
+    }
+    const struct mod_text *h[SNAP_HIDDEN_MAX];
+    n = mod_hidden(in->mod, h, SNAP_HIDDEN_MAX);
+    proto_pack_str(pk, "hidden");
+    msgpack_pack_array(pk, (size_t)n);
+    for (int i = 0; i < n; i++) {
+        msgpack_pack_map(pk, 2);
+        proto_pack_kv_str(pk, "key", h[i]->key);
+        proto_pack_kv_str(pk, "text", h[i]->text);
+    }
+    proto_pack_kv_int(pk, "banned", in->banned);
+}
+
+struct msg *snap_encode(const struct snap_in *in, int crew) {
+    const struct agg *a = in->agg;
+    const struct event_def *ev = in->ev;
+    int64_t seq = in->seq, now = in->now;
     struct proto_enc e;
     msgpack_packer *pk = &e.pk;
     proto_enc_begin(&e);
-    msgpack_pack_map(pk, 10);
+    msgpack_pack_map(pk, crew ? 12 : 11);
     proto_pack_kv_str(pk, "t", "snap");
     proto_pack_kv_int(pk, "seq", seq);
     proto_pack_kv_int(pk, "now", now);
@@ -37,15 +91,8 @@ struct msg *snap_encode(const struct agg *a, const struct event_def *ev, int64_t
     for (int i = 0; i < ev->nreactions; i++) proto_pack_kv_int(pk, ev->reactions[i], a->rate[i]);
 
     proto_pack_kv_int(pk, "energy", a->energy);
-
-    struct chant_entry top[5];
-    int n = chant_top_get(a->chants, top, 5);
-    proto_pack_str(pk, "chants");
-    msgpack_pack_array(pk, (size_t)n);
-    for (int i = 0; i < n; i++) {
-        msgpack_pack_array(pk, 2);
-        proto_pack_str(pk, top[i].text);
-        msgpack_pack_int64(pk, top[i].count);
-    }
+    pack_chants(pk, in, crew);
+    proto_pack_kv_str(pk, "chant_mode", wire_mod_mode_name(mod_mode(in->mod)));
+    if (crew) pack_mod(pk, in);
     return proto_enc_finish(&e);
 }

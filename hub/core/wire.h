@@ -47,6 +47,34 @@ static inline int wire_marker_parse(const char *s, size_t n) {
     return -1;
 }
 
+/* Chant moderation modes (docs/protocol.md, "Moderation"). */
+enum mod_mode { MOD_AUTO, MOD_APPROVE, MOD_OFF, MOD_MODE_COUNT };
+
+static inline const char *wire_mod_mode_name(enum mod_mode m) {
+    static const char *const names[MOD_MODE_COUNT] = {"auto", "approve", "off"};
+    return (unsigned)m < MOD_MODE_COUNT ? names[m] : "auto";
+}
+
+/* The mode named by s[0..n), or -1. */
+static inline int wire_mod_mode_parse(const char *s, size_t n) {
+    for (int m = 0; m < MOD_MODE_COUNT; m++) {
+        const char *name = wire_mod_mode_name((enum mod_mode)m);
+        if (n == strlen(name) && memcmp(s, name, n) == 0) return m;
+    }
+    return -1;
+}
+
+/* Crew moderation actions (`mod` message). */
+enum mod_action { MOD_APPROVE_TEXT, MOD_HIDE, MOD_UNHIDE, MOD_BAN, MOD_UNBAN, MOD_SET_MODE, MOD_BLOCKED,
+                  MOD_ACTION_COUNT };
+
+/* MOD_BLOCKED is not a crew action: the filter's refusal, for the audit log. */
+static inline const char *wire_mod_action_name(enum mod_action a) {
+    static const char *const names[MOD_ACTION_COUNT] = {"approve", "hide", "unhide", "ban", "unban", "mode",
+                                                        "blocked"};
+    return (unsigned)a < MOD_ACTION_COUNT ? names[a] : "?";
+}
+
 /* WebSocket close codes the hub sends. A slow client (no drain for 10 s, or
  * a full control queue) is dropped without a close frame: it is not reading. */
 enum wire_close {
@@ -54,6 +82,7 @@ enum wire_close {
     WIRE_CLOSE_POLICY     = 1008,   /* too many errors, or no hello in time */
     WIRE_CLOSE_TOO_BIG    = 1009,   /* message over WIRE_MAX_FRAME */
     WIRE_CLOSE_REPLACED   = 4000,   /* the same device connected again */
+    WIRE_CLOSE_BANNED     = 4003,   /* the crew banned the device */
 };
 
 /* The reason text sent with a close code. */
@@ -63,6 +92,7 @@ static inline const char *wire_close_reason(int code) {
     case WIRE_CLOSE_POLICY: return "policy violation";
     case WIRE_CLOSE_TOO_BIG: return "frame over 4096 bytes";
     case WIRE_CLOSE_REPLACED: return "replaced by a newer connection";
+    case WIRE_CLOSE_BANNED: return "banned by the crew";
     default: return "closed";
     }
 }

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/time.h>
 #include <sqlite3.h>
+#include "chant.h"
 #include "schema.h"
 #include "store.h"
 #include "util.h"
@@ -27,7 +28,8 @@
 
 enum {
     Q_DEVICE, Q_SESS_START, Q_SESS_END, Q_VOTE, Q_VOTE_SIG, Q_REACT, Q_CHANT, Q_POLL, Q_POLL_OPT,
-    Q_POLL_CLOSE, Q_MARKER, Q_SECOND, Q_SECOND_REACT, Q_TOTAL, Q_TOTAL_ID, Q_MAX_SIGNAL, Q_COUNT
+    Q_POLL_CLOSE, Q_MARKER, Q_SECOND, Q_SECOND_REACT, Q_TOTAL, Q_TOTAL_ID, Q_MAX_SIGNAL,
+    Q_MOD_LOG, Q_CHANT_MOD, Q_BAN, Q_MODE, Q_COUNT
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -40,7 +42,7 @@ static const char *const sql_text[Q_COUNT] = {
                "option = excluded.option, ts_ms = excluded.ts_ms",
     [Q_VOTE_SIG] = "INSERT INTO signals(ts_ms, device, section, kind, poll, option) VALUES(?1, ?2, ?3, 'vote', ?4, ?5)",
     [Q_REACT] = "INSERT INTO signals(ts_ms, device, section, kind, reaction, n) VALUES(?1, ?2, ?3, 'react', ?4, ?5)",
-    [Q_CHANT] = "INSERT INTO signals(ts_ms, device, section, kind, text) VALUES(?1, ?2, ?3, 'chant', ?4)",
+    [Q_CHANT] = "INSERT INTO signals(ts_ms, device, section, kind, text, chant_key) VALUES(?1, ?2, ?3, 'chant', ?4, ?5)",
     [Q_POLL] = "INSERT INTO polls(id, question, allow_change, opened_ms, audience_at_open) VALUES(?1, ?2, ?3, ?4, ?5)",
     [Q_POLL_OPT] = "INSERT INTO poll_options(poll, idx, label) VALUES(?1, ?2, ?3)",
     [Q_POLL_CLOSE] = "UPDATE polls SET closed_ms = ?2 WHERE id = ?1 AND closed_ms IS NULL",
@@ -54,6 +56,12 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_TOTAL_ID] = "INSERT INTO chorus_meta(key, value) VALUES('totals_signal_id', ?1) "
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [Q_MAX_SIGNAL] = "SELECT coalesce(max(id), 0) FROM signals",
+    [Q_MOD_LOG] = "INSERT INTO mod_log(ts_ms, session, action, key, text, device, detail) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    [Q_CHANT_MOD] = "INSERT INTO chant_mod(key, text, flags, ts_ms) VALUES(?1, ?2, ?3, ?4) "
+                    "ON CONFLICT(key) DO UPDATE SET flags = excluded.flags, ts_ms = excluded.ts_ms",
+    [Q_BAN] = "UPDATE devices SET banned = ?2 WHERE id = ?1",
+    [Q_MODE] = "INSERT INTO chorus_meta(key, value) VALUES('chant_mode', ?1) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
 };
 
 struct store {
@@ -76,6 +84,8 @@ struct store {
 
 static void rec_free(struct rec *r) {
     free(r->text);
+    free(r->key);
+    r->key = NULL;
     if (r->opts) {
         for (int i = 0; i < r->c; i++) free(r->opts[i]);
         free(r->opts);
@@ -193,6 +203,30 @@ static int write_event(sqlite3 *db, const struct event_def *ev, int64_t now, cha
     return 0;
 }
 
+static int step(sqlite3_stmt *st);
+static int step_done(sqlite3 *db, sqlite3_stmt *st, int rc, char *err, size_t errlen);
+
+/* v1 -> v2: new columns, and every stored chant gets its grouping key so
+ * old chants group like new ones. */
+static int migrate_v2(sqlite3 *db, char *err, size_t errlen) {
+    if (exec(db, SCHEMA_MIGRATE_V2, err, errlen) < 0) return -1;
+    sqlite3_stmt *sel = prepare(db, "SELECT id, text FROM signals WHERE kind = 'chant' AND text IS NOT NULL", err, errlen);
+    if (!sel) return -1;
+    sqlite3_stmt *upd = prepare(db, "UPDATE signals SET chant_key = ?2 WHERE id = ?1", err, errlen);
+    if (!upd) { sqlite3_finalize(sel); return -1; }
+    int rc;
+    while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
+        const char *text = (const char *)sqlite3_column_text(sel, 1);
+        char disp[CHANT_MAX_BYTES + 1], key[CHANT_KEY_MAX];
+        if (chant_normalize(text, strlen(text), disp, key) != 0) continue;   /* stays NULL: grouped by its text */
+        sqlite3_bind_int64(upd, 1, sqlite3_column_int64(sel, 0));
+        sqlite3_bind_text(upd, 2, key, -1, SQLITE_STATIC);
+        if (step(upd) < 0) { rc = SQLITE_ERROR; break; }
+    }
+    sqlite3_finalize(upd);
+    return step_done(db, sel, rc, err, errlen);
+}
+
 /* Schema, event row, secret. */
 static int setup(struct store *s, const struct event_def *ev, int64_t now, struct rec_boot *boot,
                  char *err, size_t errlen) {
@@ -211,6 +245,7 @@ static int setup(struct store *s, const struct event_def *ev, int64_t now, struc
     if (exec(db, "PRAGMA journal_mode = WAL", err, errlen) < 0) return -1;
     if (exec(db, "PRAGMA synchronous = FULL", err, errlen) < 0) return -1;
     if (exec(db, "BEGIN IMMEDIATE", err, errlen) < 0) return -1;
+    if (tables > 0 && ver < 2 && migrate_v2(db, err, errlen) < 0) goto fail;
     if (exec(db, SCHEMA_SQL, err, errlen) < 0) goto fail;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
@@ -313,6 +348,40 @@ static int reload_poll(sqlite3 *db, struct agg_saved *sv, char *err, size_t errl
     return step_done(db, st, rc, err, errlen);
 }
 
+/* Moderation: the crew's mode, approved and hidden texts, banned devices. */
+static int reload_mod(sqlite3 *db, struct rec_boot *boot, char *err, size_t errlen) {
+    sqlite3_stmt *st = prepare(db, "SELECT value FROM chorus_meta WHERE key = 'chant_mode'", err, errlen);
+    if (!st) return -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        int m = wire_mod_mode_parse((const char *)sqlite3_column_text(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+        if (m >= 0) { boot->has_chant_mode = 1; boot->chant_mode = (enum mod_mode)m; }
+    }
+    sqlite3_finalize(st);
+    int64_t n = int_query(db, "SELECT count(*) FROM chant_mod", 0);
+    if (n > MOD_TEXTS_MAX) n = MOD_TEXTS_MAX;
+    if (!(boot->mod = calloc((size_t)(n > 0 ? n : 1), sizeof *boot->mod))) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!(st = prepare(db, "SELECT key, text, flags, ts_ms FROM chant_mod ORDER BY ts_ms", err, errlen))) return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && (int64_t)boot->nmod < n) {
+        struct mod_text *x = &boot->mod[boot->nmod];
+        x->key = strdup((const char *)sqlite3_column_text(st, 0));
+        x->text = strdup((const char *)sqlite3_column_text(st, 1));
+        x->flags = (uint8_t)sqlite3_column_int(st, 2);
+        x->ts = sqlite3_column_int64(st, 3);
+        boot->nmod++;
+        if (!x->key || !x->text) { rc = SQLITE_NOMEM; break; }
+    }
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+    if (step_done(db, st, rc, err, errlen) < 0) return -1;
+    n = int_query(db, "SELECT count(*) FROM devices WHERE banned != 0", 0);
+    if (!(boot->banned = malloc((size_t)(n > 0 ? n : 1) * sizeof *boot->banned))) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!(st = prepare(db, "SELECT id FROM devices WHERE banned != 0", err, errlen))) return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && (int64_t)boot->nbanned < n)
+        boot->banned[boot->nbanned++] = sqlite3_column_int64(st, 0);
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+    return step_done(db, st, rc, err, errlen);
+}
+
 /* Reload what the server needs into boot. */
 static int reload(struct store *s, const struct event_def *ev, struct rec_boot *boot, char *err, size_t errlen) {
     sqlite3 *db = s->db;
@@ -321,6 +390,7 @@ static int reload(struct store *s, const struct event_def *ev, struct rec_boot *
     boot->max_poll = int_query(db, "SELECT max(id) FROM polls", 0);
     if (reload_devices(db, ev, boot, err, errlen) < 0) return -1;
     if (reload_totals(db, ev, &boot->saved, err, errlen) < 0) return -1;
+    if (reload_mod(db, boot, err, errlen) < 0) return -1;
     return reload_poll(db, &boot->saved, err, errlen);
 }
 
@@ -366,9 +436,9 @@ fail:
 }
 
 int store_push(struct store *s, struct rec *r) {
-    assert(r->type >= REC_DEVICE && r->type <= REC_SECOND);
+    assert(r->type >= REC_DEVICE && r->type <= REC_MOD);
     assert(r->type != REC_SECOND || r->second);
-    int droppable = r->type == REC_REACT || r->type == REC_CHANT;
+    int droppable = r->type == REC_REACT || r->type == REC_CHANT || (r->type == REC_MOD && !r->want_ack);
     pthread_mutex_lock(&s->mu);
     int limit = droppable ? s->cap - RESERVE : s->cap;
     if (s->count >= limit) {
@@ -396,6 +466,37 @@ static int step(sqlite3_stmt *st) {
     sqlite3_reset(st);
     sqlite3_clear_bindings(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* A moderation record: its audit row, then its effect. */
+static int write_mod(struct store *s, const struct rec *r) {
+    sqlite3_stmt **q = s->q;
+    enum mod_action a = (enum mod_action)r->kind;
+    sqlite3_bind_int64(q[Q_MOD_LOG], 1, r->ts_ms);
+    sqlite3_bind_int64(q[Q_MOD_LOG], 2, r->a);
+    sqlite3_bind_text(q[Q_MOD_LOG], 3, wire_mod_action_name(a), -1, SQLITE_STATIC);
+    if (r->key) sqlite3_bind_text(q[Q_MOD_LOG], 4, r->key, -1, SQLITE_STATIC);
+    if (r->text) sqlite3_bind_text(q[Q_MOD_LOG], 5, r->text, -1, SQLITE_STATIC);
+    if (r->b) sqlite3_bind_int64(q[Q_MOD_LOG], 6, r->b);
+    if (a == MOD_SET_MODE) sqlite3_bind_text(q[Q_MOD_LOG], 7, wire_mod_mode_name((enum mod_mode)r->c), -1, SQLITE_STATIC);
+    if (step(q[Q_MOD_LOG]) < 0) return -1;
+    switch (a) {
+    case MOD_APPROVE_TEXT: case MOD_HIDE: case MOD_UNHIDE:
+        sqlite3_bind_text(q[Q_CHANT_MOD], 1, r->key, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q[Q_CHANT_MOD], 2, r->text, -1, SQLITE_STATIC);
+        sqlite3_bind_int(q[Q_CHANT_MOD], 3, r->c);
+        sqlite3_bind_int64(q[Q_CHANT_MOD], 4, r->ts_ms);
+        return step(q[Q_CHANT_MOD]);
+    case MOD_BAN: case MOD_UNBAN:
+        sqlite3_bind_int64(q[Q_BAN], 1, r->b);
+        sqlite3_bind_int(q[Q_BAN], 2, a == MOD_BAN);
+        return step(q[Q_BAN]);
+    case MOD_SET_MODE:
+        sqlite3_bind_text(q[Q_MODE], 1, wire_mod_mode_name((enum mod_mode)r->c), -1, SQLITE_STATIC);
+        return step(q[Q_MODE]);
+    default:
+        return 0;   /* MOD_BLOCKED: the audit row is all */
+    }
 }
 
 /* Write one record inside the open transaction. Returns 0 or -1. */
@@ -442,7 +543,10 @@ static int write_rec(struct store *s, const struct rec *r) {
         sqlite3_bind_int64(q[Q_CHANT], 2, r->b);
         bind_section(s, q[Q_CHANT], 3, r->section);
         sqlite3_bind_text(q[Q_CHANT], 4, r->text, -1, SQLITE_STATIC);
+        sqlite3_bind_text(q[Q_CHANT], 5, r->key, -1, SQLITE_STATIC);
         return step(q[Q_CHANT]);
+    case REC_MOD:
+        return write_mod(s, r);
     case REC_POLL_OPEN:
         sqlite3_bind_int64(q[Q_POLL], 1, r->a);
         sqlite3_bind_text(q[Q_POLL], 2, r->text, -1, SQLITE_STATIC);

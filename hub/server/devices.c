@@ -18,8 +18,12 @@ int devices_ensure(struct devices *d, int64_t device) {
     uint32_t *sl = realloc(d->slot, cap * sizeof *sl);
     if (!sl) return -1;
     d->slot = sl;
+    uint8_t *ban = realloc(d->banned, cap);
+    if (!ban) return -1;
+    d->banned = ban;
     memset(sec + d->cap, -1, cap - d->cap);
     memset(sl + d->cap, 0, (cap - d->cap) * sizeof *sl);
+    memset(ban + d->cap, 0, cap - d->cap);
     d->cap = cap;
     return 0;
 }
@@ -35,8 +39,10 @@ int devices_init(struct devices *d, int64_t max_device, const int8_t *sections) 
 void devices_free(struct devices *d) {
     free(d->section);
     free(d->slot);
+    free(d->banned);
     d->section = NULL;
     d->slot = NULL;
+    d->banned = NULL;
     d->cap = 0;
 }
 
@@ -61,6 +67,17 @@ uint32_t devices_slot(const struct devices *d, int64_t device) {
 void devices_set_slot(struct devices *d, int64_t device, uint32_t slot_plus_1) {
     assert(device >= 0 && (size_t)device < d->cap);
     d->slot[device] = slot_plus_1;
+}
+
+int devices_is_banned(const struct devices *d, int64_t device) {
+    return device >= 0 && (size_t)device < d->cap && d->banned[device];
+}
+
+void devices_set_banned(struct devices *d, int64_t device, int banned) {
+    assert(device >= 0 && (size_t)device < d->cap);
+    if (d->banned[device] == !!banned) return;
+    d->banned[device] = (uint8_t)!!banned;
+    d->nbanned += banned ? 1 : -1;
 }
 
 int devices_allow_join(struct devices *d, uint32_t ip_hash, const struct event_limit *lim, uint32_t now_ms) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include "chant.h"
 #include "enc.h"
+#include "filter.h"
 #include "server_impl.h"
 
 static void reject(struct server *srv, struct session *s, const struct proto_msg *m, const char *code, const char *text) {
@@ -52,6 +53,11 @@ static int64_t admit_device(struct server *srv, struct session *s, const struct 
                             char *token, size_t toklen) {
     int64_t device = m->token.p ? auth_token_check(srv->secret, srv->ev->code, m->token.p, m->token.n) : -1;
     int is_new = !devices_is_known(&srv->dev, device);  /* unsigned, or signed but not in this database */
+    if (!is_new && devices_is_banned(&srv->dev, device)) {
+        reject(srv, s, m, E_BANNED, "this device was banned by the crew");
+        server_close(srv, s, WIRE_CLOSE_BANNED);
+        return 0;
+    }
     if (is_new) {
         if (!devices_allow_join(&srv->dev, s->ip_hash, &srv->ev->limits[LIM_JOINS_PER_IP], server_now32(srv))) {
             reject(srv, s, m, E_RATE_LIMITED, "too many new devices from this address; retry soon");
@@ -157,7 +163,10 @@ static void on_react(struct server *srv, struct session *s, const struct proto_m
     if (m->has_id) server_send(srv, s, proto_ack_ok(m->id));
 }
 
+/* A chant: closed (mode off), malformed, over the limit, refused by the
+ * filter, or counted; in approve mode it shows once the crew approves it. */
 static void on_chant(struct server *srv, struct session *s, const struct proto_msg *m) {
+    if (mod_mode(srv->mod) == MOD_OFF) return reject(srv, s, m, E_CHANTS_OFF, "the crew closed chants for now");
     char disp[CHANT_MAX_BYTES + 1], key[CHANT_KEY_MAX];
     switch (chant_normalize(m->text.p, m->text.n, disp, key)) {
     case 0: break;
@@ -166,10 +175,19 @@ static void on_chant(struct server *srv, struct session *s, const struct proto_m
     default: return reject(srv, s, m, E_BAD_FIELD, "field 'text' has control characters");
     }
     if (limited(srv, s, LIM_CHANTS, 1)) return reject(srv, s, m, E_RATE_LIMITED, "too many chants; slow down");
-    agg_chant(srv->agg, key, disp, server_now(srv) / 1000);
-    struct rec r = {.type = REC_CHANT, .b = s->device, .section = s->section, .text = strdup(disp)};
-    if (r.text) server_persist(srv, &r);
-    if (m->has_id) server_send(srv, s, proto_ack_ok(m->id));
+    int64_t now = server_now(srv);
+    if (filter_check(srv->ev->filter, key) == FILTER_BLOCKED) {
+        struct rec r = {.type = REC_MOD, .kind = MOD_BLOCKED, .b = s->device, .text = strdup(disp), .key = strdup(key)};
+        server_persist(srv, &r);   /* the audit log; droppable under pressure */
+        return reject(srv, s, m, E_BLOCKED, "this text is not allowed here");
+    }
+    uint8_t flags = mod_flags(srv->mod, key);
+    agg_chant(srv->agg, key, disp, now / 1000, s->device, now, flags);
+    struct rec r = {.type = REC_CHANT, .b = s->device, .section = s->section, .text = strdup(disp), .key = strdup(key)};
+    if (r.text && r.key) server_persist(srv, &r);
+    else { free(r.text); free(r.key); }
+    int held = mod_mode(srv->mod) == MOD_APPROVE && !(flags & CHANT_APPROVED);
+    if (m->has_id) server_send(srv, s, proto_ack_chant(m->id, held));
 }
 
 /* --- crew ----------------------------------------------------------------- */
@@ -258,6 +276,60 @@ static void on_marker(struct server *srv, struct session *s, const struct proto_
     server_broadcast_watchers(srv, enc_marker(m->text.p, m->text.n, m->marker, r.ts_ms));
 }
 
+/* --- moderation (crew) ------------------------------------------------------ */
+
+/* approve, hide, unhide: set the text's flags everywhere it shows. */
+static void mod_text(struct server *srv, struct session *s, const struct proto_msg *m) {
+    char disp[CHANT_MAX_BYTES + 1], key[CHANT_KEY_MAX];
+    if (chant_normalize(m->text.p, m->text.n, disp, key) != 0)
+        return reject(srv, s, m, E_BAD_FIELD, "field 'text' is not a chant's text");
+    uint8_t flags = mod_flags(srv->mod, key);
+    if (m->action == MOD_APPROVE_TEXT) flags = (uint8_t)((flags | CHANT_APPROVED) & ~CHANT_HIDDEN);
+    else if (m->action == MOD_HIDE) flags |= CHANT_HIDDEN;
+    else flags &= (uint8_t)~CHANT_HIDDEN;
+    int64_t now = server_now(srv);
+    const char *seen = chant_text(srv->agg->chants, key);   /* the spelling the crowd saw */
+    if (seen) snprintf(disp, sizeof disp, "%s", seen);
+    int rc = mod_set(srv->mod, key, disp, flags, now);
+    if (rc == MOD_FULL) return reject(srv, s, m, E_MOD_FULL, "the moderation list is full (4096 texts)");
+    if (rc < 0) return reject(srv, s, m, E_STORE_FAILED, "out of memory");
+    chant_set_flags(srv->agg->chants, key, flags);
+    struct rec r = {.type = REC_MOD, .want_ack = 1, .kind = (int8_t)m->action, .a = s->session_id, .c = flags,
+                    .text = strdup(disp), .key = strdup(key), .ts_ms = now, .slot = s->slot, .gen = s->gen,
+                    .msg_id = m->id};
+    if (server_persist(srv, &r) < 0) reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
+}
+
+/* ban, unban: a banned device is disconnected, leaves the open poll's tally
+ * and is refused from then on. */
+static void mod_device(struct server *srv, struct session *s, const struct proto_msg *m) {
+    int64_t d = m->device;
+    if (!devices_is_known(&srv->dev, d)) return reject(srv, s, m, E_UNKNOWN_DEVICE, "this event has no such device");
+    int ban = m->action == MOD_BAN;
+    devices_set_banned(&srv->dev, d, ban);
+    if (ban) {
+        agg_vote_remove(srv->agg, d);
+        uint32_t slot = devices_slot(&srv->dev, d);
+        struct session *o = slot ? conns_at(&srv->conns, slot - 1) : NULL;
+        if (o) server_close(srv, o, WIRE_CLOSE_BANNED);
+    }
+    struct rec r = {.type = REC_MOD, .want_ack = 1, .kind = (int8_t)m->action, .a = s->session_id, .b = d,
+                    .slot = s->slot, .gen = s->gen, .msg_id = m->id};
+    if (server_persist(srv, &r) < 0) reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
+}
+
+static void on_mod(struct server *srv, struct session *s, const struct proto_msg *m) {
+    switch (m->action) {
+    case MOD_APPROVE_TEXT: case MOD_HIDE: case MOD_UNHIDE: return mod_text(srv, s, m);
+    case MOD_BAN: case MOD_UNBAN: return mod_device(srv, s, m);
+    default: break;
+    }
+    mod_set_mode(srv->mod, m->mode);
+    struct rec r = {.type = REC_MOD, .want_ack = 1, .kind = MOD_SET_MODE, .a = s->session_id, .c = (int32_t)m->mode,
+                    .slot = s->slot, .gen = s->gen, .msg_id = m->id};
+    if (server_persist(srv, &r) < 0) reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
+}
+
 /* --- entry ---------------------------------------------------------------- */
 
 static int is_audience_message(enum proto_type t) { return t == PT_VOTE || t == PT_REACT || t == PT_CHANT; }
@@ -284,6 +356,7 @@ void server_frame(struct server *srv, struct session *s, const uint8_t *buf, siz
     case PT_POLL_OPEN: return on_poll_open(srv, s, &m);
     case PT_POLL_CLOSE: return on_poll_close(srv, s, &m);
     case PT_MARKER: return on_marker(srv, s, &m);
+    case PT_MOD: return on_mod(srv, s, &m);
     default: return;
     }
 }

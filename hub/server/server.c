@@ -248,8 +248,10 @@ void server_tick(struct server *srv) {
     while (srv->last_sec < sec) every_second(srv, srv->last_sec++);
 
     srv->seq++;
-    struct msg *snap = snap_encode(srv->agg, srv->ev, srv->seq, now);
-    if (!snap) return;
+    struct snap_in in = {.agg = srv->agg, .ev = srv->ev, .mod = srv->mod, .banned = srv->dev.nbanned,
+                         .seq = srv->seq, .now = now};
+    struct msg *snap = snap_encode(&in, 0), *crew_snap = snap_encode(&in, 1);
+    if (!snap || !crew_snap) { msg_unref(snap); msg_unref(crew_snap); return; }
     int every = srv->audience_every;
     int64_t phase = srv->seq % every;
     int64_t mono = server_mono(srv);
@@ -265,12 +267,13 @@ void server_tick(struct server *srv) {
                 send_shared(srv, s, srv->poll_msg);
                 if (!session_is_open(s)) continue;
             }
-            session_offer_snap(s, snap);
+            session_offer_snap(s, s->role == ROLE_CREW ? crew_snap : snap);
             if (!s->stalled_since) s->stalled_since = mono;
             srv->io.want_write(srv->io.arg, s->conn);
         }
     }
     msg_unref(snap);
+    msg_unref(crew_snap);
 }
 
 /* --- life cycle ----------------------------------------------------------- */
@@ -286,12 +289,17 @@ struct server *server_new(const struct server_opts *o, const struct event_def *e
     srv->start_mono = server_mono(srv);
     proto_dec_init(&srv->dec);
     srv->agg = agg_new(ev->nreactions, ev->nsections, o->tick_ms);
-    if (!srv->agg || agg_load(srv->agg, &boot->saved) < 0 ||
+    srv->mod = mod_new(boot->has_chant_mode ? boot->chant_mode : ev->mod_mode);
+    if (!srv->agg || !srv->mod || agg_load(srv->agg, &boot->saved) < 0 ||
         devices_init(&srv->dev, boot->max_device, boot->device_section) < 0) {
         snprintf(err, errlen, "out of memory");
         server_free(srv);
         return NULL;
     }
+    for (size_t i = 0; i < boot->nmod; i++)
+        mod_set(srv->mod, boot->mod[i].key, boot->mod[i].text, boot->mod[i].flags, boot->mod[i].ts);
+    for (size_t i = 0; i < boot->nbanned; i++)
+        if (devices_is_known(&srv->dev, boot->banned[i])) devices_set_banned(&srv->dev, boot->banned[i], 1);
     memcpy(srv->secret, boot->secret, sizeof srv->secret);
     srv->next_session = boot->max_session + 1;
     srv->next_poll = boot->max_poll + 1;
@@ -309,6 +317,7 @@ void server_free(struct server *srv) {
     }
     msg_unref(srv->poll_msg);
     agg_free(srv->agg);
+    mod_free(srv->mod);
     proto_dec_free(&srv->dec);
     devices_free(&srv->dev);
     conns_free(&srv->conns);

@@ -8,6 +8,7 @@
 #include "auth.h"
 #include "conns.h"
 #include "devices.h"
+#include "mod.h"
 #include "proto.h"
 #include "server.h"
 
@@ -15,6 +16,7 @@ struct server {
     struct server_io io;
     const struct event_def *ev;
     struct agg *agg;
+    struct mod *mod;            /* chant moderation: mode, approved and hidden texts */
     struct conns conns;
     struct devices dev;
     uint8_t secret[AUTH_SECRET_LEN];
