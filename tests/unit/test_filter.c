@@ -1,9 +1,10 @@
-/* Unit tests: filter (the chant filter) against the evasions it must see
+/* Unit tests: filter (the chant filter) and mod (the moderation table) against the evasions it must see
  * through, in English, Chinese and Indonesian, and the texts it must let
  * pass. Each text goes through chant_normalize first, as in the hub. */
 #include <stdio.h>
 #include "chant.h"
 #include "filter.h"
+#include "mod.h"
 #include "t.h"
 
 static struct filter *F;
@@ -90,6 +91,38 @@ static void event_lists(void) {
     filter_free(f);
 }
 
+static void mod_table(void) {
+    struct mod *m = mod_new(MOD_APPROVE);
+    uint8_t need, reject;
+    mod_public_view(m, &need, &reject);
+    CHECK_EQ(need, CHANT_APPROVED);
+    CHECK_EQ(reject, CHANT_HIDDEN);
+    CHECK_EQ(mod_flags(m, "encore"), 0);
+    CHECK_EQ(mod_set(m, "encore", "Encore", CHANT_APPROVED, 10), 0);
+    CHECK_EQ(mod_set(m, "boo", "boo", CHANT_HIDDEN, 20), 0);
+    CHECK_EQ(mod_set(m, "meh", "Meh", CHANT_HIDDEN, 30), 0);
+    CHECK_EQ(mod_flags(m, "encore"), CHANT_APPROVED);
+    const struct mod_text *h[4];
+    CHECK_EQ(mod_hidden(m, h, 4), 2);
+    CHECK_STR(h[0]->text, "Meh");                   /* most recently hidden first */
+    CHECK_EQ(mod_set(m, "meh", "other spelling", 0, 40), 0);
+    CHECK_EQ(mod_hidden(m, h, 4), 1);
+    CHECK_STR(h[0]->key, "boo");
+    mod_set_mode(m, MOD_AUTO);
+    mod_public_view(m, &need, &reject);
+    CHECK_EQ(need, 0);
+    /* Bounded: a new text beyond the limit is refused, known ones still change. */
+    char k[32];
+    int full = 0;
+    for (int i = 0; i < MOD_TEXTS_MAX + 10; i++) {
+        snprintf(k, sizeof k, "t%d", i);
+        full += mod_set(m, k, k, CHANT_HIDDEN, 50 + i) == MOD_FULL;
+    }
+    CHECK_EQ(full, 13);                             /* 3 were already in */
+    CHECK_EQ(mod_set(m, "encore", "Encore", CHANT_HIDDEN, 9999), 0);
+    mod_free(m);
+}
+
 int main(void) {
     F = filter_new();
     if (!F) return 1;
@@ -99,6 +132,7 @@ int main(void) {
     TEST(chinese_substrings);
     TEST(indonesian);
     TEST(event_lists);
+    TEST(mod_table);
     filter_free(F);
     return T_DONE();
 }

@@ -522,6 +522,49 @@ static void reactions_are_coalesced_per_tick(void) {
     server_free(srv);
 }
 
+static void moderation_in_the_server(void) {
+    struct server *srv = start();
+    struct session *c = crew(srv, 0);
+    struct session *scr = connect_ip(srv, 1, "10.0.0.1");
+    SEND(srv, scr, "t", "s:hello", "role", "s:screen", "key", "s:sk");
+    drain(srv, scr);
+    struct session *p = phone(srv, 2, NULL, 0);
+    SEND(srv, p, "t", "s:chant", "id", "i:1", "text", "s:f u c k");
+    CHECK_STR(expect(srv, p, "ack", "code"), "blocked");
+    CHECK_EQ(count_recs(REC_MOD), 1);                    /* the audit row */
+    CHECK_EQ(count_recs(REC_CHANT), 0);
+    SEND(srv, c, "t", "s:mod", "id", "i:2", "action", "s:mode", "mode", "s:approve");
+    commit_all(srv, 1);
+    CHECK_STR(expect(srv, c, "ack", "ok"), "true");
+    SEND(srv, p, "t", "s:chant", "id", "i:3", "text", "s:Encore");
+    CHECK_STR(expect(srv, p, "ack", "held"), "true");
+    F.mono += 100; F.now += 100;
+    server_tick(srv);
+    msgpack_unpacked u;
+    CHECK_EQ(next(srv, scr, &u), 0);                     /* the screen's snapshot: nothing shown */
+    const msgpack_object *ch = get(&u.data, "chants");
+    CHECK(ch && ch->type == MSGPACK_OBJECT_ARRAY && ch->via.array.size == 0);
+    CHECK_STR(str(&u.data, "chant_mode"), "approve");
+    msgpack_unpacked_destroy(&u);
+    SEND(srv, c, "t", "s:mod", "id", "i:4", "action", "s:approve", "text", "s:ENCORE");
+    F.mono += 100; F.now += 100;
+    server_tick(srv);
+    CHECK_EQ(next(srv, scr, &u), 0);
+    ch = get(&u.data, "chants");
+    CHECK(ch && ch->type == MSGPACK_OBJECT_ARRAY && ch->via.array.size == 1);
+    msgpack_unpacked_destroy(&u);
+    /* Ban: the phone is closed with 4003, and its token is refused. */
+    SEND(srv, c, "t", "s:mod", "id", "i:5", "action", "s:ban", "device", "i:1");
+    CHECK_EQ(server_drained(srv, p), WIRE_CLOSE_BANNED);
+    SEND(srv, c, "t", "s:mod", "id", "i:6", "action", "s:ban", "device", "i:77");
+    CHECK_STR(expect(srv, c, "ack", "code"), "unknown_device");
+    SEND(srv, c, "t", "s:mod", "id", "i:7", "action", "s:mode", "mode", "s:off");
+    struct session *q = phone(srv, 3, NULL, 0);
+    SEND(srv, q, "t", "s:chant", "id", "i:8", "text", "s:hi");
+    CHECK_STR(expect(srv, q, "ack", "code"), "chants_off");
+    server_free(srv);
+}
+
 int main(void) {
     write_event();
     TEST(hello_each_role);
@@ -534,6 +577,7 @@ int main(void) {
     TEST(slow_client_is_dropped);
     TEST(no_hello_is_closed_and_errors_are_budgeted);
     TEST(reactions_are_coalesced_per_tick);
+    TEST(moderation_in_the_server);
     release_kept();
     event_def_free(EV);
     unlink(evpath);
