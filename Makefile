@@ -125,4 +125,12 @@ fuzz: $(FUZZ_TARGETS)
 	    ./$$t -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAXLEN) build/fuzz-corpus/$$n tests/fuzz/corpus/$$n || exit 1; done
 FUZZ_MAXLEN ?= 8192
 
+# The chant filter's cost per chant (bench/filter.c): `make bench-filter`.
+build/bench/filter: bench/filter.c $(CORE_OBJS) $(LIB_OBJS) | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(INC_CORE) -o $@ $< $(CORE_OBJS) $(LIB_OBJS) $(LDFLAGS) -lsqlite3 $(LIBS_CORE)
+bench-filter: build/bench/filter
+	./build/bench/filter
+.PHONY: bench-filter
+
 -include $(shell find build/obj build/obj-san -name '*.d' 2>/dev/null)
