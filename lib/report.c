@@ -14,8 +14,15 @@
  *    from ONE sequential pass over `signals` reading 5 columns (O(N), no
  *    sort of N); the few vote and chant signals are then fetched whole via
  *    the signals_device index, kept in memory and sorted.
+ *  - moderation (schema v2) from `chant_mod` (at most 4,096 rows) and a few
+ *    grouped scans of `mod_log` (one row per crew action or blocked chant).
  * All queries run inside one savepoint, so the figures are consistent with
  * each other even while a live hub keeps writing (WAL).
+ *
+ * Schemas: a v1 database (an archive the hub never migrated) has no
+ * signals.chant_key, devices.banned, chant_mod or mod_log. Each is looked up
+ * in the schema before use; without chant_key chants group by their text,
+ * without the moderation tables `moderation` is null. Nothing else differs.
  *
  * Ownership: everything allocated here lives in a `struct rb` and is freed by
  * rb_free() on every path; the caller only ever owns the returned json_t.
@@ -38,6 +45,11 @@
 
 enum { LVL_WATCHED, LVL_REACTED, LVL_VOTED, LVL_CHANTED, LVL_ALL, LVL_N };
 static const char *const level_names[LVL_N] = {"watched", "reacted", "voted", "chanted", "all"};
+static const char *const mode_names[3] = {"auto", "approve", "off"};
+/* mod_log actions in the order the report lists them. */
+#define MOD_ACTIONS 7
+static const char *const mod_actions[MOD_ACTIONS] = {"approve", "hide", "unhide", "ban", "unban", "mode", "blocked"};
+#define CHANT_HIDDEN 2           /* chant_mod.flags bit (1 is approved) */
 
 struct second { int64_t sec, audience, taps, votes, chants; };
 struct marker { int64_t id, ts_ms; char *kind, *label; };
@@ -52,7 +64,22 @@ struct device {
 struct dcount { uint32_t reacts, votes, chants, taps; };
 struct session { int64_t device, start_ms, end_ms; int section; int has_end; };
 struct vrec { int64_t ts_ms, id, poll, device, option; };
-struct crec { int64_t ts_ms, device; int seg; int text; char *s; };
+/* A chant signal. key is its grouping key, coalesce(chant_key, text): it
+ * points at s when chant_key is NULL (or absent, v1), else owns a copy. */
+struct crec { int64_t ts_ms, device, id; int seg; int grp; int text; char *s, *key; };
+/* A chant group (one grouping key). text is the spelling shown for it: the
+ * most sent, ties the first sent; it points into a crec. */
+struct cgroup {
+    const char *key, *text;
+    int64_t count, devices, first_ms, held;
+    int64_t approved_ms;         /* first 'approve' of the key, -1 never */
+    int hidden;                  /* chant_mod.flags & 2 */
+    int rank;                    /* position in (text, key) byte order */
+};
+/* A string key with a value: chant_mod flags, or a key's first approval. */
+struct keyed { char *key; int64_t v; };
+/* A 'mode' action of mod_log: from ts_ms on, chants ran in `mode`. */
+struct modechg { int64_t ts_ms; char *mode; };
 struct section { char *name; int64_t taps; };
 
 struct rb {
@@ -72,6 +99,14 @@ struct rb {
     struct session *sess; size_t nsess;
     struct vrec *votes; size_t nvotes, capvotes;
     struct crec *chants; size_t nchants, capchants;
+    struct cgroup *groups; size_t ngroups;   /* by first key byte order */
+    /* Schema v2 features, each looked up (a v1 archive has none of them). */
+    int64_t schema_version;
+    int has_chant_key, has_banned, has_mod;
+    const char *mode_start;      /* the event file's moderation.mode (static) */
+    struct keyed *mods; size_t nmods;        /* chant_mod flags, sorted by key */
+    struct keyed *approvals; size_t napprovals;  /* first approval per key, sorted */
+    struct modechg *modes; size_t nmodes;    /* 'mode' actions by (ts_ms, id) */
     int64_t *seg_taps;           /* nmarkers + 1 segments */
     int64_t tot_taps, tot_reacts, tot_votes, tot_chants, tot_signals;
     int64_t start_ms, end_ms;    /* event window (docs/analytics.md) */
@@ -252,6 +287,12 @@ static int load_event(struct rb *r)
         if (json_is_string(v) && section_index(r, json_string_value(v)) < 0) goto oom;
     json_t *songs = json_object_get(cfg, "songs");
     jset(ev, "songs", json_is_array(songs) ? json_incref(songs) : json_array());
+    jset(ev, "schema_version", jint(r->schema_version));
+    /* The mode chants ran in before the crew's first 'mode' action. */
+    const char *mode = json_string_value(json_object_get(json_object_get(cfg, "moderation"), "mode"));
+    r->mode_start = "auto";
+    for (int i = 0; mode && i < 3; i++)
+        if (strcmp(mode, mode_names[i]) == 0) r->mode_start = mode_names[i];
     json_decref(cfg);
     cfg = NULL;
 
@@ -270,6 +311,112 @@ static int load_event(struct rb *r)
 oom:
     json_decref(cfg);
     return fail(r, REPORT_ENOMEM, "out of memory");
+}
+
+/* 1 if the query returns a row, 0 if not, < 0 on error. */
+static int exists(struct rb *r, const char *sql, const char *a, const char *b)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(r, &st, sql);
+    if (rc) return rc;
+    sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
+    if (b) sqlite3_bind_text(st, 2, b, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return 1;
+    return rc == SQLITE_DONE ? 0 : sqlfail(r, "schema");
+}
+
+/* Which schema v2 features this database has (a v1 archive: none). */
+static int detect_schema(struct rb *r)
+{
+    static const char *const col = "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2";
+    static const char *const tab = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1";
+    sqlite3_stmt *st;
+    int rc = prepare(r, &st, "PRAGMA user_version");
+    if (rc) return rc;
+    r->schema_version = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    if ((rc = exists(r, col, "signals", "chant_key")) < 0) return rc;
+    r->has_chant_key = rc;
+    if ((rc = exists(r, col, "devices", "banned")) < 0) return rc;
+    r->has_banned = rc;
+    if ((rc = exists(r, tab, "chant_mod", NULL)) < 0) return rc;
+    r->has_mod = rc;
+    if ((rc = exists(r, tab, "mod_log", NULL)) < 0) return rc;
+    r->has_mod &= rc;
+    return 0;
+}
+
+static int cmp_keyed(const void *a, const void *b)
+{
+    return strcmp(((const struct keyed *)a)->key, ((const struct keyed *)b)->key);
+}
+
+/* Rows of (text, integer) into a keyed array sorted by key. */
+static int load_keyed(struct rb *r, const char *sql, struct keyed **out, size_t *n)
+{
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    int rc = prepare(r, &st, sql);
+    if (rc) return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)out, &cap, *n + 1, sizeof **out)) break;
+        struct keyed *k = &(*out)[*n];
+        k->key = dupstr(sqlite3_column_text(st, 0));
+        k->v = sqlite3_column_int64(st, 1);
+        if (!k->key) break;
+        (*n)++;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return fail(r, REPORT_ENOMEM, "out of memory");
+    if (rc != SQLITE_DONE) return sqlfail(r, "moderation");
+    if (*n) qsort(*out, *n, sizeof **out, cmp_keyed);
+    return 0;
+}
+
+static const struct keyed *keyed_find(const struct keyed *v, size_t n, const char *key)
+{
+    struct keyed k = {.key = (char *)key};
+    return n ? bsearch(&k, v, n, sizeof *v, cmp_keyed) : NULL;
+}
+
+/* The moderation state the chant figures need: each text's flags, each
+ * key's first approval, and the mode changes in order. */
+static int load_moderation(struct rb *r)
+{
+    if (!r->has_mod) return 0;
+    int rc = load_keyed(r, "SELECT key, flags FROM chant_mod", &r->mods, &r->nmods);
+    if (!rc) rc = load_keyed(r, "SELECT key, MIN(ts_ms) FROM mod_log WHERE action = 'approve' AND key IS NOT NULL "
+                                "GROUP BY key", &r->approvals, &r->napprovals);
+    if (rc) return rc;
+    sqlite3_stmt *st;
+    size_t cap = 0;
+    if ((rc = prepare(r, &st, "SELECT ts_ms, detail FROM mod_log WHERE action = 'mode' ORDER BY ts_ms, id"))) return rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (grow((void **)&r->modes, &cap, r->nmodes + 1, sizeof *r->modes)) break;
+        struct modechg *m = &r->modes[r->nmodes];
+        m->ts_ms = sqlite3_column_int64(st, 0);
+        m->mode = dupstr(sqlite3_column_text(st, 1));
+        if (!m->mode) break;
+        r->nmodes++;
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW) return fail(r, REPORT_ENOMEM, "out of memory");
+    if (rc != SQLITE_DONE) return sqlfail(r, "mod_log");
+    return 0;
+}
+
+/* The chant mode in force at ts_ms: set by the last 'mode' action at or
+ * before it (ties: the later row), else the event file's. */
+static const char *mode_at(const struct rb *r, int64_t ts_ms)
+{
+    size_t lo = 0, hi = r->nmodes;   /* count mode actions with ts <= ts_ms */
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->modes[mid].ts_ms <= ts_ms) lo = mid + 1; else hi = mid;
+    }
+    return lo ? r->modes[lo - 1].mode : r->mode_start;
 }
 
 static int load_seconds(struct rb *r)
@@ -482,8 +629,11 @@ static int scan_signals(struct rb *r)
     /* Votes and chants are few: fetch their other columns through the
      * signals_device (device, kind) index, device by device. A signal whose
      * device is not in `devices` counts in the totals only. */
-    if ((rc = prepare(r, &st, "SELECT s.id, s.ts_ms, s.device, s.kind, s.poll, s.option, s.text "
-                              "FROM devices d CROSS JOIN signals s ON s.device = d.id AND s.kind IN ('vote', 'chant')")))
+    if ((rc = prepare(r, &st, r->has_chant_key
+                              ? "SELECT s.id, s.ts_ms, s.device, s.kind, s.poll, s.option, s.text, s.chant_key "
+                                "FROM devices d CROSS JOIN signals s ON s.device = d.id AND s.kind IN ('vote', 'chant')"
+                              : "SELECT s.id, s.ts_ms, s.device, s.kind, s.poll, s.option, s.text, NULL "
+                                "FROM devices d CROSS JOIN signals s ON s.device = d.id AND s.kind IN ('vote', 'chant')")))
         return rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(st, 3);
@@ -499,12 +649,16 @@ static int scan_signals(struct rb *r)
         } else {
             if (grow((void **)&r->chants, &r->capchants, r->nchants + 1, sizeof *r->chants)) break;
             struct crec *c = &r->chants[r->nchants];
+            c->id = sqlite3_column_int64(st, 0);
             c->ts_ms = ts;
             c->device = dev;
             c->seg = segment_of(r, ts);
-            c->text = -1;
+            c->grp = c->text = -1;
             c->s = dupstr(sqlite3_column_text(st, 6));
             if (!c->s) break;
+            const unsigned char *key = sqlite3_column_text(st, 7);
+            c->key = key ? dupstr(key) : c->s;
+            if (!c->key) { free(c->s); break; }
             r->nchants++;
         }
     }
@@ -1071,8 +1225,18 @@ static void rb_free(struct rb *r)
     free(r->dev_index);
     free(r->sess);
     free(r->votes);
-    for (size_t i = 0; i < r->nchants; i++) free(r->chants[i].s);
+    for (size_t i = 0; i < r->nchants; i++) {
+        if (r->chants[i].key != r->chants[i].s) free(r->chants[i].key);
+        free(r->chants[i].s);
+    }
     free(r->chants);
+    free(r->groups);
+    for (size_t i = 0; i < r->nmods; i++) free(r->mods[i].key);
+    free(r->mods);
+    for (size_t i = 0; i < r->napprovals; i++) free(r->approvals[i].key);
+    free(r->approvals);
+    for (size_t i = 0; i < r->nmodes; i++) free(r->modes[i].mode);
+    free(r->modes);
     free(r->seg_taps);
 }
 

@@ -10,7 +10,8 @@
 #define CHORUS_SCHEMA_H
 
 #define SCHEMA_VERSION 2
-/* v2: devices.banned, signals.chant_key (the chant's grouping key, so the
+/* v2: polls.reveal and polls.revealed_ms (results hidden until revealed),
+ * devices.banned, signals.chant_key (the chant's grouping key, so the
  * report groups chants as the live screen does), chant_mod, mod_log. A v1
  * database is migrated by the hub at start (hub/io/store.c); the report
  * reads both. */
@@ -32,7 +33,8 @@
 "CREATE INDEX IF NOT EXISTS sessions_device ON sessions(device);\n" \
 "CREATE TABLE IF NOT EXISTS polls(\n" \
 "  id INTEGER PRIMARY KEY, question TEXT NOT NULL, allow_change INTEGER NOT NULL,\n" \
-"  opened_ms INTEGER NOT NULL, closed_ms INTEGER, audience_at_open INTEGER NOT NULL);\n" \
+"  opened_ms INTEGER NOT NULL, closed_ms INTEGER, audience_at_open INTEGER NOT NULL,\n" \
+"  reveal TEXT NOT NULL DEFAULT 'live', revealed_ms INTEGER);\n" \
 "CREATE TABLE IF NOT EXISTS poll_options(\n" \
 "  poll INTEGER NOT NULL REFERENCES polls(id), idx INTEGER NOT NULL, label TEXT NOT NULL,\n" \
 "  PRIMARY KEY (poll, idx)) WITHOUT ROWID;\n" \
@@ -63,6 +65,9 @@
 /* From v1 to v2 (before SCHEMA_SQL, which then adds the new tables). */
 #define SCHEMA_MIGRATE_V2 \
 "ALTER TABLE devices ADD COLUMN banned INTEGER NOT NULL DEFAULT 0;\n" \
-"ALTER TABLE signals ADD COLUMN chant_key TEXT;\n"
+"ALTER TABLE signals ADD COLUMN chant_key TEXT;\n" \
+"ALTER TABLE polls ADD COLUMN reveal TEXT NOT NULL DEFAULT 'live';\n" \
+"ALTER TABLE polls ADD COLUMN revealed_ms INTEGER;\n" \
+"UPDATE polls SET revealed_ms = opened_ms;\n"
 
 #endif

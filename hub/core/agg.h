@@ -24,6 +24,8 @@ struct agg_poll {
     int64_t opened_ms, closed_ms;
     int64_t counts[WIRE_MAX_OPTIONS];
     int64_t voters;
+    enum poll_reveal reveal;
+    int revealed;               /* results shown to everybody (live: always) */
 };
 
 /* Figures of one wall-clock second (for the `seconds` table). */

@@ -13,8 +13,14 @@ static void pack_names(msgpack_packer *pk, const char *names, size_t stride, int
     for (int i = 0; i < n; i++) proto_pack_str(pk, names + (size_t)i * stride);
 }
 
-static void pack_poll(msgpack_packer *pk, const struct agg_poll *p, int open, int voted) {
-    int n = 6 + (open ? 0 : 3) + (voted >= 0 ? 1 : 0);
+/* 1 when the poll's counts may be shown to viewer (crew: always). */
+static int counts_shown(const struct agg_poll *p, int crew) {
+    return crew || p->reveal == REVEAL_LIVE || p->revealed;
+}
+
+static void pack_poll(msgpack_packer *pk, const struct agg_poll *p, int open, int voted, int crew) {
+    int show = counts_shown(p, crew), hidden = !(p->reveal == REVEAL_LIVE || p->revealed);
+    int n = 7 + (open ? 0 : 2 + show) + (voted >= 0) + hidden;
     msgpack_pack_map(pk, (size_t)n);
     proto_pack_kv_int(pk, "id", p->id);
     proto_pack_kv_str(pk, "question", p->question);
@@ -26,13 +32,17 @@ static void pack_poll(msgpack_packer *pk, const struct agg_poll *p, int open, in
     proto_pack_str(pk, "allow_change");
     pack_bool(pk, p->allow_change);
     proto_pack_kv_int(pk, "opened", p->opened_ms);
+    proto_pack_kv_str(pk, "reveal", wire_reveal_name(p->reveal));
     if (!open) {
         proto_pack_kv_int(pk, "closed", p->closed_ms);
-        proto_pack_str(pk, "counts");
-        msgpack_pack_array(pk, (size_t)p->nopts);
-        for (int i = 0; i < p->nopts; i++) msgpack_pack_int64(pk, p->counts[i]);
         proto_pack_kv_int(pk, "voters", p->voters);
+        if (show) {
+            proto_pack_str(pk, "counts");
+            msgpack_pack_array(pk, (size_t)p->nopts);
+            for (int i = 0; i < p->nopts; i++) msgpack_pack_int64(pk, p->counts[i]);
+        }
     }
+    if (hidden) { proto_pack_str(pk, "hidden"); msgpack_pack_true(pk); }   /* not yet revealed to everybody */
     if (voted >= 0) proto_pack_kv_int(pk, "voted", voted);
 }
 
@@ -60,18 +70,18 @@ struct msg *enc_welcome(const struct enc_welcome *w) {
     proto_pack_kv_str(pk, "join_url", w->join_url);     /* the 6th entry of `event` */
     proto_pack_kv_int(pk, "now", w->now);
     proto_pack_str(pk, "poll");
-    if (w->poll) pack_poll(pk, w->poll, 1, w->voted);
+    if (w->poll) pack_poll(pk, w->poll, 1, w->voted, w->role == ROLE_CREW);
     else msgpack_pack_nil(pk);
     return proto_enc_finish(&e);
 }
 
-struct msg *enc_poll(const struct agg_poll *p, int open) {
+struct msg *enc_poll(const struct agg_poll *p, int open, int crew) {
     struct proto_enc e;
     proto_enc_begin(&e);
     msgpack_pack_map(&e.pk, 2);
     proto_pack_kv_str(&e.pk, "t", "poll");
     proto_pack_str(&e.pk, "poll");
-    pack_poll(&e.pk, p, open, -1);
+    pack_poll(&e.pk, p, open, -1, crew);
     return proto_enc_finish(&e);
 }
 

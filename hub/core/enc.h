@@ -26,8 +26,9 @@ struct enc_welcome {
 };
 struct msg *enc_welcome(const struct enc_welcome *w);
 
-/* {t:"poll", poll:{...}}: open, or closed with its final counts. */
-struct msg *enc_poll(const struct agg_poll *p, int open);
+/* {t:"poll", poll:{...}}: open, or closed with its final counts; for the
+ * crew (crew != 0) counts always, for the others only once revealed. */
+struct msg *enc_poll(const struct agg_poll *p, int open, int crew);
 
 /* {t:"marker", marker:{label, kind, ts}}; label is n bytes. */
 struct msg *enc_marker(const char *label, size_t n, enum marker_kind kind, int64_t ts);

@@ -147,7 +147,7 @@ static int str_is(const msgpack_object *o, const char *s) {
 static const struct { const char *name; enum proto_type type; } types[] = {
     {"hello", PT_HELLO}, {"vote", PT_VOTE}, {"react", PT_REACT}, {"chant", PT_CHANT},
     {"ping", PT_PING}, {"poll.open", PT_POLL_OPEN}, {"poll.close", PT_POLL_CLOSE},
-    {"marker", PT_MARKER}, {"mod", PT_MOD},
+    {"marker", PT_MARKER}, {"mod", PT_MOD}, {"poll.reveal", PT_POLL_REVEAL},
 };
 
 #define MAX_ID ((int64_t)1 << 53)
@@ -236,9 +236,19 @@ static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, stru
             if (o->type != MSGPACK_OBJECT_BOOLEAN) return fail(err, E_BAD_FIELD, "field '%s' must be a boolean", "allow_change");
             m->allow_change = o->via.boolean;
         }
+        struct proto_str rv;
+        r = get_str(mp, "reveal", 0, 16, E_BAD_FIELD, &rv, err);
+        if (r < 0) return -1;
+        m->reveal = REVEAL_LIVE;
+        if (r == 0) {
+            int x = wire_reveal_parse(rv.p, rv.n);
+            if (x < 0) return fail(err, E_BAD_FIELD, "field '%s' must be live, on_close or manual", "reveal");
+            m->reveal = (enum poll_reveal)x;
+        }
         return 0;
     }
     case PT_POLL_CLOSE:
+    case PT_POLL_REVEAL:
         if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
         return get_int(mp, "poll", 1, 0, INT32_MAX, &m->poll, err) < 0 ? -1 : 0;
     case PT_MARKER: {

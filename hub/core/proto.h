@@ -16,7 +16,7 @@
 
 enum proto_type {
     PT_HELLO = 1, PT_VOTE, PT_REACT, PT_CHANT, PT_PING,
-    PT_POLL_OPEN, PT_POLL_CLOSE, PT_MARKER, PT_MOD
+    PT_POLL_OPEN, PT_POLL_CLOSE, PT_MARKER, PT_MOD, PT_POLL_REVEAL
 };
 
 /* A string inside the decoded frame; NOT NUL-terminated, valid until the
@@ -37,6 +37,7 @@ struct proto_msg {
     struct proto_str options[WIRE_MAX_OPTIONS];         /* poll.open */
     int noptions;
     int allow_change;
+    enum poll_reveal reveal;                             /* poll.open (default live) */
     int64_t c;                                           /* ping */
     enum mod_action action;                              /* mod (text in text, device) */
     int64_t device;                                      /* mod ban/unban */

@@ -14,7 +14,7 @@
 
 enum rec_type {
     REC_DEVICE = 1, REC_SESSION_START, REC_SESSION_END, REC_VOTE, REC_REACT, REC_CHANT,
-    REC_POLL_OPEN, REC_POLL_CLOSE, REC_MARKER, REC_SECOND, REC_MOD
+    REC_POLL_OPEN, REC_POLL_CLOSE, REC_MARKER, REC_SECOND, REC_MOD, REC_POLL_REVEAL
 };
 
 /* A finished second: its figures and the reaction totals as of its end. */
@@ -31,8 +31,10 @@ struct rec_second {
  *  REACT:         b = device, kind = reaction, c = taps, section
  *  CHANT:         b = device, text, key (grouping key), section
  *  POLL_OPEN:     a = poll, b = audience at open, c = option count,
- *                 d = allow_change, text = question, opts = c labels
- *  POLL_CLOSE:    a = poll
+ *                 d = allow_change, kind = enum poll_reveal, text = question,
+ *                 opts = c labels
+ *  POLL_CLOSE:    a = poll (an on_close poll is revealed with it)
+ *  POLL_REVEAL:   a = poll
  *  MARKER:        kind = enum marker_kind, text = label
  *  SECOND:        second
  *  MOD:           kind = enum mod_action, a = the crew's session id (0 for

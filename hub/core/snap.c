@@ -73,12 +73,17 @@ struct msg *snap_encode(const struct snap_in *in, int crew) {
 
     proto_pack_str(pk, "poll");
     if (a->poll) {
-        msgpack_pack_map(pk, 3);
+        /* Until revealed, everybody but the crew sees only that votes come in. */
+        int hidden = !(a->poll->reveal == REVEAL_LIVE || a->poll->revealed), show = crew || !hidden;
+        msgpack_pack_map(pk, 2 + (size_t)show + (size_t)hidden);
         proto_pack_kv_int(pk, "id", a->poll->id);
-        proto_pack_str(pk, "counts");
-        msgpack_pack_array(pk, (size_t)a->poll->nopts);
-        for (int i = 0; i < a->poll->nopts; i++) msgpack_pack_int64(pk, a->poll->counts[i]);
+        if (show) {
+            proto_pack_str(pk, "counts");
+            msgpack_pack_array(pk, (size_t)a->poll->nopts);
+            for (int i = 0; i < a->poll->nopts; i++) msgpack_pack_int64(pk, a->poll->counts[i]);
+        }
         proto_pack_kv_int(pk, "voters", a->poll->voters);
+        if (hidden) { proto_pack_str(pk, "hidden"); msgpack_pack_true(pk); }
     } else {
         msgpack_pack_nil(pk);
     }

@@ -47,6 +47,23 @@ static inline int wire_marker_parse(const char *s, size_t n) {
     return -1;
 }
 
+/* When a poll's results are shown to screens, stage and phones (the crew
+ * always sees them): at once, when it closes, or when the crew says so. */
+enum poll_reveal { REVEAL_LIVE, REVEAL_ON_CLOSE, REVEAL_MANUAL, REVEAL_COUNT };
+
+static inline const char *wire_reveal_name(enum poll_reveal r) {
+    static const char *const names[REVEAL_COUNT] = {"live", "on_close", "manual"};
+    return (unsigned)r < REVEAL_COUNT ? names[r] : "live";
+}
+
+static inline int wire_reveal_parse(const char *s, size_t n) {
+    for (int r = 0; r < REVEAL_COUNT; r++) {
+        const char *name = wire_reveal_name((enum poll_reveal)r);
+        if (n == strlen(name) && memcmp(s, name, n) == 0) return r;
+    }
+    return -1;
+}
+
 /* Chant moderation modes (docs/protocol.md, "Moderation"). */
 enum mod_mode { MOD_AUTO, MOD_APPROVE, MOD_OFF, MOD_MODE_COUNT };
 

@@ -29,7 +29,7 @@
 enum {
     Q_DEVICE, Q_SESS_START, Q_SESS_END, Q_VOTE, Q_VOTE_SIG, Q_REACT, Q_CHANT, Q_POLL, Q_POLL_OPT,
     Q_POLL_CLOSE, Q_MARKER, Q_SECOND, Q_SECOND_REACT, Q_TOTAL, Q_TOTAL_ID, Q_MAX_SIGNAL,
-    Q_MOD_LOG, Q_CHANT_MOD, Q_BAN, Q_MODE, Q_COUNT
+    Q_MOD_LOG, Q_CHANT_MOD, Q_BAN, Q_MODE, Q_POLL_REVEAL, Q_COUNT
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -43,9 +43,12 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_VOTE_SIG] = "INSERT INTO signals(ts_ms, device, section, kind, poll, option) VALUES(?1, ?2, ?3, 'vote', ?4, ?5)",
     [Q_REACT] = "INSERT INTO signals(ts_ms, device, section, kind, reaction, n) VALUES(?1, ?2, ?3, 'react', ?4, ?5)",
     [Q_CHANT] = "INSERT INTO signals(ts_ms, device, section, kind, text, chant_key) VALUES(?1, ?2, ?3, 'chant', ?4, ?5)",
-    [Q_POLL] = "INSERT INTO polls(id, question, allow_change, opened_ms, audience_at_open) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_POLL] = "INSERT INTO polls(id, question, allow_change, opened_ms, audience_at_open, reveal, revealed_ms) "
+               "VALUES(?1, ?2, ?3, ?4, ?5, ?6, CASE WHEN ?6 = 'live' THEN ?4 END)",
     [Q_POLL_OPT] = "INSERT INTO poll_options(poll, idx, label) VALUES(?1, ?2, ?3)",
-    [Q_POLL_CLOSE] = "UPDATE polls SET closed_ms = ?2 WHERE id = ?1 AND closed_ms IS NULL",
+    [Q_POLL_CLOSE] = "UPDATE polls SET closed_ms = ?2, revealed_ms = coalesce(revealed_ms, "
+                     "CASE WHEN reveal = 'on_close' THEN ?2 END) WHERE id = ?1 AND closed_ms IS NULL",
+    [Q_POLL_REVEAL] = "UPDATE polls SET revealed_ms = ?2 WHERE id = ?1 AND revealed_ms IS NULL",
     [Q_MARKER] = "INSERT INTO markers(ts_ms, kind, label) VALUES(?1, ?2, ?3)",
     [Q_SECOND] = "INSERT INTO seconds(sec, audience, taps, votes, chants) VALUES(?1, ?2, ?3, ?4, ?5) "
                  "ON CONFLICT(sec) DO UPDATE SET audience = excluded.audience, taps = taps + excluded.taps, "
@@ -304,8 +307,8 @@ static int reload_totals(sqlite3 *db, const struct event_def *ev, struct agg_sav
 
 /* The open poll (the newest one without closed_ms), its options and votes. */
 static int reload_poll(sqlite3 *db, struct agg_saved *sv, char *err, size_t errlen) {
-    sqlite3_stmt *st = prepare(db, "SELECT id, question, allow_change, opened_ms FROM polls WHERE closed_ms IS NULL "
-                                   "ORDER BY id DESC LIMIT 1", err, errlen);
+    sqlite3_stmt *st = prepare(db, "SELECT id, question, allow_change, opened_ms, reveal, revealed_ms IS NOT NULL "
+                                   "FROM polls WHERE closed_ms IS NULL ORDER BY id DESC LIMIT 1", err, errlen);
     if (!st) return -1;
     int rc = sqlite3_step(st);
     if (rc != SQLITE_ROW) return step_done(db, st, rc, err, errlen);
@@ -315,6 +318,9 @@ static int reload_poll(sqlite3 *db, struct agg_saved *sv, char *err, size_t errl
         p->question = strdup((const char *)sqlite3_column_text(st, 1));
         p->allow_change = sqlite3_column_int(st, 2);
         p->opened_ms = sqlite3_column_int64(st, 3);
+        int rv = wire_reveal_parse((const char *)sqlite3_column_text(st, 4), (size_t)sqlite3_column_bytes(st, 4));
+        p->reveal = rv >= 0 ? (enum poll_reveal)rv : REVEAL_LIVE;
+        p->revealed = sqlite3_column_int(st, 5);
     }
     sqlite3_finalize(st);
     if (!p || !p->question) { snprintf(err, errlen, "out of memory"); return -1; }
@@ -436,7 +442,7 @@ fail:
 }
 
 int store_push(struct store *s, struct rec *r) {
-    assert(r->type >= REC_DEVICE && r->type <= REC_MOD);
+    assert(r->type >= REC_DEVICE && r->type <= REC_POLL_REVEAL);
     assert(r->type != REC_SECOND || r->second);
     int droppable = r->type == REC_REACT || r->type == REC_CHANT || (r->type == REC_MOD && !r->want_ack);
     pthread_mutex_lock(&s->mu);
@@ -547,12 +553,17 @@ static int write_rec(struct store *s, const struct rec *r) {
         return step(q[Q_CHANT]);
     case REC_MOD:
         return write_mod(s, r);
+    case REC_POLL_REVEAL:
+        sqlite3_bind_int64(q[Q_POLL_REVEAL], 1, r->a);
+        sqlite3_bind_int64(q[Q_POLL_REVEAL], 2, r->ts_ms);
+        return step(q[Q_POLL_REVEAL]);
     case REC_POLL_OPEN:
         sqlite3_bind_int64(q[Q_POLL], 1, r->a);
         sqlite3_bind_text(q[Q_POLL], 2, r->text, -1, SQLITE_STATIC);
         sqlite3_bind_int(q[Q_POLL], 3, r->d);
         sqlite3_bind_int64(q[Q_POLL], 4, r->ts_ms);
         sqlite3_bind_int64(q[Q_POLL], 5, r->b);
+        sqlite3_bind_text(q[Q_POLL], 6, wire_reveal_name((enum poll_reveal)r->kind), -1, SQLITE_STATIC);
         if (step(q[Q_POLL]) < 0) return -1;
         for (int i = 0; i < r->c; i++) {
             sqlite3_bind_int64(q[Q_POLL_OPT], 1, r->a);

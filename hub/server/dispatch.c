@@ -195,10 +195,11 @@ static void on_chant(struct server *srv, struct session *s, const struct proto_m
 static void close_open_poll(struct server *srv) {
     struct agg_poll *old = agg_poll_close(srv->agg, server_now(srv));
     if (!old) return;
+    if (old->reveal == REVEAL_ON_CLOSE) old->revealed = 1;
     struct rec r = {.type = REC_POLL_CLOSE, .a = old->id, .ts_ms = old->closed_ms};
     server_persist(srv, &r);
     server_broadcast_poll(srv, old, 0);
-    agg_poll_free(old);
+    server_keep_closed(srv, old);
 }
 
 /* The poll as agg keeps it and the copy of question and options the store
@@ -241,8 +242,10 @@ static void on_poll_open(struct server *srv, struct session *s, const struct pro
     close_open_poll(srv);
     p->id = srv->next_poll++;
     p->allow_change = m->allow_change;
+    p->reveal = m->reveal;
     p->opened_ms = server_now(srv);
-    struct rec r = {.type = REC_POLL_OPEN, .want_ack = 1, .a = p->id, .b = srv->agg->conns[ROLE_AUDIENCE],
+    struct rec r = {.type = REC_POLL_OPEN, .want_ack = 1, .kind = (int8_t)m->reveal, .a = p->id,
+                    .b = srv->agg->conns[ROLE_AUDIENCE],
                     .c = m->noptions, .d = m->allow_change, .text = q, .opts = opts, .ts_ms = p->opened_ms,
                     .slot = s->slot, .gen = s->gen, .msg_id = m->id};
     if (server_persist(srv, &r) < 0) {
@@ -263,8 +266,22 @@ static void on_poll_close(struct server *srv, struct session *s, const struct pr
                     .msg_id = m->id};
     if (server_persist(srv, &r) < 0) return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
     struct agg_poll *old = agg_poll_close(srv->agg, r.ts_ms);
+    if (old->reveal == REVEAL_ON_CLOSE) old->revealed = 1;
     server_broadcast_poll(srv, old, 0);
-    agg_poll_free(old);
+    server_keep_closed(srv, old);
+}
+
+/* Show a poll's results to everybody: the open poll, or the last closed one. */
+static void on_poll_reveal(struct server *srv, struct session *s, const struct proto_msg *m) {
+    struct agg_poll *p = srv->agg->poll && srv->agg->poll->id == m->poll ? srv->agg->poll
+                       : srv->last_closed && srv->last_closed->id == m->poll ? srv->last_closed : NULL;
+    if (!p) return reject(srv, s, m, E_UNKNOWN_POLL, "only the open poll or the last closed one can be revealed");
+    struct rec r = {.type = REC_POLL_REVEAL, .want_ack = 1, .a = m->poll, .slot = s->slot, .gen = s->gen,
+                    .msg_id = m->id};
+    if (server_persist(srv, &r) < 0) return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
+    if (p->reveal == REVEAL_LIVE || p->revealed) return;   /* already shown: acked, nothing changes */
+    p->revealed = 1;
+    server_broadcast_poll(srv, p, p == srv->agg->poll);
 }
 
 static void on_marker(struct server *srv, struct session *s, const struct proto_msg *m) {
@@ -355,6 +372,7 @@ void server_frame(struct server *srv, struct session *s, const uint8_t *buf, siz
     case PT_CHANT: return on_chant(srv, s, &m);
     case PT_POLL_OPEN: return on_poll_open(srv, s, &m);
     case PT_POLL_CLOSE: return on_poll_close(srv, s, &m);
+    case PT_POLL_REVEAL: return on_poll_reveal(srv, s, &m);
     case PT_MARKER: return on_marker(srv, s, &m);
     case PT_MOD: return on_mod(srv, s, &m);
     default: return;

@@ -76,13 +76,25 @@ void server_broadcast_watchers(struct server *srv, struct msg *m) {
  * a second like the snapshots: opening a poll must not queue 40,000 writes
  * in one tick. */
 void server_broadcast_poll(struct server *srv, const struct agg_poll *p, int open) {
-    struct msg *m = enc_poll(p, open);
-    if (!m) return;
-    msg_unref(srv->poll_msg);
-    msg_ref(m);
-    srv->poll_msg = m;
-    srv->poll_gen++;
-    server_broadcast_watchers(srv, m);
+    struct msg *pub = enc_poll(p, open, 0), *crew = enc_poll(p, open, 1);
+    if (pub && crew) {
+        msg_unref(srv->poll_msg);
+        msg_ref(pub);
+        srv->poll_msg = pub;
+        srv->poll_gen++;
+        for (uint32_t i = 0; i < conns_end(&srv->conns); i++) {
+            struct session *s = conns_at(&srv->conns, i);
+            if (s && session_is_ready(s) && s->role != ROLE_AUDIENCE)
+                send_shared(srv, s, s->role == ROLE_CREW ? crew : pub);
+        }
+    }
+    msg_unref(pub);
+    msg_unref(crew);
+}
+
+void server_keep_closed(struct server *srv, struct agg_poll *p) {
+    agg_poll_free(srv->last_closed);
+    srv->last_closed = p;
 }
 
 void server_flush_taps(struct server *srv, struct session *s) {
@@ -316,6 +328,7 @@ void server_free(struct server *srv) {
         if (s) server_closed(srv, s);
     }
     msg_unref(srv->poll_msg);
+    agg_poll_free(srv->last_closed);
     agg_free(srv->agg);
     mod_free(srv->mod);
     proto_dec_free(&srv->dec);

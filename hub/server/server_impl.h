@@ -25,6 +25,7 @@ struct server {
     int64_t next_session, next_poll;
     struct session *dirty;      /* sessions with coalesced taps to store */
     struct msg *poll_msg;       /* the latest poll event, for phones */
+    struct agg_poll *last_closed; /* the last closed poll (it can still be revealed) */
     uint32_t poll_gen;          /* bumped with every poll event */
     int64_t seq;                /* snapshot sequence */
     int audience_every;         /* ticks between audience snapshots */
@@ -48,8 +49,11 @@ void server_close(struct server *srv, struct session *s, int code);
 int server_persist(struct server *srv, struct rec *r);
 /* m (consumed) to every screen, performer and crew connection. */
 void server_broadcast_watchers(struct server *srv, struct msg *m);
-/* A poll opened or closed: watchers at once, phones with their next snapshot. */
+/* A poll opened, closed or was revealed: watchers at once (the crew with
+ * its counts), phones with their next snapshot. */
 void server_broadcast_poll(struct server *srv, const struct agg_poll *p, int open);
+/* p was just closed: it becomes the last closed poll (the server owns it). */
+void server_keep_closed(struct server *srv, struct agg_poll *p);
 /* Store s's coalesced taps (one REACT row per kind). */
 void server_flush_taps(struct server *srv, struct session *s);
 

@@ -185,6 +185,67 @@ describe('ban', () => {
   });
 });
 
+describe('poll results hidden until revealed', () => {
+  let dir, hub;
+  before(async () => { dir = tempDir(); hub = await startHub({ dir }); });
+  after(async () => { await hub.stop(); cleanup(dir); });
+
+  const vote = async (c, poll, option) => {
+    const id = newId();
+    c.send({ t: 'vote', id, poll, option });
+    assert.equal((await c.ack(id)).ok, true);
+  };
+
+  test('manual: screens and phones see votes coming in but no counts until the crew reveals', async () => {
+    const k = await crew(hub.url), s = await screen(hub.url), a = await audience(hub.url);
+    const poll = await openPoll(k, ['A', 'B'], { reveal: 'manual' });
+    const pe = await s.wait((m) => m.t === 'poll' && m.poll.id === poll);
+    assert.equal(pe.poll.reveal, 'manual');
+    assert.equal(pe.poll.hidden, true);
+    await vote(a, poll, 1);
+    const ss = await snapWhere(s, (m) => m.poll && m.poll.voters === 1, 'one voter on the screen');
+    assert.equal(ss.poll.counts, undefined, 'no counts for the screen');
+    assert.equal(ss.poll.hidden, true);
+    const ks = await snapWhere(k, (m) => m.poll && m.poll.voters === 1, 'the crew');
+    assert.deepEqual(ks.poll.counts, [0, 1], 'the crew always sees the counts');
+    const pa = await snapWhere(a, (m) => m.poll && m.poll.voters === 1, 'the phone', 3000);
+    assert.equal(pa.poll.counts, undefined, 'no counts for the phones');
+    // Closing does not reveal a manual poll.
+    let id = newId();
+    k.send({ t: 'poll.close', id, poll });
+    assert.equal((await k.ack(id)).ok, true);
+    const closed = await s.wait((m) => m.t === 'poll' && m.poll.id === poll && !m.poll.open);
+    assert.equal(closed.poll.counts, undefined);
+    assert.equal(closed.poll.voters, 1);
+    id = newId();
+    k.send({ t: 'poll.reveal', id, poll });
+    assert.equal((await k.ack(id)).ok, true);
+    const shown = await s.wait((m) => m.t === 'poll' && m.poll.id === poll && m.poll.counts);
+    assert.deepEqual(shown.poll.counts, [0, 1]);
+    assert.equal(shown.poll.hidden, undefined);
+    assert.ok(rows(hub.db, `SELECT revealed_ms FROM polls WHERE id = ${poll}`)[0].revealed_ms > 0);
+    id = newId();
+    k.send({ t: 'poll.reveal', id, poll: 9999 });
+    assert.equal((await k.ack(id)).code, 'unknown_poll');
+    id = newId();
+    k.send({ t: 'poll.open', id, question: 'Q', options: ['a', 'b'], reveal: 'later' });
+    assert.equal((await k.ack(id)).code, 'bad_field');
+  });
+
+  test('on_close: hidden while open, shown with the final result', async () => {
+    const k = await crew(hub.url), s = await screen(hub.url), a = await audience(hub.url);
+    const poll = await openPoll(k, ['A', 'B'], { reveal: 'on_close' });
+    await vote(a, poll, 0);
+    const ss = await snapWhere(s, (m) => m.poll && m.poll.voters === 1, 'one voter');
+    assert.equal(ss.poll.counts, undefined);
+    const id = newId();
+    k.send({ t: 'poll.close', id, poll });
+    await k.ack(id);
+    const closed = await s.wait((m) => m.t === 'poll' && m.poll.id === poll && !m.poll.open);
+    assert.deepEqual(closed.poll.counts, [1, 0], 'the final result is shown at close');
+  });
+});
+
 describe('event file and older databases', () => {
   test('a bad moderation section is refused at start, naming the field', () => {
     const dir = tempDir();
@@ -206,14 +267,26 @@ describe('event file and older databases', () => {
   test('a v1 database is migrated: old chants get their grouping key, nothing is lost', async () => {
     const dir = tempDir();
     const db = join(dir, 'old.db');
-    // The v1 schema as chorus-hub a5b4119 wrote it (the tables this test needs).
+    // The v1 schema exactly as chorus-hub a5b4119 wrote it.
     execFileSync('sqlite3', [db, `
       CREATE TABLE chorus_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE event(id INTEGER PRIMARY KEY CHECK (id = 1), code TEXT NOT NULL, name TEXT NOT NULL, config TEXT NOT NULL, created_ms INTEGER NOT NULL);
       CREATE TABLE reactions(name TEXT PRIMARY KEY, total INTEGER NOT NULL DEFAULT 0);
       CREATE TABLE devices(id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, section TEXT NOT NULL DEFAULT '');
       CREATE TABLE sessions(id INTEGER PRIMARY KEY, device INTEGER NOT NULL DEFAULT 0, role TEXT NOT NULL, section TEXT NOT NULL DEFAULT '', start_ms INTEGER NOT NULL, end_ms INTEGER);
+      CREATE INDEX sessions_device ON sessions(device);
+      CREATE TABLE polls(id INTEGER PRIMARY KEY, question TEXT NOT NULL, allow_change INTEGER NOT NULL, opened_ms INTEGER NOT NULL, closed_ms INTEGER, audience_at_open INTEGER NOT NULL);
+      CREATE TABLE poll_options(poll INTEGER NOT NULL REFERENCES polls(id), idx INTEGER NOT NULL, label TEXT NOT NULL, PRIMARY KEY (poll, idx)) WITHOUT ROWID;
+      CREATE TABLE votes(poll INTEGER NOT NULL REFERENCES polls(id), device INTEGER NOT NULL, option INTEGER NOT NULL, ts_ms INTEGER NOT NULL, changes INTEGER NOT NULL DEFAULT 0, UNIQUE (poll, device));
       CREATE TABLE signals(id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, device INTEGER NOT NULL, section TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL CHECK (kind IN ('vote','react','chant')), poll INTEGER, option INTEGER, reaction TEXT, n INTEGER, text TEXT);
+      CREATE INDEX signals_ts ON signals(ts_ms);
+      CREATE INDEX signals_device ON signals(device, kind);
+      CREATE TABLE seconds(sec INTEGER PRIMARY KEY, audience INTEGER NOT NULL, taps INTEGER NOT NULL, votes INTEGER NOT NULL, chants INTEGER NOT NULL);
+      CREATE TABLE second_reacts(sec INTEGER NOT NULL, reaction TEXT NOT NULL, taps INTEGER NOT NULL, PRIMARY KEY (sec, reaction)) WITHOUT ROWID;
+      CREATE TABLE markers(id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL);
+      INSERT INTO polls VALUES(1, 'Old poll?', 0, 1500, NULL, 2);
+      INSERT INTO poll_options VALUES(1, 0, 'Yes'), (1, 1, 'No');
+      INSERT INTO votes VALUES(1, 1, 1, 1600, 0);
       INSERT INTO event VALUES(1, 'DEMO', 'Old', '{}', 1000);
       INSERT INTO devices VALUES(1, 1000, ''), (2, 1000, '');
       INSERT INTO signals(ts_ms, device, kind, text) VALUES(2000, 1, 'chant', 'Encore'), (2001, 2, 'chant', 'encore'),
@@ -225,6 +298,9 @@ describe('event file and older databases', () => {
     assert.equal(rows(db, 'PRAGMA user_version')[0].user_version, 2);
     const a = await audience(hub.url, { token: undefined });
     assert.equal(a.welcome.device, 3, 'device ids continue');
+    assert.equal(a.welcome.poll.id, 1, 'the open poll of the old database is open');
+    assert.equal(a.welcome.poll.reveal, 'live');
+    assert.deepEqual(rows(db, 'SELECT reveal, revealed_ms FROM polls'), [{ reveal: 'live', revealed_ms: 1500 }]);
     await hub.stop();
     cleanup(dir);
   });
