@@ -307,5 +307,7 @@ int filter_check(const struct filter *f, const char *key) {
             if (k == w->n) return FILTER_BLOCKED;
         }
     }
-    return blocked_cjk(f, key) ? FILTER_BLOCKED : 0;
+    /* Every CJK entry holds a Han, kana, Hangul or Thai letter: a text
+     * without one can not match any (most Latin chants stop here). */
+    return has_spaceless(key) && blocked_cjk(f, key) ? FILTER_BLOCKED : 0;
 }
