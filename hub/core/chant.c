@@ -224,15 +224,20 @@ static void fill(struct chant_entry *out, const struct entry *en) {
 
 int chant_top_get(struct chant_top *t, struct chant_entry *out, int k) { return chant_top_select(t, out, k, 0, 0); }
 
-int chant_top_select(struct chant_top *t, struct chant_entry *out, int k, uint8_t need, uint8_t reject) {
-    const struct entry *best[16];
-    if (k > 16) k = 16;
+static int newer(const struct entry *a, const struct entry *b) { return a->order > b->order; }
+
+/* The k (<= 64) entries in the window whose flags hold all of need and none
+ * of reject, ranked by first(a, b) ("a goes before b"), into out. */
+static int select_ranked(struct chant_top *t, struct chant_entry *out, int k, uint8_t need, uint8_t reject,
+                         int (*first)(const struct entry *, const struct entry *)) {
+    const struct entry *best[64];
+    if (k > 64) k = 64;
     int n = 0;
     for (int i = 0; i < t->max; i++) {
         const struct entry *en = &t->e[i];
         if (!en->used || en->total <= 0 || (en->flags & need) != need || (en->flags & reject)) continue;
         int pos = n < k ? n : k;
-        while (pos > 0 && better(en, best[pos - 1])) pos--;
+        while (pos > 0 && first(en, best[pos - 1])) pos--;
         if (pos >= k) continue;
         int last = n < k ? n : k - 1;
         for (int j = last; j > pos; j--) best[j] = best[j - 1];
@@ -243,23 +248,12 @@ int chant_top_select(struct chant_top *t, struct chant_entry *out, int k, uint8_
     return n;
 }
 
+int chant_top_select(struct chant_top *t, struct chant_entry *out, int k, uint8_t need, uint8_t reject) {
+    return select_ranked(t, out, k > 16 ? 16 : k, need, reject, better);
+}
+
 int chant_pending(struct chant_top *t, struct chant_entry *out, int k) {
-    const struct entry *best[64];
-    if (k > 64) k = 64;
-    int n = 0;
-    for (int i = 0; i < t->max; i++) {
-        const struct entry *en = &t->e[i];
-        if (!en->used || en->total <= 0 || (en->flags & (CHANT_APPROVED | CHANT_HIDDEN))) continue;
-        int pos = n < k ? n : k;
-        while (pos > 0 && en->order > best[pos - 1]->order) pos--;   /* newest first */
-        if (pos >= k) continue;
-        int last = n < k ? n : k - 1;
-        for (int j = last; j > pos; j--) best[j] = best[j - 1];
-        best[pos] = en;
-        if (n < k) n++;
-    }
-    for (int i = 0; i < n; i++) fill(&out[i], best[i]);
-    return n;
+    return select_ranked(t, out, k, 0, CHANT_APPROVED | CHANT_HIDDEN, newer);
 }
 
 int64_t chant_dropped(const struct chant_top *t) { return t->dropped; }

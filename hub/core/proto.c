@@ -157,9 +157,7 @@ static int decode_mod(const msgpack_object_map *mp, struct proto_msg *m, struct 
     if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
     struct proto_str s;
     if (get_str(mp, "action", 1, 16, E_BAD_FIELD, &s, err) < 0) return -1;
-    int a = -1;
-    for (int i = 0; i < MOD_BLOCKED; i++)
-        if (s.n == strlen(wire_mod_action_name((enum mod_action)i)) && !memcmp(s.p, wire_mod_action_name((enum mod_action)i), s.n)) a = i;
+    int a = wire_parse(wire_mod_action_names(), MOD_BLOCKED, s.p, s.n);   /* crew actions only */
     if (a < 0) return fail(err, E_BAD_FIELD, "field '%s' must be approve, hide, unhide, ban, unban or mode", "action");
     m->action = (enum mod_action)a;
     switch (m->action) {

@@ -7,6 +7,13 @@
 #include <stddef.h>
 #include <string.h>
 
+/* The index of s[0..n) in names[0..count), or -1: the parsers below. */
+static inline int wire_parse(const char *const *names, int count, const char *s, size_t n) {
+    for (int i = 0; i < count; i++)
+        if (n == strlen(names[i]) && memcmp(s, names[i], n) == 0) return i;
+    return -1;
+}
+
 /* Size limits of client messages (bytes unless said otherwise). */
 #define WIRE_MAX_FRAME    4096   /* one WebSocket message; larger closes with 1009 */
 #define WIRE_MAX_OPTIONS  12     /* options of a poll */
@@ -16,80 +23,77 @@
 /* Roles a connection takes with `hello`. */
 enum role { ROLE_AUDIENCE, ROLE_SCREEN, ROLE_PERFORMER, ROLE_CREW, ROLE_COUNT };
 
-static inline const char *wire_role_name(enum role r) {
+static inline const char *const *wire_role_names(void) {
     static const char *const names[ROLE_COUNT] = {"audience", "screen", "performer", "crew"};
-    return (unsigned)r < ROLE_COUNT ? names[r] : "?";
+    return names;
 }
 
-/* The role named by s[0..n), or -1. */
-static inline int wire_role_parse(const char *s, size_t n) {
-    for (int r = 0; r < ROLE_COUNT; r++) {
-        const char *name = wire_role_name((enum role)r);
-        if (n == strlen(name) && memcmp(s, name, n) == 0) return r;
-    }
-    return -1;
+static inline const char *wire_role_name(enum role x) {
+    return (unsigned)x < ROLE_COUNT ? wire_role_names()[x] : "?";
 }
+
+/* The value named by s[0..n), or -1. */
+static inline int wire_role_parse(const char *s, size_t n) { return wire_parse(wire_role_names(), ROLE_COUNT, s, n); }
 
 /* Kinds of a show marker (`marker` message, markers table). */
 enum marker_kind { MARKER_SONG_START, MARKER_SONG_END, MARKER_NOTE, MARKER_COUNT };
 
-static inline const char *wire_marker_name(enum marker_kind k) {
+static inline const char *const *wire_marker_names(void) {
     static const char *const names[MARKER_COUNT] = {"song_start", "song_end", "note"};
-    return (unsigned)k < MARKER_COUNT ? names[k] : "note";
+    return names;
 }
 
-/* The kind named by s[0..n), or -1. */
-static inline int wire_marker_parse(const char *s, size_t n) {
-    for (int k = 0; k < MARKER_COUNT; k++) {
-        const char *name = wire_marker_name((enum marker_kind)k);
-        if (n == strlen(name) && memcmp(s, name, n) == 0) return k;
-    }
-    return -1;
+static inline const char *wire_marker_name(enum marker_kind x) {
+    return (unsigned)x < MARKER_COUNT ? wire_marker_names()[x] : "note";
 }
+
+/* The value named by s[0..n), or -1. */
+static inline int wire_marker_parse(const char *s, size_t n) { return wire_parse(wire_marker_names(), MARKER_COUNT, s, n); }
 
 /* When a poll's results are shown to screens, stage and phones (the crew
  * always sees them): at once, when it closes, or when the crew says so. */
 enum poll_reveal { REVEAL_LIVE, REVEAL_ON_CLOSE, REVEAL_MANUAL, REVEAL_COUNT };
 
-static inline const char *wire_reveal_name(enum poll_reveal r) {
+static inline const char *const *wire_reveal_names(void) {
     static const char *const names[REVEAL_COUNT] = {"live", "on_close", "manual"};
-    return (unsigned)r < REVEAL_COUNT ? names[r] : "live";
+    return names;
 }
 
-static inline int wire_reveal_parse(const char *s, size_t n) {
-    for (int r = 0; r < REVEAL_COUNT; r++) {
-        const char *name = wire_reveal_name((enum poll_reveal)r);
-        if (n == strlen(name) && memcmp(s, name, n) == 0) return r;
-    }
-    return -1;
+static inline const char *wire_reveal_name(enum poll_reveal x) {
+    return (unsigned)x < REVEAL_COUNT ? wire_reveal_names()[x] : "live";
 }
+
+/* The value named by s[0..n), or -1. */
+static inline int wire_reveal_parse(const char *s, size_t n) { return wire_parse(wire_reveal_names(), REVEAL_COUNT, s, n); }
 
 /* Chant moderation modes (docs/protocol.md, "Moderation"). */
 enum mod_mode { MOD_AUTO, MOD_APPROVE, MOD_OFF, MOD_MODE_COUNT };
 
-static inline const char *wire_mod_mode_name(enum mod_mode m) {
+static inline const char *const *wire_mod_mode_names(void) {
     static const char *const names[MOD_MODE_COUNT] = {"auto", "approve", "off"};
-    return (unsigned)m < MOD_MODE_COUNT ? names[m] : "auto";
+    return names;
 }
 
-/* The mode named by s[0..n), or -1. */
-static inline int wire_mod_mode_parse(const char *s, size_t n) {
-    for (int m = 0; m < MOD_MODE_COUNT; m++) {
-        const char *name = wire_mod_mode_name((enum mod_mode)m);
-        if (n == strlen(name) && memcmp(s, name, n) == 0) return m;
-    }
-    return -1;
+static inline const char *wire_mod_mode_name(enum mod_mode x) {
+    return (unsigned)x < MOD_MODE_COUNT ? wire_mod_mode_names()[x] : "auto";
 }
+
+/* The value named by s[0..n), or -1. */
+static inline int wire_mod_mode_parse(const char *s, size_t n) { return wire_parse(wire_mod_mode_names(), MOD_MODE_COUNT, s, n); }
 
 /* Crew moderation actions (`mod` message). */
 enum mod_action { MOD_APPROVE_TEXT, MOD_HIDE, MOD_UNHIDE, MOD_BAN, MOD_UNBAN, MOD_SET_MODE, MOD_BLOCKED,
                   MOD_ACTION_COUNT };
 
 /* MOD_BLOCKED is not a crew action: the filter's refusal, for the audit log. */
-static inline const char *wire_mod_action_name(enum mod_action a) {
+static inline const char *const *wire_mod_action_names(void) {
     static const char *const names[MOD_ACTION_COUNT] = {"approve", "hide", "unhide", "ban", "unban", "mode",
                                                         "blocked"};
-    return (unsigned)a < MOD_ACTION_COUNT ? names[a] : "?";
+    return names;
+}
+
+static inline const char *wire_mod_action_name(enum mod_action a) {
+    return (unsigned)a < MOD_ACTION_COUNT ? wire_mod_action_names()[a] : "?";
 }
 
 /* WebSocket close codes the hub sends. A slow client (no drain for 10 s, or
