@@ -16,7 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "api.h"
+#include "auth.h"
 #include "event.h"
 #include "net.h"
 #include "server.h"
@@ -36,6 +38,7 @@ static void usage(FILE *f) {
         "                      (default http://<first LAN address>:PORT)\n"
         "  --queue N           store queue capacity in records (default 262144)\n"
         "  --db-max-pages N    cap the database at N pages (testing a full disk)\n"
+        "  --new-event CODE NAME  print an event file with fresh random keys, then exit\n"
         "  --help              this text\n");
 }
 
@@ -87,6 +90,48 @@ static void hub_free(struct hub *h) {
     event_def_free(h->ev);
 }
 
+/* The keys in the README's demo event are public: anyone in the venue who
+ * read it could open the crew dashboard. Say so loudly unless the hub only
+ * listens on loopback. */
+static void warn_demo_keys(const struct event_def *ev, const char *bind) {
+    static const char *const demo[] = {"crew-demo-key", "screen-demo-key", "stage-demo-key"};
+    int uses = 0;
+    for (size_t i = 0; i < sizeof demo / sizeof demo[0]; i++)
+        uses |= !strcmp(ev->key_crew, demo[i]) || !strcmp(ev->key_screen, demo[i]) || !strcmp(ev->key_performer, demo[i]);
+    if (!uses || (bind && (!strncmp(bind, "127.", 4) || !strcmp(bind, "::1") || !strcmp(bind, "localhost")))) return;
+    fprintf(stderr,
+            "chorus-hub: WARNING: this event uses the public demo keys and the hub is reachable from the network:\n"
+            "chorus-hub: WARNING: anyone who read the README can open the crew dashboard. For a real show, make an\n"
+            "chorus-hub: WARNING: event file with fresh keys: chorus-hub --new-event CODE \"Name\" > event.json\n");
+}
+
+/* --new-event CODE NAME: an event file with fresh random keys on stdout. */
+static int new_event(const char *code, const char *name) {
+    uint8_t rnd[3][16];
+    char keys[3][33];
+    for (int k = 0; k < 3; k++) {
+        uint8_t secret[AUTH_SECRET_LEN];
+        if (auth_secret_new(secret) < 0) { fprintf(stderr, "chorus-hub: no randomness for the keys\n"); return 1; }
+        memcpy(rnd[k], secret, sizeof rnd[k]);
+        for (int i = 0; i < 16; i++) snprintf(keys[k] + 2 * i, 3, "%02x", rnd[k][i]);
+    }
+    for (const char *c = code; *c; c++)
+        if (!((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '_') ||
+            strlen(code) > 32) {
+            fprintf(stderr, "chorus-hub: --new-event: the code must be 1-32 letters, digits, '-' or '_'\n");
+            return 2;
+        }
+    json_t *ev = json_pack("{s:s, s:s, s:[s,s,s,s,s], s:[s,s,s], s:{s:s, s:s, s:s}, s:[], s:{}, s:{s:s}}",
+                           "code", code, "name", name, "reactions", "heart", "fire", "clap", "rock", "laugh",
+                           "sections", "A", "B", "C", "keys", "crew", keys[0], "screen", keys[1], "performer", keys[2],
+                           "songs", "limits", "moderation", "mode", "auto");
+    if (!ev || !*code || !*name) { fprintf(stderr, "chorus-hub: --new-event CODE NAME: both must be non-empty\n"); json_decref(ev); return 2; }
+    json_dumpf(ev, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    printf("\n");
+    json_decref(ev);
+    return 0;
+}
+
 static int parse_num(const char *s, double lo, double hi, double *out) {
     char *end;
     errno = 0;
@@ -121,7 +166,7 @@ int main(int argc, char **argv) {
         {"tick-ms", required_argument, 0, 't'}, {"audience-hz", required_argument, 0, 'a'},
         {"web-root", required_argument, 0, 'w'}, {"public-url", required_argument, 0, 'u'},
         {"queue", required_argument, 0, 'q'}, {"db-max-pages", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"help", no_argument, 0, 'h'}, {"new-event", required_argument, 0, 'n'}, {0, 0, 0, 0},
     };
     opterr = 0;
     int c;
@@ -154,6 +199,9 @@ int main(int argc, char **argv) {
             if (parse_num(optarg, 1, 1 << 30, &v) < 0) { fprintf(stderr, "chorus-hub: --db-max-pages must be a positive number\n"); return 2; }
             o.db_max_pages = (int)v; break;
         case 'h': usage(stdout); return 0;
+        case 'n':
+            if (optind >= argc) { fprintf(stderr, "chorus-hub: --new-event needs CODE and NAME\n"); return 2; }
+            return new_event(optarg, argv[optind]);
         default:
             fprintf(stderr, "chorus-hub: unknown or incomplete option '%s' (see --help)\n", argv[optind - 1]);
             return 2;
@@ -176,6 +224,7 @@ int main(int argc, char **argv) {
     int rc = 1;
     if (!(h.ev = event_def_load(o.event_path, err, sizeof err))) goto fail;
     strncat(join_url, h.ev->code, sizeof join_url - strlen(join_url) - 1);
+    warn_demo_keys(h.ev, o.bind);   /* before anything can fail, so it is never missed */
     if (!(h.store = store_open(o.db_path, h.ev, o.queue_max, o.db_max_pages, &boot, err, sizeof err))) goto fail;
     struct server_opts so = {.tick_ms = o.tick_ms, .audience_hz = o.audience_hz, .join_url = join_url};
     struct server_io io = {.arg = &h, .want_write = io_want_write, .kill = io_kill, .persist = io_persist,
@@ -190,14 +239,14 @@ int main(int argc, char **argv) {
     struct net_waker *w = net_waker_new(h.net, on_store_results, &h);
     if (!w || store_start(h.store, net_wake, w) < 0) { snprintf(err, sizeof err, "cannot start the store thread"); goto fail; }
 
-    char local[64];
-    snprintf(local, sizeof local, "http://localhost:%d", o.port);
+    /* Every role gets the address other machines reach (a venue screen is
+     * rarely the hub machine); localhost is printed for this machine too. */
     printf("chorus-hub: event %s \"%s\" on port %d, database %s\n", h.ev->code, h.ev->name, o.port, o.db_path);
     printf("  audience (QR code): %s\n", join_url);
-    printf("  venue screen:       %s/screen?key=%s\n", local, h.ev->key_screen);
-    printf("  stage view:         %s/stage?key=%s\n", local, h.ev->key_performer);
-    printf("  crew dashboard:     %s/crew?key=%s\n", local, h.ev->key_crew);
-    printf("  phones on this machine: %s/e/%s\n", local, h.ev->code);
+    printf("  venue screen:       %s/screen?key=%s\n", base, h.ev->key_screen);
+    printf("  stage view:         %s/stage?key=%s\n", base, h.ev->key_performer);
+    printf("  crew dashboard:     %s/crew?key=%s\n", base, h.ev->key_crew);
+    printf("  on this machine:    http://localhost:%d/ (same paths)\n", o.port);
     fflush(stdout);
 
     rc = net_run(h.net) == 0 ? 0 : 1;

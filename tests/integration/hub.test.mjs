@@ -591,6 +591,35 @@ describe('command line', () => {
     } finally { await hub.stop(); }
   });
 
+  test('--new-event prints an event file with fresh keys that the hub accepts; demo keys are warned about', async () => {
+    const r1 = run(['--new-event', 'ROCK24', 'Rock Night']), r2 = run(['--new-event', 'ROCK24', 'Rock Night']);
+    assert.equal(r1.status, 0, r1.stderr);
+    const ev1 = JSON.parse(r1.stdout), ev2 = JSON.parse(r2.stdout);
+    assert.equal(ev1.code, 'ROCK24');
+    for (const k of ['crew', 'screen', 'performer']) {
+      assert.match(ev1.keys[k], /^[0-9a-f]{32}$/);
+      assert.notEqual(ev1.keys[k], ev2.keys[k], 'fresh every time');
+    }
+    assert.equal(new Set(Object.values(ev1.keys)).size, 3);
+    assert.equal(run(['--new-event', 'bad code', 'x']).status, 2);
+    assert.equal(run(['--new-event', 'X']).status, 2);
+    const dir = tempDir();
+    const f = join(dir, 'ev.json');
+    writeFileSync(f, r1.stdout);
+    const hub = await startHub({ dir, event: f });
+    await hub.stop();
+    assert.match(hub.output(), /crew dashboard: +http:\/\/[^ ]+\/crew\?key=[0-9a-f]{32}/);
+    assert.doesNotMatch(hub.output(), /WARNING/);
+    // The demo keys on loopback only: no warning; reachable from the network: a loud one.
+    const demo = await startHub({ dir: tempDir() });
+    await demo.stop();
+    assert.doesNotMatch(demo.output(), /WARNING/);
+    // (a database that can not be opened: the hub stops before it listens)
+    const open = spawnSync(HUB, ['--port', '1', '--db', '/', '--event-file', DEMO], { encoding: 'utf8', timeout: 3000 });
+    assert.equal(open.status, 1);
+    assert.match(open.stderr, /WARNING: this event uses the public demo keys/);
+  });
+
   test('bad flags exit non-zero with a one-line reason', () => {
     for (const args of [['--bogus'], ['--port', 'x', '--db', 'a', '--event-file', DEMO], ['--db', 'a'],
       ['--tick-ms', '5', '--db', 'a', '--event-file', DEMO], ['--port']]) {
