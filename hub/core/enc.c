@@ -51,7 +51,8 @@ struct msg *enc_welcome(const struct enc_welcome *w) {
     msgpack_packer *pk = &e.pk;
     const struct event_def *ev = w->ev;
     proto_enc_begin(&e);
-    msgpack_pack_map(pk, 7);
+    int crew = w->role == ROLE_CREW, marks = w->role != ROLE_AUDIENCE;
+    msgpack_pack_map(pk, 9 + (size_t)marks);
     proto_pack_kv_str(pk, "t", "welcome");
     proto_pack_kv_int(pk, "device", w->device);
     proto_pack_kv_str(pk, "token", w->token);
@@ -70,8 +71,24 @@ struct msg *enc_welcome(const struct enc_welcome *w) {
     proto_pack_kv_str(pk, "join_url", w->join_url);     /* the 6th entry of `event` */
     proto_pack_kv_int(pk, "now", w->now);
     proto_pack_str(pk, "poll");
-    if (w->poll) pack_poll(pk, w->poll, 1, w->voted, w->role == ROLE_CREW);
+    if (w->poll) pack_poll(pk, w->poll, 1, w->voted, crew);
     else msgpack_pack_nil(pk);
+    proto_pack_str(pk, "last_poll");
+    if (w->last_closed) pack_poll(pk, w->last_closed, 0, -1, crew);
+    else msgpack_pack_nil(pk);
+    proto_pack_str(pk, "now_playing");
+    if (w->now_playing) proto_pack_str(pk, w->now_playing);
+    else msgpack_pack_nil(pk);
+    if (marks) {
+        proto_pack_str(pk, "markers");
+        msgpack_pack_array(pk, (size_t)w->nmarkers);
+        for (int i = 0; i < w->nmarkers; i++) {
+            msgpack_pack_map(pk, 3);
+            proto_pack_kv_str(pk, "label", w->markers[i].label);
+            proto_pack_kv_str(pk, "kind", wire_marker_name(w->markers[i].kind));
+            proto_pack_kv_int(pk, "ts", w->markers[i].ts);
+        }
+    }
     return proto_enc_finish(&e);
 }
 

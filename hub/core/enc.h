@@ -13,7 +13,9 @@
 #include "util.h"
 
 /* {t:"welcome", device, token, role, event:{code, name, reactions, sections,
- * songs, join_url}, now, poll}. poll is the open poll or NULL; voted is this device's option in it or -1. */
+ * songs, join_url}, now, poll, last_poll, now_playing, markers?} (markers:
+ * not for the audience) -- what a page needs to show the hub's state on
+ * connect, not only what it sees live. poll is the open poll or NULL; voted is this device's option in it or -1. */
 struct enc_welcome {
     int64_t device;
     const char *token;          /* "" for roles without a device */
@@ -23,6 +25,10 @@ struct enc_welcome {
     int64_t now;
     const struct agg_poll *poll;
     int voted;
+    const struct agg_poll *last_closed; /* the last closed poll, or NULL */
+    const struct rec_marker *markers;   /* newest last; sent to every role but the audience */
+    int nmarkers;
+    const char *now_playing;            /* the song started and not ended, or NULL */
 };
 struct msg *enc_welcome(const struct enc_welcome *w);
 

@@ -76,6 +76,14 @@ struct rec_stats {
     int64_t queued, queue_max, commits, failed, dropped, last_commit_us, written;
 };
 
+/* A show marker as the server keeps the newest ones. */
+#define REC_MARKERS_MAX 20
+struct rec_marker {
+    char label[WIRE_MAX_TEXT + 1];
+    enum marker_kind kind;
+    int64_t ts;
+};
+
 /* What the store reloads at start for the server: the token secret, the
  * highest ids in use, every device's section and the live state. */
 struct rec_boot {
@@ -89,6 +97,9 @@ struct rec_boot {
     size_t nmod;
     int64_t *banned;            /* banned devices (nbanned) */
     size_t nbanned;
+    struct agg_poll *last_closed;   /* the last closed poll with its final counts, or NULL */
+    struct rec_marker *markers;     /* the newest markers, oldest first (nmarkers <= REC_MARKERS_MAX) */
+    size_t nmarkers;
 };
 
 /* Free what a boot holds (not boot itself); safe on a zeroed boot. */
@@ -99,6 +110,11 @@ static inline void rec_boot_clear(struct rec_boot *b) {
     for (size_t i = 0; i < b->nmod; i++) { free(b->mod[i].key); free(b->mod[i].text); }
     free(b->mod);
     free(b->banned);
+    agg_poll_free(b->last_closed);
+    free(b->markers);
+    b->last_closed = NULL;
+    b->markers = NULL;
+    b->nmarkers = 0;
     b->mod = NULL;
     b->banned = NULL;
     b->nmod = b->nbanned = 0;

@@ -388,6 +388,57 @@ static int reload_mod(sqlite3 *db, struct rec_boot *boot, char *err, size_t errl
     return step_done(db, st, rc, err, errlen);
 }
 
+/* The newest markers and the last closed poll with its final counts, so a
+ * page that connects after a restart shows the same as one that stayed. */
+static int reload_history(sqlite3 *db, struct rec_boot *boot, char *err, size_t errlen) {
+    if (!(boot->markers = calloc(REC_MARKERS_MAX, sizeof *boot->markers))) { snprintf(err, errlen, "out of memory"); return -1; }
+    sqlite3_stmt *st = prepare(db, "SELECT label, kind, ts_ms FROM (SELECT * FROM markers ORDER BY id DESC LIMIT "
+                                   "20) ORDER BY id", err, errlen);
+    _Static_assert(REC_MARKERS_MAX == 20, "the query above keeps REC_MARKERS_MAX");
+    if (!st) return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && boot->nmarkers < REC_MARKERS_MAX) {
+        struct rec_marker *m = &boot->markers[boot->nmarkers++];
+        snprintf(m->label, sizeof m->label, "%s", (const char *)sqlite3_column_text(st, 0));
+        int k = wire_marker_parse((const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
+        m->kind = k >= 0 ? (enum marker_kind)k : MARKER_NOTE;
+        m->ts = sqlite3_column_int64(st, 2);
+    }
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+    if (step_done(db, st, rc, err, errlen) < 0) return -1;
+
+    if (!(st = prepare(db, "SELECT id, question, allow_change, opened_ms, closed_ms, reveal, revealed_ms IS NOT NULL "
+                           "FROM polls WHERE closed_ms IS NOT NULL ORDER BY closed_ms DESC, id DESC LIMIT 1", err, errlen)))
+        return -1;
+    rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) return step_done(db, st, rc, err, errlen);
+    struct agg_poll *p = boot->last_closed = calloc(1, sizeof *p);
+    if (p) {
+        p->id = sqlite3_column_int64(st, 0);
+        p->question = strdup((const char *)sqlite3_column_text(st, 1));
+        p->allow_change = sqlite3_column_int(st, 2);
+        p->opened_ms = sqlite3_column_int64(st, 3);
+        p->closed_ms = sqlite3_column_int64(st, 4);
+        int rv = wire_reveal_parse((const char *)sqlite3_column_text(st, 5), (size_t)sqlite3_column_bytes(st, 5));
+        p->reveal = rv >= 0 ? (enum poll_reveal)rv : REVEAL_LIVE;
+        p->revealed = sqlite3_column_int(st, 6);
+    }
+    sqlite3_finalize(st);
+    if (!p || !p->question) { snprintf(err, errlen, "out of memory"); return -1; }
+    if (!(st = prepare(db, "SELECT o.label, (SELECT count(*) FROM votes v WHERE v.poll = o.poll AND v.option = o.idx) "
+                           "FROM poll_options o WHERE o.poll = ?1 ORDER BY o.idx", err, errlen)))
+        return -1;
+    sqlite3_bind_int64(st, 1, p->id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && p->nopts < WIRE_MAX_OPTIONS) {
+        if (!(p->options[p->nopts] = strdup((const char *)sqlite3_column_text(st, 0)))) { rc = SQLITE_NOMEM; break; }
+        p->counts[p->nopts] = sqlite3_column_int64(st, 1);
+        p->voters += p->counts[p->nopts];
+        p->nopts++;
+    }
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+    return step_done(db, st, rc, err, errlen);
+}
+
 /* Reload what the server needs into boot. */
 static int reload(struct store *s, const struct event_def *ev, struct rec_boot *boot, char *err, size_t errlen) {
     sqlite3 *db = s->db;
@@ -397,6 +448,7 @@ static int reload(struct store *s, const struct event_def *ev, struct rec_boot *
     if (reload_devices(db, ev, boot, err, errlen) < 0) return -1;
     if (reload_totals(db, ev, &boot->saved, err, errlen) < 0) return -1;
     if (reload_mod(db, boot, err, errlen) < 0) return -1;
+    if (reload_history(db, boot, err, errlen) < 0) return -1;
     return reload_poll(db, &boot->saved, err, errlen);
 }
 

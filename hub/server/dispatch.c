@@ -120,6 +120,8 @@ static void on_hello(struct server *srv, struct session *s, const struct proto_m
         .device = device, .token = token, .role = s->role, .ev = srv->ev, .join_url = srv->join_url,
         .now = server_now(srv), .poll = srv->agg->poll,
         .voted = s->role == ROLE_AUDIENCE ? agg_vote_of(srv->agg, device) : -1,
+        .last_closed = srv->last_closed, .markers = srv->markers, .nmarkers = srv->nmarkers,
+        .now_playing = server_now_playing(srv),
     };
     server_send(srv, s, enc_welcome(&w));
 }
@@ -290,6 +292,7 @@ static void on_marker(struct server *srv, struct session *s, const struct proto_
                     .text = strndup(m->text.p, m->text.n), .slot = s->slot, .gen = s->gen, .msg_id = m->id};
     if (!r.text || server_persist(srv, &r) < 0)
         return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the marker; retry");
+    server_keep_marker(srv, m->text.p, m->text.n, m->marker, r.ts_ms);
     server_broadcast_watchers(srv, enc_marker(m->text.p, m->text.n, m->marker, r.ts_ms));
 }
 

@@ -26,6 +26,8 @@ struct server {
     struct session *dirty;      /* sessions with coalesced taps to store */
     struct msg *poll_msg;       /* the latest poll event, for phones */
     struct agg_poll *last_closed; /* the last closed poll (it can still be revealed) */
+    struct rec_marker markers[REC_MARKERS_MAX]; /* the newest markers, oldest first */
+    int nmarkers;
     uint32_t poll_gen;          /* bumped with every poll event */
     int64_t seq;                /* snapshot sequence */
     int audience_every;         /* ticks between audience snapshots */
@@ -52,6 +54,12 @@ void server_broadcast_watchers(struct server *srv, struct msg *m);
 /* A poll opened, closed or was revealed: watchers at once (the crew with
  * its counts), phones with their next snapshot. */
 void server_broadcast_poll(struct server *srv, const struct agg_poll *p, int open);
+/* Remember a marker (the newest REC_MARKERS_MAX are kept). */
+void server_keep_marker(struct server *srv, const char *label, size_t n, enum marker_kind kind, int64_t ts);
+/* The song started by the newest song_start marker unless a song_end
+ * followed it, or NULL. */
+const char *server_now_playing(const struct server *srv);
+
 /* p was just closed: it becomes the last closed poll (the server owns it). */
 void server_keep_closed(struct server *srv, struct agg_poll *p);
 /* Store s's coalesced taps (one REACT row per kind). */
