@@ -147,7 +147,7 @@ static int str_is(const msgpack_object *o, const char *s) {
 static const struct { const char *name; enum proto_type type; } types[] = {
     {"hello", PT_HELLO}, {"vote", PT_VOTE}, {"react", PT_REACT}, {"chant", PT_CHANT},
     {"ping", PT_PING}, {"poll.open", PT_POLL_OPEN}, {"poll.close", PT_POLL_CLOSE},
-    {"marker", PT_MARKER}, {"mod", PT_MOD}, {"poll.reveal", PT_POLL_REVEAL},
+    {"marker", PT_MARKER}, {"mod", PT_MOD}, {"poll.reveal", PT_POLL_REVEAL}, {"section", PT_SECTION},
 };
 
 #define MAX_ID ((int64_t)1 << 53)
@@ -266,6 +266,8 @@ static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, stru
     }
     case PT_MOD:
         return decode_mod(mp, m, err);
+    case PT_SECTION:   /* "" leaves the section */
+        return get_str(mp, "section", 1, 64, E_BAD_FIELD, &m->section, err) < 0 ? -1 : 0;
     }
     return fail(err, E_BAD_TYPE, "unknown type%s", "");
 }

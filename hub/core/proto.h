@@ -16,7 +16,7 @@
 
 enum proto_type {
     PT_HELLO = 1, PT_VOTE, PT_REACT, PT_CHANT, PT_PING,
-    PT_POLL_OPEN, PT_POLL_CLOSE, PT_MARKER, PT_MOD, PT_POLL_REVEAL
+    PT_POLL_OPEN, PT_POLL_CLOSE, PT_MARKER, PT_MOD, PT_POLL_REVEAL, PT_SECTION
 };
 
 /* A string inside the decoded frame; NOT NUL-terminated, valid until the

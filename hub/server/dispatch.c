@@ -192,6 +192,22 @@ static void on_chant(struct server *srv, struct session *s, const struct proto_m
     if (m->has_id) server_send(srv, s, proto_ack_chant(m->id, held));
 }
 
+/* A phone picks (or leaves) its section: the same session, counted once. */
+static void on_section(struct server *srv, struct session *s, const struct proto_msg *m) {
+    int section = -1;
+    if (m->section.n > 0 && (section = event_def_section(srv->ev, m->section.p, m->section.n)) < 0)
+        return reject(srv, s, m, E_BAD_FIELD, "field 'section' is not one of the event's sections");
+    if (section != s->section) {
+        struct rec r = {.type = REC_DEVICE, .a = s->device, .section = (int8_t)section};
+        if (server_persist(srv, &r) < 0) return reject(srv, s, m, E_STORE_FAILED, "the hub is overloaded; retry soon");
+        agg_conn(srv->agg, s->role, s->section, -1);
+        agg_conn(srv->agg, s->role, section, +1);
+        s->section = (int8_t)section;
+        devices_set_section(&srv->dev, s->device, section);
+    }
+    if (m->has_id) server_send(srv, s, proto_ack_ok(m->id));
+}
+
 /* --- crew ----------------------------------------------------------------- */
 
 static void close_open_poll(struct server *srv) {
@@ -352,7 +368,9 @@ static void on_mod(struct server *srv, struct session *s, const struct proto_msg
 
 /* --- entry ---------------------------------------------------------------- */
 
-static int is_audience_message(enum proto_type t) { return t == PT_VOTE || t == PT_REACT || t == PT_CHANT; }
+static int is_audience_message(enum proto_type t) {
+    return t == PT_VOTE || t == PT_REACT || t == PT_CHANT || t == PT_SECTION;
+}
 
 void server_frame(struct server *srv, struct session *s, const uint8_t *buf, size_t len, int binary) {
     if (!session_is_open(s)) return;
@@ -373,6 +391,7 @@ void server_frame(struct server *srv, struct session *s, const uint8_t *buf, siz
     case PT_VOTE: return on_vote(srv, s, &m);
     case PT_REACT: return on_react(srv, s, &m);
     case PT_CHANT: return on_chant(srv, s, &m);
+    case PT_SECTION: return on_section(srv, s, &m);
     case PT_POLL_OPEN: return on_poll_open(srv, s, &m);
     case PT_POLL_CLOSE: return on_poll_close(srv, s, &m);
     case PT_POLL_REVEAL: return on_poll_reveal(srv, s, &m);

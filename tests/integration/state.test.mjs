@@ -78,3 +78,37 @@ describe('state on connect', () => {
     assert.equal(w.markers[0].label, 'note 5');
   });
 });
+
+describe('section change', () => {
+  let dir, hub;
+  before(async () => { dir = tempDir(); hub = await startHub({ dir }); });
+  after(async () => { await hub.stop(); cleanup(dir); });
+
+  test('a phone changes its section with a message: same session, counted once, remembered', async () => {
+    const k = await crew(hub.url);
+    const a = await audience(hub.url);
+    let id = newId();
+    a.send({ t: 'section', id, section: 'B' });
+    assert.equal((await a.ack(id)).ok, true);
+    const snap = await k.next((m) => m.t === 'snap' && m.sections.B === 1, 3000, 'section B');
+    assert.equal(snap.sections[''], 0);
+    assert.equal(snap.audience, 1);
+    id = newId();
+    a.send({ t: 'section', id, section: 'Z' });
+    assert.equal((await a.ack(id)).code, 'bad_field');
+    id = newId();
+    a.send({ t: 'section', id, section: '' });
+    assert.equal((await a.ack(id)).ok, true);
+    await k.next((m) => m.t === 'snap' && m.sections.B === 0 && m.sections[''] === 1, 3000, 'no section');
+    a.send({ t: 'section', id: newId(), section: 'C' });
+    await k.next((m) => m.t === 'snap' && m.sections.C === 1, 3000, 'section C');
+    a.close();
+    await new Promise((r) => setTimeout(r, 300));
+    const again = await audience(hub.url, { token: a.welcome.token });
+    assert.equal(again.welcome.device, a.welcome.device);
+    await k.next((m) => m.t === 'snap' && m.sections.C === 1, 3000, 'the section is remembered');
+    const { execFileSync } = await import('node:child_process');
+    const n = execFileSync('sqlite3', [hub.db, `SELECT count(*) FROM sessions WHERE device = ${a.welcome.device}`]).toString().trim();
+    assert.equal(n, '2', 'one session per connection, not per section change');
+  });
+});
