@@ -291,8 +291,8 @@ static int load_event(struct rb *r)
     /* The mode chants ran in before the crew's first 'mode' action. */
     const char *mode = json_string_value(json_object_get(json_object_get(cfg, "moderation"), "mode"));
     r->mode_start = "auto";
-    for (int i = 0; mode && i < 3; i++)
-        if (strcmp(mode, mode_names[i]) == 0) r->mode_start = mode_names[i];
+    for (int m = 0; mode && m < 3; m++)
+        if (strcmp(mode, mode_names[m]) == 0) r->mode_start = mode_names[m];
     json_decref(cfg);
     cfg = NULL;
 
@@ -978,21 +978,108 @@ out:
     return rc;
 }
 
-static int cmp_chant_text(const void *a, const void *b)
+/* Chants by (key, spelling, ts_ms, id): the groups, then each group's
+ * spellings, each spelling's run starting with its first send. */
+static int cmp_chant_key(const void *a, const void *b)
 {
     const struct crec *x = a, *y = b;
-    int c = strcmp(x->s, y->s);
+    int c = strcmp(x->key, y->key);
+    if (!c) c = strcmp(x->s, y->s);
     if (c) return c;
+    if (x->ts_ms != y->ts_ms) return x->ts_ms < y->ts_ms ? -1 : 1;
+    return (x->id > y->id) - (x->id < y->id);
+}
+
+static int cmp_chant_dev(const void *a, const void *b)
+{
+    const struct crec *x = a, *y = b;
+    if (x->grp != y->grp) return x->grp - y->grp;
     return (x->device > y->device) - (x->device < y->device);
 }
 
-struct ccount { int text; int64_t count, devices, first_ms; };
+static int cmp_group_text(const void *a, const void *b)
+{
+    const struct cgroup *x = *(const struct cgroup *const *)a, *y = *(const struct cgroup *const *)b;
+    int c = strcmp(x->text, y->text);
+    return c ? c : strcmp(x->key, y->key);
+}
+
+static int sent_before(const struct crec *a, const struct crec *b)
+{
+    return a->ts_ms < b->ts_ms || (a->ts_ms == b->ts_ms && a->id < b->id);
+}
+
+/* Group the chants by key as the live screen does, pick each group's shown
+ * spelling, count its devices, rank ids in (text, key) byte order, and the
+ * moderation of each group: hidden, first approval, held sends. Sets
+ * r->groups and every crec's grp and text (rank). */
+static int group_chants(struct rb *r)
+{
+    if (r->nchants) qsort(r->chants, r->nchants, sizeof *r->chants, cmp_chant_key);
+    r->groups = calloc(r->nchants + 1, sizeof *r->groups);
+    struct cgroup **order = malloc((r->nchants + 1) * sizeof(struct cgroup *));
+    if (!r->groups || !order) { free(order); return fail(r, REPORT_ENOMEM, "out of memory"); }
+    size_t ng = 0, run_start = 0, best_start = 0;
+    int64_t run = 0, best = 0;
+    for (size_t i = 0; i < r->nchants; i++) {
+        struct crec *c = &r->chants[i];
+        int new_group = i == 0 || strcmp(c->key, r->chants[i - 1].key) != 0;
+        if (new_group) {
+            r->groups[ng] = (struct cgroup){.key = c->key, .text = c->s, .first_ms = c->ts_ms, .approved_ms = -1};
+            ng++;
+            best = 0;
+        }
+        struct cgroup *g = &r->groups[ng - 1];
+        if (new_group || strcmp(c->s, r->chants[i - 1].s) != 0) { run = 0; run_start = i; }
+        run++;
+        /* The most sent spelling is shown; on a tie, the one sent first. */
+        if (run > best || (run == best && sent_before(&r->chants[run_start], &r->chants[best_start]))) {
+            best = run;
+            best_start = run_start;
+            g->text = r->chants[run_start].s;
+        }
+        if (c->ts_ms < g->first_ms) g->first_ms = c->ts_ms;
+        g->count++;
+        c->grp = (int)(ng - 1);
+    }
+    r->ngroups = ng;
+
+    if (r->nchants) qsort(r->chants, r->nchants, sizeof *r->chants, cmp_chant_dev);
+    for (size_t i = 0; i < r->nchants; i++)
+        if (i == 0 || r->chants[i].grp != r->chants[i - 1].grp || r->chants[i].device != r->chants[i - 1].device)
+            r->groups[r->chants[i].grp].devices++;
+
+    for (size_t i = 0; i < ng; i++) order[i] = &r->groups[i];
+    if (ng) qsort(order, ng, sizeof(struct cgroup *), cmp_group_text);
+    for (size_t i = 0; i < ng; i++) order[i]->rank = (int)i;
+    free(order);
+
+    for (size_t i = 0; i < ng; i++) {
+        struct cgroup *g = &r->groups[i];
+        const struct keyed *m = keyed_find(r->mods, r->nmods, g->key);
+        const struct keyed *a = keyed_find(r->approvals, r->napprovals, g->key);
+        g->hidden = m && (m->v & CHANT_HIDDEN);
+        if (a) g->approved_ms = a->v;
+    }
+    for (size_t i = 0; i < r->nchants; i++) {
+        struct crec *c = &r->chants[i];
+        struct cgroup *g = &r->groups[c->grp];
+        c->text = g->rank;
+        /* Held: sent in approve mode before its text was approved. */
+        if (r->has_mod && strcmp(mode_at(r, c->ts_ms), "approve") == 0 &&
+            !(g->approved_ms >= 0 && g->approved_ms <= c->ts_ms))
+            g->held++;
+    }
+    return 0;
+}
+
+struct ccount { int text; int64_t count; };   /* text: the group's rank */
 
 static int cmp_ccount(const void *a, const void *b)
 {
     const struct ccount *x = a, *y = b;
     if (x->count != y->count) return x->count > y->count ? -1 : 1;
-    return x->text - y->text;   /* text ids follow byte order of the text */
+    return x->text - y->text;   /* ranks follow byte order of the shown text */
 }
 
 static int cmp_chant_seg(const void *a, const void *b)
@@ -1002,65 +1089,48 @@ static int cmp_chant_seg(const void *a, const void *b)
     return x->text - y->text;
 }
 
-static json_t *chant_row(const char *text, const struct ccount *c, int with_devices)
+static json_t *chant_row(const struct cgroup *g, int64_t count, int with_devices)
 {
     json_t *o = json_object();
-    jset(o, "text", jstr(text));
-    jset(o, "count", jint(c->count));
-    if (with_devices) jset(o, "devices", jint(c->devices));
+    jset(o, "text", jstr(g->text));
+    jset(o, "count", jint(count));
+    if (with_devices) jset(o, "devices", jint(g->devices));
+    jset(o, "hidden", json_boolean(g->hidden));
     return o;
 }
 
 static int fig_chants(struct rb *r)
 {
-    /* Intern: sort by (text, device), give each text an id in byte order. */
-    if (r->nchants) qsort(r->chants, r->nchants, sizeof *r->chants, cmp_chant_text);
-    size_t ntext = 0;
-    struct ccount *cc = calloc(r->nchants + 1, sizeof *cc);
-    const char **texts = calloc(r->nchants + 1, sizeof *texts);
-    if (!cc || !texts) { free(cc); free(texts); return fail(r, REPORT_ENOMEM, "out of memory"); }
-    for (size_t i = 0; i < r->nchants; i++) {
-        struct crec *c = &r->chants[i];
-        if (i == 0 || strcmp(c->s, r->chants[i - 1].s) != 0) {
-            texts[ntext] = c->s;
-            cc[ntext].text = (int)ntext;
-            cc[ntext].first_ms = c->ts_ms;
-            ntext++;
-        }
-        struct ccount *t = &cc[ntext - 1];
-        c->text = t->text;
-        t->count++;
-        if (i == 0 || t->count == 1 || r->chants[i - 1].device != c->device) t->devices++;
-        if (c->ts_ms < t->first_ms) t->first_ms = c->ts_ms;
+    int rc = group_chants(r);
+    if (rc) return rc;
+    size_t ng = r->ngroups;
+    const struct cgroup **byrank = malloc((ng + 1) * sizeof(const struct cgroup *));
+    struct ccount *ranked = malloc((ng + 1) * sizeof *ranked);
+    struct ccount *segc = malloc((ng + 1) * sizeof *segc);
+    if (!byrank || !ranked || !segc) { free(byrank); free(ranked); free(segc); return fail(r, REPORT_ENOMEM, "out of memory"); }
+    for (size_t i = 0; i < ng; i++) {
+        const struct cgroup *g = &r->groups[i];
+        byrank[g->rank] = g;
+        ranked[i] = (struct ccount){.text = g->rank, .count = g->count};
     }
-    struct ccount *ranked = malloc((ntext + 1) * sizeof *ranked);
-    if (!ranked) { free(cc); free(texts); return fail(r, REPORT_ENOMEM, "out of memory"); }
-    if (ntext) memcpy(ranked, cc, ntext * sizeof *cc);
-    if (ntext) qsort(ranked, ntext, sizeof *ranked, cmp_ccount);
+    if (ng) qsort(ranked, ng, sizeof *ranked, cmp_ccount);
 
     json_t *ch = json_object(), *top = json_array();
     jset(ch, "total", jint((int64_t)r->nchants));
-    jset(ch, "distinct", jint((int64_t)ntext));
-    for (size_t i = 0; i < ntext && i < TOP_CHANTS; i++) jpush(top, chant_row(texts[ranked[i].text], &ranked[i], 1));
+    jset(ch, "distinct", jint((int64_t)ng));
+    for (size_t i = 0; i < ng && i < TOP_CHANTS; i++) jpush(top, chant_row(byrank[ranked[i].text], ranked[i].count, 1));
     jset(ch, "top", top);
 
     /* Per marker segment. */
     if (r->nchants) qsort(r->chants, r->nchants, sizeof *r->chants, cmp_chant_seg);
     json_t *segs = json_array();
     size_t ci = 0;
-    struct ccount *segc = malloc((ntext + 1) * sizeof *segc);
-    if (!segc) { free(cc); free(texts); free(ranked); json_decref(ch); return fail(r, REPORT_ENOMEM, "out of memory"); }
     for (size_t s = 0; s <= r->nmarkers; s++) {
         size_t n = 0;
         int64_t total = 0;
         for (; ci < r->nchants && r->chants[ci].seg == (int)s; ci++) {
             total++;
-            if (n == 0 || segc[n - 1].text != r->chants[ci].text) {
-                segc[n].text = r->chants[ci].text;
-                segc[n].count = 0;
-                segc[n].devices = 0;
-                n++;
-            }
+            if (n == 0 || segc[n - 1].text != r->chants[ci].text) segc[n++] = (struct ccount){.text = r->chants[ci].text};
             segc[n - 1].count++;
         }
         if (n) qsort(segc, n, sizeof *segc, cmp_ccount);
@@ -1070,7 +1140,7 @@ static int fig_chants(struct rb *r)
         jset(o, "end_ms", s < r->nmarkers ? jint(r->markers[s].ts_ms) : jint(r->end_ms));
         jset(o, "taps", jint(r->seg_taps[s]));
         jset(o, "chants", jint(total));
-        for (size_t i = 0; i < n && i < TOP_SEGMENT_CHANTS; i++) jpush(st, chant_row(texts[segc[i].text], &segc[i], 0));
+        for (size_t i = 0; i < n && i < TOP_SEGMENT_CHANTS; i++) jpush(st, chant_row(byrank[segc[i].text], segc[i].count, 0));
         jset(o, "top", st);
         jpush(segs, o);
     }
@@ -1078,9 +1148,12 @@ static int fig_chants(struct rb *r)
 
     if (r->flags & REPORT_DETAIL) {
         json_t *all = json_array();
-        for (size_t i = 0; i < ntext; i++) {
-            json_t *o = chant_row(texts[ranked[i].text], &ranked[i], 1);
-            jset(o, "first_ms", jint(ranked[i].first_ms));
+        for (size_t i = 0; i < ng; i++) {
+            const struct cgroup *g = byrank[ranked[i].text];
+            json_t *o = chant_row(g, g->count, 1);
+            jset(o, "first_ms", jint(g->first_ms));
+            jset(o, "held", r->has_mod ? jint(g->held) : json_null());
+            jset(o, "approved_ms", g->approved_ms >= 0 ? jint(g->approved_ms) : json_null());
             jpush(all, o);
         }
         jset(ch, "all", all);
@@ -1088,8 +1161,7 @@ static int fig_chants(struct rb *r)
     jset(r->root, "chants", ch);
     free(segc);
     free(ranked);
-    free(cc);
-    free(texts);
+    free(byrank);
     return 0;
 }
 
@@ -1172,6 +1244,147 @@ static int fig_retention_sections(struct rb *r)
     return 0;
 }
 
+/* A one-value query's integer (0 without a row). 0 or a negative code. */
+static int scalar(struct rb *r, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(r, &st, sql);
+    if (rc) return rc;
+    rc = sqlite3_step(st);
+    *out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sqlfail(r, "mod_log");
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Nearest rank: the ceil(p/100 x n)-th smallest of sorted v[0..n), n >= 1. */
+static int64_t pct_rank(const int64_t *v, size_t n, unsigned p)
+{
+    size_t k = (size_t)(((uint64_t)n * p + 99) / 100);
+    return v[k ? k - 1 : 0];
+}
+
+/* Per crew session: how many actions of each kind, from mod_log. */
+static int mod_sessions(struct rb *r, json_t *out)
+{
+    sqlite3_stmt *st;
+    int rc = prepare(r, &st, "SELECT session, action, count(*), MIN(ts_ms), MAX(ts_ms) FROM mod_log "
+                             "WHERE session != 0 GROUP BY session, action ORDER BY session, action");
+    if (rc) return rc;
+    json_t *cur = NULL;
+    int64_t cur_session = 0, total = 0, first = 0, last = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t sid = sqlite3_column_int64(st, 0), n = sqlite3_column_int64(st, 2);
+        int64_t lo = sqlite3_column_int64(st, 3), hi = sqlite3_column_int64(st, 4);
+        if (!cur || sid != cur_session) {
+            if (cur) { jset(cur, "actions", jint(total)); jset(cur, "first_ms", jint(first)); jset(cur, "last_ms", jint(last)); }
+            cur = json_object();
+            jpush(out, cur);
+            jset(cur, "session", jint(sid));
+            for (int i = 0; i < MOD_ACTIONS - 1; i++) jset(cur, mod_actions[i], jint(0));   /* 'blocked' is the filter's */
+            cur_session = sid;
+            total = 0;
+            first = lo;
+            last = hi;
+        }
+        const char *a = (const char *)sqlite3_column_text(st, 1);
+        jset(cur, a ? a : "", jint(n));
+        total += n;
+        if (lo < first) first = lo;
+        if (hi > last) last = hi;
+    }
+    if (cur) { jset(cur, "actions", jint(total)); jset(cur, "first_ms", jint(first)); jset(cur, "last_ms", jint(last)); }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sqlfail(r, "mod_log");
+}
+
+/* Moderation in numbers (docs/analytics.md); null without the tables. */
+static int fig_moderation(struct rb *r)
+{
+    if (!r->has_mod) { jset(r->root, "moderation", json_null()); return 0; }
+    json_t *m = json_object(), *actions = json_object(), *sessions = json_array(), *appr = json_object();
+    jset(r->root, "moderation", m);
+    int64_t blocked_devices = 0, banned = 0, ever_banned = 0;
+    int rc = scalar(r, "SELECT count(DISTINCT device) FROM mod_log WHERE action = 'blocked'", &blocked_devices);
+    if (!rc) rc = scalar(r, "SELECT count(DISTINCT device) FROM mod_log WHERE action = 'ban'", &ever_banned);
+    if (!rc && r->has_banned) rc = scalar(r, "SELECT count(*) FROM devices WHERE banned != 0", &banned);
+    if (!rc) rc = mod_sessions(r, sessions);
+    sqlite3_stmt *st = NULL;
+    if (!rc) rc = prepare(r, &st, "SELECT action, count(*) FROM mod_log GROUP BY action ORDER BY action");
+    if (rc) { json_decref(actions); json_decref(sessions); json_decref(appr); return rc; }
+    for (int i = 0; i < MOD_ACTIONS; i++) jset(actions, mod_actions[i], jint(0));
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *a = (const char *)sqlite3_column_text(st, 0);
+        jset(actions, a ? a : "", jint(sqlite3_column_int64(st, 1)));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { json_decref(actions); json_decref(sessions); json_decref(appr); return sqlfail(r, "mod_log"); }
+
+    int64_t held = 0, held_texts = 0, hidden_chants = 0, approved = 0, hidden = 0;
+    int64_t *delay = malloc((r->ngroups + 1) * sizeof *delay);
+    size_t nd = 0;
+    if (!delay) { json_decref(actions); json_decref(sessions); json_decref(appr); return fail(r, REPORT_ENOMEM, "out of memory"); }
+    for (size_t i = 0; i < r->ngroups; i++) {
+        const struct cgroup *g = &r->groups[i];
+        held += g->held;
+        held_texts += g->held > 0;
+        if (g->hidden) hidden_chants += g->count;
+        if (g->approved_ms >= 0 && g->first_ms < g->approved_ms) delay[nd++] = g->approved_ms - g->first_ms;
+    }
+    for (size_t i = 0; i < r->nmods; i++) {
+        approved += (r->mods[i].v & 1) != 0;
+        hidden += (r->mods[i].v & CHANT_HIDDEN) != 0;
+    }
+    if (nd) qsort(delay, nd, sizeof *delay, cmp_i64);
+    jset(appr, "texts", jint((int64_t)nd));
+    jset(appr, "median_ms", nd ? jint(pct_rank(delay, nd, 50)) : json_null());
+    jset(appr, "p95_ms", nd ? jint(pct_rank(delay, nd, 95)) : json_null());
+    free(delay);
+
+    jset(m, "mode_start", jstr(r->mode_start));
+    jset(m, "mode_end", jstr(r->nmodes ? r->modes[r->nmodes - 1].mode : r->mode_start));
+    jset(m, "blocked", json_incref(json_object_get(actions, "blocked")));
+    jset(m, "blocked_devices", jint(blocked_devices));
+    jset(m, "held", jint(held));
+    jset(m, "held_texts", jint(held_texts));
+    jset(m, "approved_texts", jint(approved));
+    jset(m, "hidden_texts", jint(hidden));
+    jset(m, "hidden_chants", jint(hidden_chants));
+    jset(m, "banned_devices", jint(banned));
+    jset(m, "devices_ever_banned", jint(ever_banned));
+    jset(m, "approval", appr);
+    jset(m, "actions", actions);
+    jset(m, "sessions", sessions);
+    return 0;
+}
+
+/* The audit trail, every mod_log row by (ts_ms, id), columnar (CSV only). */
+static int detail_mod_log(struct rb *r, json_t *det)
+{
+    if (!r->has_mod) return 0;
+    sqlite3_stmt *st;
+    int rc = prepare(r, &st, "SELECT id, ts_ms, session, action, key, text, device, detail FROM mod_log ORDER BY ts_ms, id");
+    if (rc) return rc;
+    static const char *const cols[] = {"id", "ts_ms", "session", "action", "key", "text", "device", "detail"};
+    json_t *log = json_object(), *a[8];
+    for (int c = 0; c < 8; c++) { a[c] = json_array(); jset(log, cols[c], a[c]); }
+    jset(det, "mod_log", log);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        for (int c = 0; c < 8; c++) {
+            int t = sqlite3_column_type(st, c);
+            jpush(a[c], t == SQLITE_NULL ? json_null()
+                      : t == SQLITE_INTEGER ? jint(sqlite3_column_int64(st, c))
+                                            : jstr((const char *)sqlite3_column_text(st, c)));
+        }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sqlfail(r, "mod_log");
+}
+
 static int fig_detail(struct rb *r)
 {
     if (!(r->flags & REPORT_DETAIL)) return 0;
@@ -1209,7 +1422,7 @@ static int fig_detail(struct rb *r)
     jset(det, "votes", votes);
     jset(r->root, "detail", det);
     if (rc != SQLITE_DONE) return sqlfail(r, "votes");
-    return 0;
+    return detail_mod_log(r, det);
 }
 
 static void rb_free(struct rb *r)
@@ -1301,11 +1514,13 @@ int report_build(sqlite3 *db, unsigned flags, json_t **out, char *err, size_t er
         return sqlfail(&r, "begin");
     }
     jset(r.root, "format", jint(REPORT_FORMAT));
+    if (!rc) rc = detect_schema(&r);
     if (!rc) rc = load_event(&r);
     if (!rc) rc = load_seconds(&r);
     if (!rc) rc = load_markers(&r);
     if (!rc) rc = load_devices(&r);
     if (!rc) rc = load_sessions(&r);
+    if (!rc) rc = load_moderation(&r);
     if (!rc) event_window(&r);
     if (!rc) rc = scan_signals(&r);
     if (!rc) rc = fig_event_reach(&r);
@@ -1313,6 +1528,7 @@ int report_build(sqlite3 *db, unsigned flags, json_t **out, char *err, size_t er
     if (!rc) rc = fig_timeline_peaks(&r);
     if (!rc) rc = fig_polls(&r);
     if (!rc) rc = fig_chants(&r);
+    if (!rc) rc = fig_moderation(&r);
     if (!rc) rc = fig_retention_sections(&r);
     if (!rc) rc = fig_detail(&r);
     sqlite3_exec(db, "RELEASE chorus_report", NULL, NULL, NULL);
@@ -1372,5 +1588,6 @@ json_t *report_headline(const json_t *rep)
     jset(h, "loudest_section", copy(rep, "sections.loudest"));
     json_t *tc = get(rep, "chants.top.0.text");
     jset(h, "top_chant", tc ? json_deep_copy(tc) : json_null());
+    jset(h, "top_chant_hidden", json_boolean(json_is_true(get(rep, "chants.top.0.hidden"))));
     return h;
 }

@@ -3,7 +3,9 @@
  * Files (columns in docs/analytics.md): timeline.csv (one row per recorded
  * second), polls.csv (one row per poll option), votes.csv (one row per
  * device's current vote), devices.csv (one row per device, with its ladder
- * level and section), chants.csv (one row per distinct chant text).
+ * level and section), chants.csv (one row per chant group), mod_log.csv
+ * (the moderation audit trail, one row per action or blocked chant; only a
+ * header for a schema v1 database, which has no audit log).
  * Fields are quoted per RFC 4180 when they hold a comma, quote or newline.
  * Reads only the json_t it is given; owns nothing past a call. */
 #include "csv.h"
@@ -12,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 static void field(FILE *f, const char *s)
 {
@@ -144,14 +147,42 @@ static int chants(const char *dir, const json_t *rep)
     char path[4096];
     FILE *f = open_in(dir, "chants.csv", path, sizeof path);
     if (!f) return -1;
-    fputs("rank,text,count,devices,first_ms\n", f);
+    fputs("rank,text,count,devices,first_ms,hidden,held,approved_ms\n", f);
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(json_object_get(rep, "chants"), "all"), i, c) {
         fprintf(f, "%zu,", i + 1);
         value(f, json_object_get(c, "text"));
-        const char *cc[] = {"count", "devices", "first_ms"};
-        for (int k = 0; k < 3; k++) { fputc(',', f); value(f, json_object_get(c, cc[k])); }
+        const char *cc[] = {"count", "devices", "first_ms", "hidden", "held", "approved_ms"};
+        for (int k = 0; k < 6; k++) { fputc(',', f); value(f, json_object_get(c, cc[k])); }
+        fputc('\n', f);
+    }
+    return done(f, path);
+}
+
+/* "2026-01-01T00:02:10.500Z" (ISO 8601, UTC, milliseconds). */
+static void iso_time(FILE *f, json_int_t ms)
+{
+    json_int_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    time_t t = (time_t)sec;
+    struct tm tm;
+    char buf[32];
+    if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm))
+        fprintf(f, "%s.%03lldZ", buf, (long long)(ms - sec * 1000));
+}
+
+static int mod_log(const char *dir, const json_t *rep)
+{
+    char path[4096];
+    FILE *f = open_in(dir, "mod_log.csv", path, sizeof path);
+    if (!f) return -1;
+    fputs("time,ts_ms,session,action,text,device,detail\n", f);
+    const json_t *log = json_object_get(json_object_get(rep, "detail"), "mod_log");
+    const json_t *ts = json_object_get(log, "ts_ms");
+    for (size_t i = 0; i < json_array_size(ts); i++) {
+        iso_time(f, json_integer_value(json_array_get(ts, i)));
+        const char *cols[] = {"ts_ms", "session", "action", "text", "device", "detail"};
+        for (int c = 0; c < 6; c++) { fputc(',', f); value(f, json_array_get(json_object_get(log, cols[c]), i)); }
         fputc('\n', f);
     }
     return done(f, path);
@@ -178,5 +209,6 @@ int csv_write(const char *dir, const json_t *rep)
     rc |= columns(dir, "votes.csv", json_object_get(det, "votes"), vcols, 5);
     rc |= columns(dir, "devices.csv", json_object_get(det, "devices"), dcols, 11);
     rc |= chants(dir, rep);
+    rc |= mod_log(dir, rep);
     return rc ? -1 : 0;
 }

@@ -177,7 +177,9 @@ static void cards(FILE *f, const json_t *rep)
         esc(f, str(top, "text"));
         fputs("&rdquo;</div><div class=sub>", f);
         num(f, ival(top, "count"));
-        fputs(" times</div></div>\n", f);
+        fputs(" times", f);
+        if (json_is_true(json_object_get(top, "hidden"))) fputs(" &middot; hidden by the crew", f);
+        fputs("</div></div>\n", f);
     } else fputs("&ndash;</div><div class=sub>no chants</div></div>\n", f);
     fputs("</section>\n", f);
 }
@@ -349,6 +351,12 @@ static void polls(FILE *f, const json_t *rep)
     fputs("</section>\n", f);
 }
 
+/* The mark of a text the crew hid (it stays in the figures). */
+static void hidden_tag(FILE *f, const json_t *chant)
+{
+    if (json_is_true(json_object_get(chant, "hidden"))) fputs(" <span class=tag-hidden>hidden</span>", f);
+}
+
 static void chant_table(FILE *f, const json_t *list, int devices)
 {
     fprintf(f, "<table class=compact><thead><tr><th>chant</th><th class=n>times</th>%s</tr></thead><tbody>\n",
@@ -358,6 +366,7 @@ static void chant_table(FILE *f, const json_t *list, int devices)
     json_array_foreach(list, i, c) {
         fputs("<tr><td>", f);
         esc(f, str(c, "text"));
+        hidden_tag(f, c);
         fputs("</td><td class=n>", f);
         num(f, ival(c, "count"));
         if (devices) {
@@ -379,7 +388,9 @@ static void chants(FILE *f, const json_t *rep)
     num(f, ival(ch, "total"));
     fputs(" chants, ", f);
     num(f, ival(ch, "distinct"));
-    fputs(" different texts.</p>\n<div class=two><div><h3>Top chants</h3>\n", f);
+    fputs(" different texts (spellings the live screen counts together are one text). Texts the crew hid "
+          "stay in the figures, marked <span class=tag-hidden>hidden</span>.</p>\n"
+          "<div class=two><div><h3>Top chants</h3>\n", f);
     chant_table(f, json_object_get(ch, "top"), 1);
     fputs("</div><div><h3>By marker segment</h3>\n<table class=compact><thead><tr><th>segment</th><th class=n>taps</th>"
           "<th class=n>chants</th><th>top</th></tr></thead><tbody>\n", f);
@@ -398,10 +409,88 @@ static void chants(FILE *f, const json_t *rep)
             fputs("&ldquo;", f);
             esc(f, str(c, "text"));
             fprintf(f, "&rdquo;&nbsp;&times;%lld", (long long)ival(c, "count"));
+            hidden_tag(f, c);
         }
         fputs("</td></tr>\n", f);
     }
     fputs("</tbody></table></div></div>\n</section>\n", f);
+}
+
+/* A duration in ms as "1:05" (minutes:seconds) or "12.5 s"; dash for null. */
+static void duration(FILE *f, const json_t *ms)
+{
+    if (!json_is_integer(ms)) { fputs("&ndash;", f); return; }
+    json_int_t v = json_integer_value(ms);
+    if (v < 60000) fprintf(f, "%.1f&nbsp;s", (double)v / 1000.0);
+    else fprintf(f, "%lld:%02lld&nbsp;min", (long long)(v / 60000), (long long)(v / 1000 % 60));
+}
+
+static void mod_row(FILE *f, const char *label, json_int_t n, const char *sub)
+{
+    fprintf(f, "<tr><td>%s</td><td class=n>", label);
+    num(f, n);
+    fprintf(f, "</td><td class=muted>%s</td></tr>\n", sub ? sub : "");
+}
+
+static void moderation(FILE *f, const json_t *rep)
+{
+    json_int_t start = ival(json_object_get(rep, "event"), "start_ms");
+    const json_t *m = json_object_get(rep, "moderation");
+    fputs("<section><h2>Moderation</h2>\n", f);
+    if (!json_is_object(m)) {
+        fputs("<p class=muted>Not recorded: this database is of schema v1, from before chant moderation.</p></section>\n", f);
+        return;
+    }
+    const json_t *act = json_object_get(m, "actions"), *appr = json_object_get(m, "approval");
+    fputs("<p class=note>Chant mode <b>", f);
+    esc(f, str(m, "mode_start"));
+    fputs("</b> at the start, <b>", f);
+    esc(f, str(m, "mode_end"));
+    fputs("</b> at the end (", f);
+    num(f, ival(act, "mode"));
+    fputs(" changes by the crew). Blocked chants never reached the figures above; held and hidden ones "
+          "are counted in them.</p>\n<div class=two><div><table class=compact><tbody>\n", f);
+    char sub[128];
+    snprintf(sub, sizeof sub, "from %lld devices", (long long)ival(m, "blocked_devices"));
+    mod_row(f, "chants blocked by the filter", ival(m, "blocked"), sub);
+    snprintf(sub, sizeof sub, "of %lld texts, sent in approve mode before approval", (long long)ival(m, "held_texts"));
+    mod_row(f, "chants held for approval", ival(m, "held"), sub);
+    mod_row(f, "texts approved", ival(m, "approved_texts"), NULL);
+    snprintf(sub, sizeof sub, "at the end; %lld chants of them", (long long)ival(m, "hidden_chants"));
+    mod_row(f, "texts hidden", ival(m, "hidden_texts"), sub);
+    snprintf(sub, sizeof sub, "at the end; %lld ever banned", (long long)ival(m, "devices_ever_banned"));
+    mod_row(f, "devices banned", ival(m, "banned_devices"), sub);
+    fputs("<tr><td>first send to approval</td><td class=n>", f);
+    duration(f, json_object_get(appr, "median_ms"));
+    fputs("</td><td class=muted>median; p95 ", f);
+    duration(f, json_object_get(appr, "p95_ms"));
+    fprintf(f, ", over %lld texts</td></tr>\n</tbody></table></div>\n<div><h3>Crew actions</h3>\n",
+            (long long)ival(appr, "texts"));
+    const json_t *sessions = json_object_get(m, "sessions");
+    if (!json_array_size(sessions)) fputs("<p class=muted>The crew took no moderation action.</p>\n", f);
+    else {
+        static const char *const cols[] = {"approve", "hide", "unhide", "ban", "unban", "mode", "actions"};
+        fputs("<table class=compact><thead><tr><th>crew session</th>", f);
+        for (int c = 0; c < 7; c++) fprintf(f, "<th class=n>%s</th>", cols[c]);
+        fputs("<th>from</th><th>to</th></tr></thead><tbody>\n", f);
+        size_t i;
+        json_t *x;
+        json_array_foreach(sessions, i, x) {
+            fprintf(f, "<tr><td>%lld</td>", (long long)ival(x, "session"));
+            for (int c = 0; c < 7; c++) {
+                fputs(c == 6 ? "<td class=n><b>" : "<td class=n>", f);
+                num(f, ival(x, cols[c]));
+                fputs(c == 6 ? "</b></td>" : "</td>", f);
+            }
+            fputs("<td>", f);
+            elapsed(f, ival(x, "first_ms"), start);
+            fputs("</td><td>", f);
+            elapsed(f, ival(x, "last_ms"), start);
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</tbody></table>\n", f);
+    }
+    fputs("<p class=note>Every action is in the audit trail (<code>--csv</code>: mod_log.csv).</p></div></div>\n</section>\n", f);
 }
 
 static void retention_sections(FILE *f, const json_t *rep)
@@ -471,6 +560,7 @@ int html_report(FILE *f, const json_t *rep)
     participation(f, rep);
     polls(f, rep);
     chants(f, rep);
+    moderation(f, rep);
     retention_sections(f, rep);
     json_t *data = json_object();
     json_object_set_new(data, "kind", json_string("report"));
@@ -481,7 +571,7 @@ int html_report(FILE *f, const json_t *rep)
 }
 
 /* One figure of the comparison table: a row with one cell per event. */
-enum cmp_kind { CMP_INT, CMP_SHARE, CMP_TEXT, CMP_MINUTES, CMP_DATE, CMP_RATIO };
+enum cmp_kind { CMP_INT, CMP_SHARE, CMP_TEXT, CMP_MINUTES, CMP_DATE, CMP_RATIO, CMP_CHANT };
 
 static void cmp_row(FILE *f, const json_t *events, const char *label, const char *key, enum cmp_kind kind)
 {
@@ -490,13 +580,17 @@ static void cmp_row(FILE *f, const json_t *events, const char *label, const char
     fprintf(f, "<tr><th>%s</th>", label);
     json_array_foreach(events, i, e) {
         const json_t *v = json_object_get(e, key);
-        fputs(kind == CMP_TEXT ? "<td>" : "<td class=n>", f);
+        fputs(kind == CMP_TEXT || kind == CMP_CHANT ? "<td>" : "<td class=n>", f);
         if (kind == CMP_INT) num(f, json_integer_value(v));
         else if (kind == CMP_SHARE) pct(f, v);
         else if (kind == CMP_MINUTES) fprintf(f, "%lld", (long long)json_integer_value(v) / 60);
         else if (kind == CMP_DATE) utc(f, json_integer_value(v), "%Y-%m-%d");
         else if (kind == CMP_RATIO && json_is_number(v)) fprintf(f, "%.1f", json_number_value(v));
-        else if (kind == CMP_TEXT && json_is_string(v) && *json_string_value(v)) esc(f, json_string_value(v));
+        else if ((kind == CMP_TEXT || kind == CMP_CHANT) && json_is_string(v) && *json_string_value(v)) {
+            esc(f, json_string_value(v));
+            if (kind == CMP_CHANT && json_is_true(json_object_get(e, "top_chant_hidden")))
+                fputs(" <span class=tag-hidden>hidden</span>", f);
+        }
         else fputs("&ndash;", f);
         fputs("</td>", f);
     }
@@ -533,7 +627,7 @@ int html_compare(FILE *f, const json_t *cmp)
     cmp_row(f, events, "polls", "polls", CMP_INT);
     cmp_row(f, events, "mean turnout", "mean_turnout", CMP_SHARE);
     cmp_row(f, events, "loudest section", "loudest_section", CMP_TEXT);
-    cmp_row(f, events, "top chant", "top_chant", CMP_TEXT);
+    cmp_row(f, events, "top chant", "top_chant", CMP_CHANT);
     fputs("</tbody></table></div></section>\n<section><h2>Audience</h2><div class=\"chart\"><canvas id=ch-cmp-reach></canvas></div></section>\n"
           "<section><h2>Participation</h2><div class=\"chart\"><canvas id=ch-cmp-shares></canvas></div></section>\n", f);
     json_t *data = json_object();

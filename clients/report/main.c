@@ -26,6 +26,19 @@ static void usage(FILE *f)
                "       chorus-report --compare A.db B.db ... [--html FILE] [--json FILE]\n");
 }
 
+static void help(void)
+{
+    usage(stdout);
+    printf("\n"
+           "  --db FILE      one event's database (read-only; schema v1 or v2)\n"
+           "  --json FILE    every figure as JSON (docs/analytics.md)\n"
+           "  --html FILE    a self-contained page with the figures and charts\n"
+           "  --csv DIR      timeline.csv, polls.csv, votes.csv, devices.csv, chants.csv and\n"
+           "                 mod_log.csv (the moderation audit trail) into DIR\n"
+           "  --compare ...  headline figures of several events side by side\n"
+           "With no output option a short summary is printed; \"-\" as FILE is stdout.\n");
+}
+
 static int bad_usage(const char *why, const char *arg)
 {
     fprintf(stderr, "chorus-report: %s%s%s\n", why, arg ? ": " : "", arg ? arg : "");
@@ -105,7 +118,7 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = NULL;
-        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { usage(stdout); return 0; }
+        if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { help(); return 0; }
         if (strcmp(a, "--db") == 0) slot = &db;
         else if (strcmp(a, "--html") == 0) slot = &html;
         else if (strcmp(a, "--json") == 0) slot = &json;

@@ -2,6 +2,7 @@
  * Reads only the json_t it is given. */
 #include "text.h"
 
+#include <string.h>
 #include <time.h>
 
 static json_int_t ival(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
@@ -13,6 +14,43 @@ static void when(char *buf, size_t n, json_int_t ms)
     time_t t = (time_t)(ms / 1000);
     struct tm tm;
     if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M UTC", &tm)) snprintf(buf, n, "?");
+}
+
+static void seconds(FILE *f, const json_t *ms)
+{
+    if (json_is_integer(ms)) fprintf(f, "%.1f s", (double)json_integer_value(ms) / 1000.0);
+    else fputs("-", f);
+}
+
+/* The moderation lines; a v1 database has no moderation record (null). */
+static void text_moderation(FILE *f, const json_t *m)
+{
+    if (!json_is_object(m)) { fputs("moderation       not recorded (schema v1 database)\n", f); return; }
+    const char *m0 = json_string_value(json_object_get(m, "mode_start"));
+    const char *m1 = json_string_value(json_object_get(m, "mode_end"));
+    fprintf(f, "moderation       mode %s", m0 ? m0 : "?");
+    if (m1 && m0 && strcmp(m0, m1) != 0) fprintf(f, " -> %s", m1);
+    json_int_t changes = ival(json_object_get(m, "actions"), "mode");
+    if (changes) fprintf(f, " (%lld mode change%s)", (long long)changes, changes == 1 ? "" : "s");
+    fprintf(f, "; %lld blocked, %lld held, %lld texts approved, %lld hidden; %lld devices banned (%lld ever)\n",
+            (long long)ival(m, "blocked"), (long long)ival(m, "held"), (long long)ival(m, "approved_texts"),
+            (long long)ival(m, "hidden_texts"), (long long)ival(m, "banned_devices"),
+            (long long)ival(m, "devices_ever_banned"));
+    const json_t *a = json_object_get(m, "approval");
+    if (ival(a, "texts") > 0) {
+        fputs("approval time    median ", f);
+        seconds(f, json_object_get(a, "median_ms"));
+        fputs(", p95 ", f);
+        seconds(f, json_object_get(a, "p95_ms"));
+        fprintf(f, " (%lld texts)\n", (long long)ival(a, "texts"));
+    }
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(m, "sessions"), i, s)
+        fprintf(f, "crew session %-4lld %lld actions (%lld approve, %lld hide, %lld unhide, %lld ban, %lld unban, %lld mode)\n",
+                (long long)ival(s, "session"), (long long)ival(s, "actions"), (long long)ival(s, "approve"),
+                (long long)ival(s, "hide"), (long long)ival(s, "unhide"), (long long)ival(s, "ban"),
+                (long long)ival(s, "unban"), (long long)ival(s, "mode"));
 }
 
 void text_report(FILE *f, const json_t *rep)
@@ -40,8 +78,9 @@ void text_report(FILE *f, const json_t *rep)
     const json_t *loud = json_object_get(json_object_get(rep, "sections"), "loudest");
     if (json_is_string(loud)) fprintf(f, "loudest section  %s\n", json_string_value(loud));
     const json_t *top = json_array_get(json_object_get(json_object_get(rep, "chants"), "top"), 0);
-    if (top) fprintf(f, "top chant        \"%s\" x%lld\n", json_string_value(json_object_get(top, "text")),
-                     (long long)ival(top, "count"));
+    if (top) fprintf(f, "top chant        \"%s\" x%lld%s\n", json_string_value(json_object_get(top, "text")),
+                     (long long)ival(top, "count"), json_is_true(json_object_get(top, "hidden")) ? " (hidden)" : "");
+    text_moderation(f, json_object_get(rep, "moderation"));
 }
 
 void text_compare(FILE *f, const json_t *cmp)

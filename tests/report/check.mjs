@@ -72,8 +72,10 @@ ok('small: JSON has no detail section', R.detail === undefined, 'detail present'
 const csv = (f) => readFileSync(join(csvDir, f), 'utf8').trimEnd().split('\n');
 const dev = csv('devices.csv');
 check('small csv: devices.csv', ['id,section,level,created_ms,first_ms,sessions,connected_s,reacts,taps,votes,chants', ...X.smallDevicesCsv], dev);
-check('small csv: chants.csv', ['rank,text,count,devices,first_ms', `1,LOUDER,3,2,${X.T + 130000}`, `2,encore,1,1,${X.T + 2100000}`,
-  `3,"say ""hey"", ho",1,1,${X.T + 1160000}`, `4,we love you,1,1,${X.T + 1150000}`], csv('chants.csv'));
+check('small csv: chants.csv', ['rank,text,count,devices,first_ms,hidden,held,approved_ms', `1,LOUDER,3,2,${X.T + 130000},0,0,`,
+  `2,encore,1,1,${X.T + 2100000},0,0,`, `3,"say ""hey"", ho",1,1,${X.T + 1160000},0,0,`, `4,we love you,1,1,${X.T + 1150000},0,0,`],
+  csv('chants.csv'));
+check('small csv: mod_log.csv (no moderation: the header only)', ['time,ts_ms,session,action,text,device,detail'], csv('mod_log.csv'));
 check('small csv: votes.csv', ['poll,device,option,ts_ms,changes', `1,2,0,${X.T + 1340000},3`, `1,4,1,${X.T + 1310400},0`,
   `2,1,0,${X.T + 1605000},0`], csv('votes.csv'));
 const polls = csv('polls.csv');
@@ -125,6 +127,54 @@ for (const fig of Object.keys(X.empty)) check(`empty: ${fig}`, X.empty[fig], E[f
 const eh = run(['--db', join(DIR, 'empty.db'), '--html', join(DIR, 'empty.html')]);
 ok('empty: HTML renders', eh.status === 0 && readFileSync(join(DIR, 'empty.html'), 'utf8').includes('No poll was opened'), eh.stderr);
 
+/* ---- moderation (schema v2) and an un-migrated v1 archive of the same crowd ---- */
+const modDb = gen('mod', 'mod.db');
+const modCsv = join(DIR, 'mod-csv');
+const MD = report(modDb, ['--csv', modCsv, '--html', join(DIR, 'mod.html')]);
+for (const fig of Object.keys(X.mod)) check(`mod: ${fig}`, X.mod[fig], MD[fig]);
+const mcsv = (f) => readFileSync(join(modCsv, f), 'utf8').trimEnd().split('\n');
+check('mod csv: chants.csv (one row per group, hidden, held, approval)', X.modChantsCsv, mcsv('chants.csv'));
+check('mod csv: mod_log.csv (the audit trail, every row)', X.modLogCsv, mcsv('mod_log.csv'));
+const mhtml = readFileSync(join(DIR, 'mod.html'), 'utf8');
+ok('mod html: moderation section and hidden mark', ['<h2>Moderation</h2>', 'chants held for approval', '<td class=n>6</td>',
+  'go team <span class=tag-hidden>hidden</span>', 'mod_log.csv'].every((x) => mhtml.includes(x)), 'a moderation figure is missing');
+const mtext = run(['--db', modDb]);
+ok('mod text: grouped top chant and moderation lines', mtext.status === 0 && mtext.stdout.includes('top chant        "Encore" x4\n') &&
+  mtext.stdout.includes('moderation       mode auto (2 mode changes); 3 blocked, 6 held, 3 texts approved, 2 hidden; 1 devices banned (2 ever)') &&
+  mtext.stdout.includes('approval time    median 50.0 s, p95 160.0 s (3 texts)') && mtext.stdout.includes('crew session 2    6 actions'),
+  JSON.stringify(mtext.stdout));
+
+/* The event file's mode counts until the crew's first 'mode' action: started
+ * in approve mode, the two sends before +30 s are held too (encore approved
+ * at +60 s). A hidden top chant is marked in --compare. */
+const modApprove = gen('mod', 'mod-approve.db');
+execFileSync('sqlite3', [modApprove, `UPDATE event SET config = json_set(config, '$.moderation.mode', 'approve');
+  UPDATE chant_mod SET flags = 3 WHERE key = 'encore';`]);
+const MA = report(modApprove);
+check('mod: held from the event file\'s approve mode', { mode_start: 'approve', mode_end: 'auto', held: 8, held_texts: 3,
+  hidden_texts: 3, hidden_chants: 7 }, MA.moderation);
+check('mod: hidden top chant', { text: 'Encore', count: 4, hidden: true }, MA.chants.top[0]);
+
+const v1Db = gen('v1', 'v1.db');
+const v1Csv = join(DIR, 'v1-csv');
+const V1 = report(v1Db, ['--csv', v1Csv, '--html', join(DIR, 'v1.html')]);
+for (const fig of Object.keys(X.v1)) check(`v1: ${fig}`, X.v1[fig], V1[fig]);
+for (const fig of ['reach', 'funnel', 'ladder', 'timeline', 'markers', 'peaks', 'polls', 'retention', 'sections'])
+  check(`v1: ${fig} as in the same crowd's v2 database`, MD[fig], V1[fig]);
+const vcsv = (f) => readFileSync(join(v1Csv, f), 'utf8').trimEnd().split('\n');
+check('v1 csv: chants.csv by exact text, no moderation columns filled', ['rank,text,count,devices,first_ms,hidden,held,approved_ms',
+  `1,louder,2,2,${X.T + 110000},0,,`, `2,ENCORE,1,1,${X.T + 40000},0,,`], vcsv('chants.csv').slice(0, 3));
+check('v1 csv: mod_log.csv has the header only', ['time,ts_ms,session,action,text,device,detail'], vcsv('mod_log.csv'));
+ok('v1 html: moderation not recorded', readFileSync(join(DIR, 'v1.html'), 'utf8').includes('Not recorded: this database is of schema v1'),
+  'no v1 notice');
+const vtext = run(['--db', v1Db]);
+ok('v1 text: summary', vtext.status === 0 && vtext.stdout.includes('top chant        "louder" x2\n') &&
+  vtext.stdout.includes('moderation       not recorded (schema v1 database)'), vtext.stderr + vtext.stdout);
+check('v1: the archive is left as it was (read-only, not migrated)', [{ user_version: 1, chant_key: 0, mod_log: 0 }],
+  JSON.parse(execFileSync('sqlite3', ['-json', v1Db, "SELECT (SELECT user_version FROM pragma_user_version) AS user_version, " +
+    "(SELECT count(*) FROM pragma_table_info('signals') WHERE name = 'chant_key') AS chant_key, " +
+    "(SELECT count(*) FROM sqlite_master WHERE name = 'mod_log') AS mod_log"]).toString()));
+
 /* ---- generated crowd: the generator's own tallies ---- */
 const mid = gen('big', 'mid.db', ['--devices', '3000', '--signals', '300000', '--expect', join(DIR, 'mid.expect.json')]);
 const G = JSON.parse(readFileSync(join(DIR, 'mid.expect.json'), 'utf8'));
@@ -145,7 +195,7 @@ ok('crowd: 10 peaks, 30 s apart, by falling taps', M.peaks.length === 10 && M.pe
 
 /* ---- compare ---- */
 const cmpJson = join(DIR, 'compare.json');
-const c = run(['--compare', small, join(DIR, 'quiet.db'), mid, '--json', cmpJson, '--html', join(DIR, 'compare.html')]);
+const c = run(['--compare', small, join(DIR, 'quiet.db'), mid, modApprove, v1Db, '--json', cmpJson, '--html', join(DIR, 'compare.html')]);
 if (c.status !== 0) fail('compare: runs', c.stderr);
 else {
   const C = JSON.parse(readFileSync(cmpJson, 'utf8'));
@@ -153,9 +203,12 @@ else {
     { code: 'SMALL', name: 'Small Test Night', devices: 5, peak_audience: 5, reacted_share: 0.8, voted_share: 0.6, chanted_share: 0.6,
       taps: 66, votes: 6, chants: 6, polls: 2, mean_turnout: (1 + 1 / 3) / 2, loudest_section: 'A', top_chant: 'LOUDER', duration_s: 2400, taps_per_device: 66 / 5 },
     { code: 'QUIET', devices: 3, polls: 0, mean_turnout: null, loudest_section: null, top_chant: null },
-    { code: 'BIG', devices: G.devices, taps: G.taps, top_chant: G.top_chant },
+    { code: 'BIG', devices: G.devices, taps: G.taps, top_chant: G.top_chant, top_chant_hidden: false },
+    { code: 'MOD', devices: 5, chants: 11, top_chant: 'Encore', top_chant_hidden: true },
+    { code: 'OLD', devices: 5, chants: 11, top_chant: 'louder', top_chant_hidden: false },
   ], C.events);
-  ok('compare: HTML', readFileSync(join(DIR, 'compare.html'), 'utf8').includes('Tour comparison'), 'no page');
+  const chtml = readFileSync(join(DIR, 'compare.html'), 'utf8');
+  ok('compare: HTML', chtml.includes('Tour comparison') && chtml.includes('Encore <span class=tag-hidden>hidden</span>'), 'no page or no hidden mark');
 }
 
 /* ---- bad input: one line on stderr, non-zero exit ---- */

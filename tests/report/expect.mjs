@@ -101,6 +101,14 @@ export const small = {
     ],
     loudest: 'A',
   },
+  /* schema v2 tables, but no moderation happened */
+  moderation: {
+    mode_start: 'auto', mode_end: 'auto', blocked: 0, blocked_devices: 0, held: 0, held_texts: 0,
+    approved_texts: 0, hidden_texts: 0, hidden_chants: 0, banned_devices: 0, devices_ever_banned: 0,
+    approval: { texts: 0, median_ms: null, p95_ms: null },
+    actions: { approve: 0, hide: 0, unhide: 0, ban: 0, unban: 0, mode: 0, blocked: 0 },
+    sessions: [],
+  },
 };
 
 /* Timeline spot checks for small: [sec, audience, taps, votes, chants, heart, fire, clap].
@@ -174,4 +182,99 @@ export const empty = {
   retention: { start_ms: null, marks: [] },
   sections: { loudest: null },
   timeline: { sec: [], audience: [] },
+  moderation: { blocked: 0, held: 0, approval: { texts: 0, median_ms: null, p95_ms: null }, sessions: [] },
+};
+
+/* mod: schema v2 with chant moderation (gen.c gen_moderated). Crew session 1
+ * sets approve mode at +30 s, session 2 sets auto at +200 s; "encore" is sent
+ * in four spellings (one group of 4, shown as the first sent, "Encore");
+ * "louder" twice and "LOUDER" once (shown "louder", the most sent); "olé" has
+ * no chant_key (grouped by its text).
+ * Held = sent in [+30 s, +200 s) before its text's first approval:
+ *   ENCORE +40, ＥＮＣＯＲＥ +50 (encore approved +60), go team and GO TEAM +70
+ *   (approved +90; "Go Team" at +90 exactly is not held), LOUDER +80 and
+ *   louder +110 (approved +240) = 6 chants of 3 texts.
+ * First send to approval: encore 60-10 = 50 s, go team 90-70 = 20 s,
+ *   louder 240-80 = 160 s; nearest rank of [20, 50, 160]: median the 2nd
+ *   (50 s), p95 the 3rd (160 s).
+ * chant_mod at the end: encore 1, go team 3 (approved, hidden), louder 1
+ *   (hidden at +100, approving it at +240 unhid it), boo 0 (hidden, unhidden),
+ *   meh 2 (never sent): 3 approved, 2 hidden (go team: 3 chants).
+ * Bans: device 5 banned twice and let back, device 3 banned at the end. */
+const fin = { id: 1, ts_ms: T + 100000, kind: 'song_start', label: 'Finale' };
+export const mod = {
+  event: { code: 'MOD', schema_version: 2, start_ms: T, end_ms: T + 300000 },
+  totals: { signals: 12, taps: 3, chants: 11 },
+  funnel: [
+    { stage: 'joined', devices: 5 }, { stage: 'reacted', devices: 1 },
+    { stage: 'voted', devices: 0 }, { stage: 'chanted', devices: 5 },
+  ],
+  chants: {
+    total: 11, distinct: 4,
+    top: [
+      { text: 'Encore', count: 4, devices: 3, hidden: false },
+      { text: 'go team', count: 3, devices: 3, hidden: true },
+      { text: 'louder', count: 3, devices: 3, hidden: false },
+      { text: 'olé', count: 1, devices: 1, hidden: false },
+    ],
+    segments: [
+      { marker: null, start_ms: T, end_ms: T + 100000, taps: 3, chants: 8,
+        top: [{ text: 'Encore', count: 4, hidden: false }, { text: 'go team', count: 3, hidden: true },
+              { text: 'louder', count: 1, hidden: false }] },
+      { marker: fin, start_ms: T + 100000, end_ms: T + 300000, taps: 0, chants: 3,
+        top: [{ text: 'louder', count: 2, hidden: false }, { text: 'olé', count: 1, hidden: false }] },
+    ],
+  },
+  moderation: {
+    mode_start: 'auto', mode_end: 'auto',
+    blocked: 3, blocked_devices: 2,
+    held: 6, held_texts: 3,
+    approved_texts: 3, hidden_texts: 2, hidden_chants: 3,
+    banned_devices: 1, devices_ever_banned: 2,
+    approval: { texts: 3, median_ms: 50000, p95_ms: 160000 },
+    actions: { approve: 3, hide: 4, unhide: 1, ban: 3, unban: 2, mode: 2, blocked: 3 },
+    sessions: [
+      { session: 1, approve: 2, hide: 2, unhide: 1, ban: 2, unban: 1, mode: 1, actions: 9, first_ms: T + 30000, last_ms: T + 240000 },
+      { session: 2, approve: 1, hide: 2, unhide: 0, ban: 1, unban: 1, mode: 1, actions: 6, first_ms: T + 90000, last_ms: T + 230000 },
+    ],
+  },
+};
+
+/* chants.csv of mod (rank,text,count,devices,first_ms,hidden,held,approved_ms). */
+export const modChantsCsv = [
+  'rank,text,count,devices,first_ms,hidden,held,approved_ms',
+  `1,Encore,4,3,${T + 10000},0,2,${T + 60000}`,
+  `2,go team,3,3,${T + 70000},1,2,${T + 90000}`,
+  `3,louder,3,3,${T + 80000},0,2,${T + 240000}`,
+  `4,olé,1,1,${T + 210000},0,0,`,
+];
+
+/* mod_log.csv of mod: every mod_log row by time (time,ts_ms,session,action,text,device,detail). */
+const iso = (ms) => new Date(ms).toISOString();
+export const modLogCsv = [
+  'time,ts_ms,session,action,text,device,detail',
+  ...[
+    [30000, 1, 'mode', '', '', 'approve'], [60000, 1, 'approve', 'Encore', '', ''],
+    [90000, 2, 'approve', 'go team', '', ''], [100000, 2, 'hide', 'LOUDER', '', ''],
+    [115000, 0, 'blocked', 'f.u.c.k', 5, ''], [116000, 0, 'blocked', 'sh1t', 5, ''],
+    [117000, 0, 'blocked', 'fuuuck', 3, ''], [120000, 1, 'ban', '', 5, ''],
+    [150000, 1, 'unban', '', 5, ''], [160000, 2, 'ban', '', 3, ''],
+    [170000, 1, 'ban', '', 5, ''], [180000, 2, 'unban', '', 5, ''],
+    [200000, 2, 'mode', '', '', 'auto'], [230000, 2, 'hide', 'go team', '', ''],
+    [235000, 1, 'hide', 'boo', '', ''], [236000, 1, 'unhide', 'boo', '', ''],
+    [237000, 1, 'hide', 'meh', '', ''], [240000, 1, 'approve', 'LOUDER', '', ''],
+  ].map(([dt, ...rest]) => [iso(T + dt), T + dt, ...rest].join(',')),
+];
+
+/* v1: the same crowd in an un-migrated schema v1 archive: chants group by
+ * their exact text (ten texts; ties by byte order), no moderation record. */
+export const v1 = {
+  event: { code: 'OLD', schema_version: 1, start_ms: T, end_ms: T + 300000 },
+  totals: { signals: 12, taps: 3, chants: 11 },
+  chants: {
+    total: 11, distinct: 10,
+    top: [['louder', 2, 2], ['ENCORE'], ['Encore'], ['GO TEAM'], ['Go Team'], ['LOUDER'], ['encore'], ['go team'],
+          ['olé'], ['ＥＮＣＯＲＥ']].map(([text, count = 1, devices = 1]) => ({ text, count, devices, hidden: false })),
+  },
+  moderation: null,
 };

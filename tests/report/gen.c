@@ -5,6 +5,11 @@
  *   chorus-report-gen empty OUT.db      a hub that started and nobody came
  *   chorus-report-gen big OUT.db [--devices D] [--signals N] [--expect FILE]
  *   chorus-report-gen newer OUT.db      a valid database with user_version + 1
+ *   chorus-report-gen mod OUT.db        schema v2 with chant moderation: four spellings of
+ *                                       one chant, approve mode, hide, ban, the filter
+ *                                       (truth: expect.mjs `mod`)
+ *   chorus-report-gen v1 OUT.db         the same crowd in an un-migrated schema v1 archive
+ *                                       (no chant_key, chant_mod, mod_log, devices.banned)
  *
  * `big` builds a structured crowd directly (no hub), tallying while it writes
  * what the report must find; --expect writes those tallies as JSON. It is the
@@ -59,7 +64,46 @@ static void run(sqlite3_stmt *st, const char *fmt, ...)
     if (sqlite3_step(st) != SQLITE_DONE) die("insert");
 }
 
-static void open_db(const char *path, const char *code, const char *name, const char *config)
+/* The schema of the hub before chant moderation (user_version 1), frozen
+ * here: the report must keep reading archives written by that hub. */
+#define SCHEMA_V1_SQL \
+"CREATE TABLE IF NOT EXISTS chorus_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);\n" \
+"CREATE TABLE IF NOT EXISTS event(id INTEGER PRIMARY KEY CHECK (id = 1), code TEXT NOT NULL,\n" \
+"  name TEXT NOT NULL, config TEXT NOT NULL, created_ms INTEGER NOT NULL);\n" \
+"CREATE TABLE IF NOT EXISTS reactions(name TEXT PRIMARY KEY, total INTEGER NOT NULL DEFAULT 0);\n" \
+"CREATE TABLE IF NOT EXISTS devices(\n" \
+"  id INTEGER PRIMARY KEY, created_ms INTEGER NOT NULL, section TEXT NOT NULL DEFAULT '');\n" \
+"CREATE TABLE IF NOT EXISTS sessions(\n" \
+"  id INTEGER PRIMARY KEY, device INTEGER NOT NULL DEFAULT 0, role TEXT NOT NULL,\n" \
+"  section TEXT NOT NULL DEFAULT '', start_ms INTEGER NOT NULL, end_ms INTEGER);\n" \
+"CREATE INDEX IF NOT EXISTS sessions_device ON sessions(device);\n" \
+"CREATE TABLE IF NOT EXISTS polls(\n" \
+"  id INTEGER PRIMARY KEY, question TEXT NOT NULL, allow_change INTEGER NOT NULL,\n" \
+"  opened_ms INTEGER NOT NULL, closed_ms INTEGER, audience_at_open INTEGER NOT NULL);\n" \
+"CREATE TABLE IF NOT EXISTS poll_options(\n" \
+"  poll INTEGER NOT NULL REFERENCES polls(id), idx INTEGER NOT NULL, label TEXT NOT NULL,\n" \
+"  PRIMARY KEY (poll, idx)) WITHOUT ROWID;\n" \
+"CREATE TABLE IF NOT EXISTS votes(\n" \
+"  poll INTEGER NOT NULL REFERENCES polls(id), device INTEGER NOT NULL,\n" \
+"  option INTEGER NOT NULL, ts_ms INTEGER NOT NULL, changes INTEGER NOT NULL DEFAULT 0,\n" \
+"  UNIQUE (poll, device));\n" \
+"CREATE TABLE IF NOT EXISTS signals(\n" \
+"  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, device INTEGER NOT NULL,\n" \
+"  section TEXT NOT NULL DEFAULT '', kind TEXT NOT NULL CHECK (kind IN ('vote','react','chant')),\n" \
+"  poll INTEGER, option INTEGER, reaction TEXT, n INTEGER, text TEXT);\n" \
+"CREATE INDEX IF NOT EXISTS signals_ts ON signals(ts_ms);\n" \
+"CREATE INDEX IF NOT EXISTS signals_device ON signals(device, kind);\n" \
+"CREATE TABLE IF NOT EXISTS seconds(\n" \
+"  sec INTEGER PRIMARY KEY, audience INTEGER NOT NULL, taps INTEGER NOT NULL,\n" \
+"  votes INTEGER NOT NULL, chants INTEGER NOT NULL);\n" \
+"CREATE TABLE IF NOT EXISTS second_reacts(\n" \
+"  sec INTEGER NOT NULL, reaction TEXT NOT NULL, taps INTEGER NOT NULL,\n" \
+"  PRIMARY KEY (sec, reaction)) WITHOUT ROWID;\n" \
+"CREATE TABLE IF NOT EXISTS markers(\n" \
+"  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL);\n"
+
+static void open_db_schema(const char *path, const char *code, const char *name, const char *config,
+                           const char *schema, int version)
 {
     remove(path);
     char side[4096];
@@ -67,14 +111,19 @@ static void open_db(const char *path, const char *code, const char *name, const 
     snprintf(side, sizeof side, "%s-shm", path); remove(side);
     if (sqlite3_open(path, &db) != SQLITE_OK) die("open");
     exec("PRAGMA journal_mode=WAL");
-    exec(SCHEMA_SQL);
+    exec(schema);
     char v[64];
-    snprintf(v, sizeof v, "PRAGMA user_version=%d", SCHEMA_VERSION);
+    snprintf(v, sizeof v, "PRAGMA user_version=%d", version);
     exec(v);
     exec("INSERT INTO chorus_meta VALUES ('token_secret', '00112233445566778899aabbccddeeff'), ('hub_started_ms', '1767225540000')");
     sqlite3_stmt *st = prep("INSERT INTO event(id, code, name, config, created_ms) VALUES (1, ?, ?, ?, ?)");
     run(st, "sssi", code, name, config, T0 - 60000);
     sqlite3_finalize(st);
+}
+
+static void open_db(const char *path, const char *code, const char *name, const char *config)
+{
+    open_db_schema(path, code, name, config, SCHEMA_SQL, SCHEMA_VERSION);
 }
 
 /* ---- scripted histories --------------------------------------------------- */
@@ -217,6 +266,88 @@ static void gen_quiet(const char *path)
 static void gen_empty(const char *path)
 {
     open_db(path, "EMPTY", "Empty Night", "{\"code\":\"EMPTY\",\"name\":\"Empty Night\",\"reactions\":[\"heart\"],\"sections\":[\"A\"]}");
+}
+
+/* mod (v2) and v1: the same crowd. Crew sessions 1 and 2 moderate; device 3
+ * is banned at the end, device 5 was banned twice and let back; "encore" is
+ * sent in four spellings the live screen counts as one text, "olé" has no
+ * grouping key (a row the hub's migration could not normalize). The v2 file
+ * adds what the hub writes: each chant's key, chant_mod, mod_log,
+ * devices.banned. Truth in expect.mjs (`mod`, `v1`). */
+static void gen_moderated(const char *path, int v2)
+{
+    if (v2)
+        open_db(path, "MOD", "Moderated Night",
+                "{\"code\":\"MOD\",\"name\":\"Moderated Night\",\"reactions\":[\"heart\"],\"sections\":[\"A\",\"B\"],"
+                "\"moderation\":{\"mode\":\"auto\"}}");
+    else
+        open_db_schema(path, "OLD", "Archive Night",
+                       "{\"code\":\"OLD\",\"name\":\"Archive Night\",\"reactions\":[\"heart\"],\"sections\":[\"A\",\"B\"]}",
+                       SCHEMA_V1_SQL, 1);
+    const long long T = T0, S = T0 / 1000;
+    exec("BEGIN");
+    exec("INSERT INTO reactions(name, total) VALUES ('heart', 0)");
+    exec("INSERT INTO devices(id, created_ms, section) VALUES (1, 1767225600000, 'A'), (2, 1767225601000, 'A'), "
+         "(3, 1767225602000, 'B'), (4, 1767225603000, 'B'), (5, 1767225604000, '')");
+    const struct sess ss[] = {
+        {0, "crew", "", T - 5000, T + 300000},        /* session 1 */
+        {0, "crew", "", T - 4000, T + 300000},        /* session 2 */
+        {1, "audience", "A", T + 0, T + 300000},
+        {2, "audience", "A", T + 1000, T + 300000},
+        {3, "audience", "B", T + 2000, T + 160000},   /* closed by its ban */
+        {4, "audience", "B", T + 3000, T + 300000},
+        {5, "audience", "", T + 4000, T + 120000},    /* banned, let back, banned, let back */
+        {5, "audience", "", T + 155000, T + 170000},
+    };
+    const struct sig sg[] = {
+        {T + 5000, 1, "A", "react", 0, 0, "heart", 3, NULL},
+        {T + 10000, 1, "A", "chant", 0, 0, NULL, 0, "Encore"},
+        {T + 20000, 2, "A", "chant", 0, 0, NULL, 0, "encore"},
+        {T + 40000, 3, "B", "chant", 0, 0, NULL, 0, "ENCORE"},
+        {T + 50000, 1, "A", "chant", 0, 0, NULL, 0, "\xef\xbc\xa5\xef\xbc\xae\xef\xbc\xa3\xef\xbc\xaf\xef\xbc\xb2\xef\xbc\xa5"},
+        {T + 70000, 4, "B", "chant", 0, 0, NULL, 0, "go team"},
+        {T + 70000, 2, "A", "chant", 0, 0, NULL, 0, "GO TEAM"},
+        {T + 80000, 4, "B", "chant", 0, 0, NULL, 0, "LOUDER"},
+        {T + 90000, 5, "", "chant", 0, 0, NULL, 0, "Go Team"},        /* the millisecond of its approval */
+        {T + 110000, 3, "B", "chant", 0, 0, NULL, 0, "louder"},
+        {T + 210000, 2, "A", "chant", 0, 0, NULL, 0, "ol\xc3\xa9"},
+        {T + 220000, 1, "A", "chant", 0, 0, NULL, 0, "louder"},
+    };
+    write_history(ss, (int)(sizeof ss / sizeof *ss), sg, (int)(sizeof sg / sizeof *sg), S, S + 299, -1, -1);
+    exec("INSERT INTO markers(ts_ms, kind, label) VALUES (1767225700000, 'song_start', 'Finale')");
+    if (v2) {
+        exec("UPDATE signals SET chant_key = 'encore' WHERE text IN ('Encore', 'encore', 'ENCORE', "
+             "'\xef\xbc\xa5\xef\xbc\xae\xef\xbc\xa3\xef\xbc\xaf\xef\xbc\xb2\xef\xbc\xa5');"
+             "UPDATE signals SET chant_key = 'go team' WHERE text IN ('go team', 'GO TEAM', 'Go Team');"
+             "UPDATE signals SET chant_key = 'louder' WHERE text IN ('LOUDER', 'louder');"
+             "UPDATE devices SET banned = 1 WHERE id = 3;"
+             "INSERT INTO chorus_meta(key, value) VALUES ('chant_mode', 'auto');");
+        exec("INSERT INTO mod_log(ts_ms, session, action, key, text, device, detail) VALUES "
+             "(1767225630000, 1, 'mode', NULL, NULL, NULL, 'approve'),"
+             "(1767225660000, 1, 'approve', 'encore', 'Encore', NULL, NULL),"
+             "(1767225690000, 2, 'approve', 'go team', 'go team', NULL, NULL),"
+             "(1767225700000, 2, 'hide', 'louder', 'LOUDER', NULL, NULL),"
+             "(1767225715000, 0, 'blocked', 'f.u.c.k', 'f.u.c.k', 5, NULL),"
+             "(1767225716000, 0, 'blocked', 'sh1t', 'sh1t', 5, NULL),"
+             "(1767225717000, 0, 'blocked', 'fuuuck', 'fuuuck', 3, NULL),"
+             "(1767225720000, 1, 'ban', NULL, NULL, 5, NULL),"
+             "(1767225750000, 1, 'unban', NULL, NULL, 5, NULL),"
+             "(1767225760000, 2, 'ban', NULL, NULL, 3, NULL),"
+             "(1767225770000, 1, 'ban', NULL, NULL, 5, NULL),"
+             "(1767225780000, 2, 'unban', NULL, NULL, 5, NULL),"
+             "(1767225800000, 2, 'mode', NULL, NULL, NULL, 'auto'),"
+             "(1767225830000, 2, 'hide', 'go team', 'go team', NULL, NULL),"
+             "(1767225835000, 1, 'hide', 'boo', 'boo', NULL, NULL),"
+             "(1767225836000, 1, 'unhide', 'boo', 'boo', NULL, NULL),"
+             "(1767225837000, 1, 'hide', 'meh', 'meh', NULL, NULL),"
+             "(1767225840000, 1, 'approve', 'louder', 'LOUDER', NULL, NULL)");
+        /* chant_mod as the hub leaves it: flags and time of the last change;
+         * approving a text also unhides it (louder). */
+        exec("INSERT INTO chant_mod(key, text, flags, ts_ms) VALUES ('encore', 'Encore', 1, 1767225660000), "
+             "('go team', 'go team', 3, 1767225830000), ('louder', 'LOUDER', 1, 1767225840000), "
+             "('boo', 'boo', 0, 1767225836000), ('meh', 'meh', 2, 1767225837000)");
+    }
+    exec("COMMIT");
 }
 
 /* ---- big structured crowd ------------------------------------------------- */
@@ -410,7 +541,7 @@ static void gen_big(const char *path, long long ndev, long long nsig, const char
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s small|quiet|empty|newer|big OUT.db [--devices D] [--signals N] [--expect FILE]\n", argv[0]);
+        fprintf(stderr, "usage: %s small|quiet|empty|newer|mod|v1|big OUT.db [--devices D] [--signals N] [--expect FILE]\n", argv[0]);
         return 2;
     }
     const char *mode = argv[1], *out = argv[2], *expect = NULL;
@@ -424,6 +555,8 @@ int main(int argc, char **argv)
     if (!strcmp(mode, "small")) gen_small(out);
     else if (!strcmp(mode, "quiet")) gen_quiet(out);
     else if (!strcmp(mode, "empty")) gen_empty(out);
+    else if (!strcmp(mode, "mod")) gen_moderated(out, 1);
+    else if (!strcmp(mode, "v1")) gen_moderated(out, 0);
     else if (!strcmp(mode, "newer")) {
         gen_empty(out);
         char v[64];

@@ -3,9 +3,9 @@
 //   node tests/report/hub.mjs REPORT_BIN HUB_BIN WORKDIR
 // Prints "PASS name" / "FAIL name: why" per check.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHub, audience, crew, sleep, newId, Client } from '../integration/lib.mjs';
+import { startHub, audience, crew, sleep, newId, Client, eventFile } from '../integration/lib.mjs';
 
 const [REPORT, HUB, DIR] = process.argv.slice(2);
 process.env.CHORUS_HUB = HUB;
@@ -15,8 +15,8 @@ const fail = (n, why) => { failed++; console.log(`FAIL ${n}: ${why}`); };
 const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
 function check(name, exp, act) { if (same(exp, act)) pass(name); else fail(name, `expected ${JSON.stringify(exp)}, got ${JSON.stringify(act)}`); }
 
-function report(db, file) {
-  const r = spawnSync(REPORT, ['--db', db, '--json', file], { encoding: 'utf8' });
+function report(db, file, extra = []) {
+  const r = spawnSync(REPORT, ['--db', db, '--json', file, ...extra], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`chorus-report exited ${r.status}: ${r.stderr}`);
   return JSON.parse(readFileSync(file, 'utf8'));
 }
@@ -117,7 +117,7 @@ if (R) {
   const q = R.polls[1] || {};
   check('hub: poll nobody voted in', { voters: 0, turnout: 0, winner: [], tally: 0 },
         { voters: q.voters, turnout: q.turnout, winner: q.winner, tally: q.tally && q.tally.sec.length });
-  check('hub: chants', { total: 3, top: [{ text: 'louder', count: 2, devices: 2 }, { text: 'encore', count: 1, devices: 1 }] },
+  check('hub: chants', { total: 3, top: [{ text: 'louder', count: 2, devices: 2, hidden: false }, { text: 'encore', count: 1, devices: 1, hidden: false }] },
         { total: R.chants.total, top: R.chants.top });
   const segs = R.chants.segments;
   check('hub: marker segments (last marker has no signal)', [[null, 0, 0], ['One', 20, 3], ['Nothing after this', 0, 0]],
@@ -127,5 +127,66 @@ if (R) {
   check('hub: loudest section', { loudest: 'B', A: 8, B: 12 },
         { loudest: R.sections.loudest, A: R.sections.sections.find((s) => s.section === 'A').taps, B: R.sections.sections.find((s) => s.section === 'B').taps });
 }
+/* ---- chant moderation through the hub: what it writes is what the report reads ---- */
+const mdir = join(DIR, 'mod');
+mkdirSync(mdir, { recursive: true });
+const mdb = join(mdir, 'hub.db');
+const mhub = await startHub({ dir: mdir, db: mdb, args: ['--tick-ms', '50'],
+                              event: eventFile(mdir, { limits: { chants: { rate: 100, burst: 100 } } }) });
+let bannedDevice = 0, blockedDevice = 0;
+try {
+  const boss = await crew(mhub.url);
+  const b1 = await audience(mhub.url, { section: 'A' }), b2 = await audience(mhub.url, { section: 'B' });
+  const b3 = await audience(mhub.url, {});
+  // Four spellings the live screen counts as one text.
+  for (const [c, text] of [[b1, 'Encore'], [b2, '  ENCORE  '], [b3, 'ｅｎｃｏｒｅ'], [b1, 'encore']]) await ackOk(c, { t: 'chant', text });
+  const id = newId();
+  b2.send({ t: 'chant', id, text: 'FUCK' });
+  const bl = await b2.ack(id);
+  if (bl.ok || bl.code !== 'blocked') throw new Error(`the filter let it through: ${JSON.stringify(bl)}`);
+  blockedDevice = b2.welcome.device;
+  await ackOk(boss, { t: 'mod', action: 'mode', mode: 'approve' });
+  const held = await ackOk(b3, { t: 'chant', text: 'Go Team' });
+  if (held.held !== true) throw new Error(`not held in approve mode: ${JSON.stringify(held)}`);
+  await sleep(60);   // a first send to approval the report can measure
+  await ackOk(boss, { t: 'mod', action: 'approve', text: 'GO TEAM' });
+  const after = await ackOk(b1, { t: 'chant', text: 'go   team' });
+  if (after.held) throw new Error(`held after its approval: ${JSON.stringify(after)}`);
+  await ackOk(boss, { t: 'mod', action: 'hide', text: 'encore' });
+  bannedDevice = b3.welcome.device;
+  await ackOk(boss, { t: 'mod', action: 'ban', device: bannedDevice });
+  await ackOk(boss, { t: 'mod', action: 'mode', mode: 'auto' });
+  for (const c of [b1, b2, boss]) c.close();
+  await sleep(300);
+} catch (e) {
+  fail('hub moderation: scripted crowd', e.stack || e.message);
+}
+const mex = await mhub.stop('SIGTERM');
+if (mex.code !== 0) fail('hub moderation: exits 0 on SIGTERM', JSON.stringify(mex) + mhub.output().slice(-500));
+let MR;
+try { MR = report(mdb, join(mdir, 'after.json'), ['--csv', join(mdir, 'csv')]); } catch (e) { fail('hub moderation: report', e.message); }
+if (MR) {
+  check('hub moderation: chants grouped as the live screen groups them, hidden marked', {
+    total: 6, distinct: 2,
+    top: [{ text: 'Encore', count: 4, devices: 3, hidden: true }, { text: 'Go Team', count: 2, devices: 2, hidden: false }],
+  }, { total: MR.chants.total, distinct: MR.chants.distinct, top: MR.chants.top });
+  const m = MR.moderation || {};
+  const { approval, sessions, ...figures } = m;
+  check('hub moderation: figures', {
+    mode_start: 'auto', mode_end: 'auto', blocked: 1, blocked_devices: 1, held: 1, held_texts: 1, approved_texts: 1,
+    hidden_texts: 1, hidden_chants: 4, banned_devices: 1, devices_ever_banned: 1,
+    actions: { approve: 1, hide: 1, unhide: 0, ban: 1, unban: 0, mode: 2, blocked: 1 },
+  }, figures);
+  check('hub moderation: first send to approval measured', { texts: 1, at_least_60ms: true, p95_is_median: true },
+        approval && { texts: approval.texts, at_least_60ms: approval.median_ms >= 60, p95_is_median: approval.p95_ms === approval.median_ms });
+  check('hub moderation: one crew session\'s actions', [{ approve: 1, hide: 1, unhide: 0, ban: 1, unban: 0, mode: 2, actions: 5 }],
+        (sessions || []).map(({ session, first_ms, last_ms, ...n }) => n));
+  const log = readFileSync(join(mdir, 'csv', 'mod_log.csv'), 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+  check('hub moderation: audit trail CSV', [
+    ['time', 'action', 'text', 'device', 'detail'], ['blocked', 'FUCK', String(blockedDevice), ''], ['mode', '', '', 'approve'],
+    ['approve', 'Go Team', '', ''], ['hide', 'Encore', '', ''], ['ban', '', String(bannedDevice), ''], ['mode', '', '', 'auto'],
+  ], log.map((r, i) => (i ? [r[3], r[4], r[5], r[6]] : [r[0], r[3], r[4], r[5], r[6]])));
+}
+
 console.log(`hub.mjs: ${failed ? 'some checks failed' : 'all checks passed'}`);
 process.exit(failed ? 1 : 0);

@@ -1,9 +1,11 @@
 /* test_report.c -- report.c through its C API, as the hub will use it.
  *
- *   test_report SMALL.db NEWER.db
+ *   test_report SMALL.db NEWER.db [MOD.db V1.db]
  * (databases from chorus-report-gen). Checks: the same figures from two
  * threads at once with a connection each, inside a transaction the caller
- * holds, with and without REPORT_DETAIL; the error codes; the headline.
+ * holds, with and without REPORT_DETAIL; the error codes; the headline;
+ * with MOD.db and V1.db, a schema v2 database with moderation and a v1
+ * archive of the same crowd (chant grouping, moderation, the audit trail).
  * Prints "PASS name" / "FAIL name: why" per check; exit 1 on a failure. */
 #include "report.h"
 
@@ -43,9 +45,47 @@ static void *worker(void *arg)
     return NULL;
 }
 
+static json_int_t ival(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
+
+/* Schema v2 with moderation, and the same crowd in a v1 archive. */
+static void check_schemas(const char *moddb, const char *v1db)
+{
+    char err[256];
+    sqlite3 *db;
+    json_t *rep = NULL;
+    int rc = report_open(moddb, &db, err, sizeof err);
+    if (!rc) {
+        rc = report_build(db, REPORT_DETAIL, &rep, err, sizeof err);
+        sqlite3_close(db);
+    }
+    const json_t *ch = json_object_get(rep, "chants"), *top = json_array_get(json_object_get(ch, "top"), 0);
+    const json_t *mod = json_object_get(rep, "moderation");
+    const json_t *log = json_object_get(json_object_get(rep, "detail"), "mod_log");
+    CHECK("v2: four spellings are one chant of 4", rc == 0 && ival(ch, "distinct") == 4 && ival(top, "count") == 4 &&
+          !strcmp(json_string_value(json_object_get(top, "text")), "Encore"), "rc %d (%s)", rc, err);
+    CHECK("v2: moderation figures", ival(mod, "held") == 6 && ival(mod, "blocked") == 3 && ival(mod, "banned_devices") == 1 &&
+          ival(json_object_get(mod, "approval"), "median_ms") == 50000, "moderation %s", mod ? "differs" : "missing");
+    CHECK("v2: REPORT_DETAIL has the audit trail", json_array_size(json_object_get(log, "action")) == 18 &&
+          !strcmp(json_string_value(json_array_get(json_object_get(log, "action"), 4)), "blocked"), "mod_log %s", log ? "differs" : "missing");
+    json_decref(rep);
+    rep = NULL;
+
+    rc = report_open(v1db, &db, err, sizeof err);
+    CHECK("v1: an un-migrated archive opens", rc == 0, "rc %d: %s", rc, err);
+    if (rc) return;
+    rc = report_build(db, REPORT_DETAIL, &rep, err, sizeof err);
+    sqlite3_close(db);
+    ch = json_object_get(rep, "chants");
+    CHECK("v1: builds, chants by exact text, moderation null, no audit trail", rc == 0 && ival(ch, "distinct") == 10 &&
+          ival(ch, "total") == 11 && json_is_null(json_object_get(rep, "moderation")) &&
+          !json_object_get(json_object_get(rep, "detail"), "mod_log") &&
+          ival(json_object_get(rep, "event"), "schema_version") == 1, "rc %d (%s)", rc, err);
+    json_decref(rep);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3) { fprintf(stderr, "usage: test_report SMALL.db NEWER.db\n"); return 2; }
+    if (argc != 3 && argc != 5) { fprintf(stderr, "usage: test_report SMALL.db NEWER.db [MOD.db V1.db]\n"); return 2; }
     const char *small = argv[1], *newer = argv[2];
     char err[256];
     int rc;
@@ -120,6 +160,8 @@ int main(int argc, char **argv)
     rc = report_build(db, 0, &rep, err, sizeof err);
     CHECK("damaged schema: REPORT_ESQL", rc == REPORT_ESQL && rep == NULL && strstr(err, "no such table"), "rc %d: %s", rc, err);
     sqlite3_close(db);
+
+    if (argc == 5) check_schemas(argv[3], argv[4]);
 
     printf("test_report: %s\n", failed ? "some checks failed" : "all checks passed");
     return failed ? 1 : 0;

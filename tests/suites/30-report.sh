@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # 30-report.sh -- chorus-report: every figure against a known truth.
 #  0. tests/report/test_report.c: report.c through its C API (threads,
-#     the caller's transaction, error codes), as the hub links it.
+#     the caller's transaction, error codes, schema v1 and v2), as the hub
+#     links it.
 #  1. tests/report/check.mjs: databases written by tests/report/gen.c with a
-#     scripted history (edge cases) and a generated crowd; CSV, HTML,
-#     --compare and bad input.
+#     scripted history (edge cases), chant moderation (schema v2) and the same
+#     crowd in a v1 archive, and a generated crowd; CSV, HTML, --compare and
+#     bad input.
 #  2. tests/report/hub.mjs: a scripted crowd through the real hub, then the
-#     report over the hub's database (skipped, and said so, without the hub).
+#     report over the hub's database; a second hub run with chant moderation
+#     (skipped, and said so, without the hub).
 # Needs `make all` (clients/chorus-report, build/report/chorus-report-gen).
 # Last line: "N passed, N failed".
 set -u
@@ -31,7 +34,9 @@ done
 
 mkdir -p "$WORK/gen" "$WORK/api"
 "$GEN" small "$WORK/api/small.db" && "$GEN" newer "$WORK/api/newer.db" &&
-    build/report/test_report "$WORK/api/small.db" "$WORK/api/newer.db" >"$WORK/api.out" 2>&1
+    "$GEN" mod "$WORK/api/mod.db" && "$GEN" v1 "$WORK/api/v1.db" &&
+    build/report/test_report "$WORK/api/small.db" "$WORK/api/newer.db" "$WORK/api/mod.db" "$WORK/api/v1.db" \
+        >"$WORK/api.out" 2>&1
 rc=$?
 cat "$WORK/api.out"
 count "$WORK/api.out"
