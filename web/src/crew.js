@@ -1,15 +1,26 @@
 // crew.js -- the crew dashboard (/crew): open and close polls, watch the
-// tallies, set markers, see the audience and the hub's health. Every refusal
-// from the hub (ack ok:false or error) is shown in a toast and kept in the
-// "Messages from the hub" log: nothing is swallowed.
+// tallies, moderate the chants, set markers, see the audience and the hub's
+// health. Every refusal from the hub (ack ok:false or error) is shown in a
+// toast and kept in the "Messages from the hub" log: nothing is swallowed.
+//
+// Moderation follows the crew's snapshot (`mod` and the flagged `chants`,
+// ten times a second): the page never guesses the hub's state, it shows what
+// the last snapshot said and the ack of each action. Its lists keep their
+// rows keyed by the chant's grouping key, so a button is never replaced under
+// the pointer and the keyboard focus stays on its row between snapshots.
 import './css/base.css';
 import './css/crew.css';
 import { joinUrl } from './lib/conn.js';
 import { h, $, fill, setText, clock, toast } from './lib/dom.js';
-import { t, num, langSelect, onLang, applyDom } from './lib/i18n.js';
+import { t, num, langSelect, onLang, applyDom, extend } from './lib/i18n.js';
 import { keyConn } from './lib/keypage.js';
 import { iconSvg } from './lib/icons.js';
 import { analyticsView } from './lib/analytics.js';
+import { moderation as modEn } from './i18n/en.js';
+import { moderation as modZh } from './i18n/zh.js';
+import { moderation as modId } from './i18n/id.js';
+
+extend({ en: modEn, zh: modZh, id: modId });
 
 const enc = new TextEncoder();
 const bytes = (s) => enc.encode(s).length;
@@ -30,6 +41,7 @@ const markerPanel = buildMarkers();
 const markerLog = h('ol.c-log');
 const errLog = h('ol.c-log.c-errs', { 'aria-live': 'polite' });
 const livePanel = h('div.c-live');
+const modPanel = buildModeration();
 const analytics = analyticsView({
   key: () => conn.key(),
   forgetKey: () => conn.forgetKey(),
@@ -55,6 +67,7 @@ const root = h('div.c-root', null,
     h('div.c-main', null,
       h('section.c-card.c-pollcard', { 'aria-labelledby': 'ph' },
         h('h2', { id: 'ph', 'data-t': 'crew.poll' }, t('crew.poll')), pollPanel),
+      modPanel.el,
       h('div.c-cards', null,
         h('section.c-card', { 'aria-labelledby': 'ah' },
           h('h2', { id: 'ah', 'data-t': 'crew.audience' }, t('crew.audience')), audPanel),
@@ -112,6 +125,7 @@ function onSnap(m) {
   renderPoll(false);
   renderAud();
   renderLive();
+  modPanel.render(m);
 }
 
 // ---------------------------------------------------------------- views
@@ -243,6 +257,364 @@ function buildForm() {
   };
 }
 
+// ---------------------------------------------------------------- moderation
+// The mode switch, the approval queue (keyboard: Up/Down, A, H, B), the live
+// top chants with their flags, hidden texts, bans. Rendered from every crew
+// snapshot; every action waits for its ack, which is said in words.
+function buildModeration() {
+  const MODES = ['auto', 'approve', 'off'];
+  const st = { mode: null, snap: null, busy: new Set(), bannedHere: [], hiddenKey: '', current: null };
+  const ackLine = h('p.c-modack', { role: 'status', 'aria-live': 'polite' });
+  const explain = h('p.c-modexplain');
+  const modeBtns = MODES.map((mode) => h('button.c-segbtn', {
+    type: 'button', role: 'radio', 'aria-checked': 'false', 'data-mode': mode, tabIndex: -1,
+    onclick: () => setMode(mode),
+  }, t(`crew.mod.mode.${mode}`)));
+  const seg = h('div.c-seg', { role: 'radiogroup', 'aria-label': t('crew.mod.mode') }, modeBtns);
+  seg.addEventListener('keydown', (e) => {
+    if (!['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown'].includes(e.key)) return;
+    e.preventDefault();
+    const i = modeBtns.indexOf(document.activeElement);
+    const step = e.key === 'ArrowLeft' || e.key === 'ArrowUp' ? -1 : 1;
+    modeBtns[(i + step + MODES.length) % MODES.length].focus();
+  });
+
+  // The queue: one focusable row per waiting text, newest first.
+  const qCount = h('span.c-count');
+  const qList = h('ol.c-queue', { 'aria-labelledby': 'modqh' });
+  const qEmpty = h('p.c-empty.c-qempty', { tabIndex: -1 });
+  const qKeys = h('p.c-hint.c-keys');
+  const qRows = keyedRows(qList, makeQueueRow, updateQueueRow, qEmpty);
+  qList.addEventListener('keydown', onQueueKey);
+  qList.addEventListener('focusin', (e) => {
+    const li = e.target.closest('li');
+    if (li) { st.current = li.dataset.key; rove(); }
+  });
+
+  // The live top five as the crew sees them: hidden and waiting ones marked.
+  const topList = h('ol.c-modtop');
+  const topEmpty = h('p.c-empty');
+  const topRows = keyedRows(topList, makeTopRow, updateTopRow, topEmpty);
+
+  const hiddenList = h('ul.c-hidden');
+  const hideIn = h('input.field', { id: 'modhide', name: 'hide', maxlength: 64, autocomplete: 'off', placeholder: t('crew.mod.hidetext.ph') });
+  const hideForm = h('form.c-inline', {
+    onsubmit: (e) => {
+      e.preventDefault();
+      const text = hideIn.value.trim();
+      if (!text) { hideIn.focus(); toast(t('crew.mod.needtext'), 'error'); return; }
+      if (bytes(text) > 64) { toast(t('err.too_long'), 'error'); return; }
+      act({ action: 'hide', text }, t('crew.mod.ok.hide', { text })).then((ok) => { if (ok) hideIn.value = ''; });
+    },
+  }, hideIn, h('button.btn', { type: 'submit' }, t('crew.mod.hide')));
+
+  const bannedN = h('b.c-bannedn');
+  const unbanIn = h('input.field', { id: 'modunban', name: 'device', inputmode: 'numeric', autocomplete: 'off', pattern: '[0-9]*' });
+  const unbanForm = h('form.c-inline', {
+    onsubmit: (e) => {
+      e.preventDefault();
+      const d = Number(unbanIn.value.trim().replace(/^#/, ''));
+      if (!Number.isSafeInteger(d) || d <= 0) { unbanIn.focus(); toast(t('crew.mod.needdevice'), 'error'); return; }
+      unban(d).then((ok) => { if (ok) unbanIn.value = ''; });
+    },
+  }, unbanIn, h('button.btn', { type: 'submit' }, t('crew.mod.unban')));
+  const bannedHere = h('ul.c-hidden.c-bannedhere');
+
+  const el = h('section.c-card.c-modcard', { 'aria-labelledby': 'modh' });
+  build();
+
+  function build() {
+    seg.setAttribute('aria-label', t('crew.mod.mode'));
+    modeBtns.forEach((b) => setText(b, t(`crew.mod.mode.${b.dataset.mode}`)));
+    hideIn.placeholder = t('crew.mod.hidetext.ph');
+    hideForm.querySelector('button').textContent = t('crew.mod.hide');
+    unbanForm.querySelector('button').textContent = t('crew.mod.unban');
+    setText(qKeys, t('crew.mod.queue.keys'));
+    fill(el,
+      h('div.c-modhead', null, h('h2', { id: 'modh' }, t('crew.mod')), seg),
+      explain, ackLine,
+      h('div.c-modgrid', null,
+        h('div.c-modcol.c-modq', null,
+          h('h3.c-sub', { id: 'modqh' }, t('crew.mod.queue'), ' ', qCount),
+          qKeys, qList, qEmpty),
+        h('div.c-modcol', null,
+          h('h3.c-sub', null, t('crew.mod.top')), topList, topEmpty),
+        h('div.c-modcol', null,
+          h('h3.c-sub', null, t('crew.mod.hidden')), hiddenList,
+          h('label', { for: 'modhide' }, t('crew.mod.hidetext')), hideForm),
+        h('div.c-modcol', null,
+          h('h3.c-sub', null, t('crew.mod.banned'), ' ', bannedN),
+          bannedHere,
+          h('label', { for: 'modunban' }, t('crew.mod.unban.label')), unbanForm)));
+    if (!st.snap) { qList.hidden = true; topList.hidden = true; setText(qEmpty, t('crew.mod.waiting')); setText(topEmpty, t('crew.mod.waiting')); }
+  }
+
+  // ---- rendering (every crew snapshot)
+  function render(snap) {
+    const mod = snap?.mod;
+    if (!mod) return;
+    st.snap = snap;
+    if (mod.mode !== st.mode) {
+      st.mode = mod.mode;
+      modeBtns.forEach((b) => {
+        const on = b.dataset.mode === mod.mode;
+        b.setAttribute('aria-checked', String(on));
+        b.tabIndex = on ? 0 : -1;
+      });
+      setText(explain, t(`crew.mod.explain.${mod.mode}`));
+      explain.className = `c-modexplain ${mod.mode}`;
+    }
+    const approve = mod.mode === 'approve';
+    const pending = approve ? mod.pending || [] : [];
+    qKeys.hidden = !approve || !pending.length;
+    setText(qCount, approve ? t('crew.mod.queue.n', { n: num(pending.length) }) : '');
+    setText(qEmpty, approve ? t('crew.mod.queue.empty') : t(`crew.mod.queue.${mod.mode}`));
+    qRows.sync(pending, (p) => p.key);
+    rove();
+
+    const top = snap.chants || [];
+    setText(topEmpty, t('crew.mod.top.none'));
+    topRows.sync(top, (c) => c[2]?.key ?? c[0]);
+
+    const hidden = mod.hidden || [];
+    const hk = JSON.stringify(hidden);
+    if (hk !== st.hiddenKey) {
+      st.hiddenKey = hk;
+      fill(hiddenList, hidden.length ? hidden.map((x) => h('li', null,
+        h('span.c-ctext', null, x.text),
+        h('button.btn.small', { type: 'button', 'aria-label': t('crew.mod.unhide.aria', { text: x.text }), onclick: (e) => busy(e.currentTarget, act({ action: 'unhide', text: x.text }, t('crew.mod.ok.unhide', { text: x.text }))) }, t('crew.mod.unhide'))))
+        : h('li.c-empty', null, t('crew.mod.hidden.none')));
+    }
+    setText(bannedN, t('crew.mod.banned.n', { n: num(mod.banned || 0) }));
+  }
+
+  function makeQueueRow(p) {
+    const row = {
+      el: h('li.c-qrow', { tabIndex: -1, 'data-key': p.key }),
+      text: h('span.c-ctext'), n: h('b.c-cn'), ago: h('span.c-ago'),
+      item: p,
+    };
+    row.el.append(
+      h('div.c-qmain', null, row.text, row.n, row.ago),
+      h('div.c-qbtns', null,
+        h('button.btn.small.c-ok', { type: 'button', tabIndex: -1, onclick: () => approve(row.item, row.el) }, t('crew.mod.approve')),
+        h('button.btn.small', { type: 'button', tabIndex: -1, onclick: () => hide(row.item.text, row.el) }, t('crew.mod.hide')),
+        h('button.btn.small.danger', { type: 'button', tabIndex: -1, onclick: () => ban(row.item.device, row.item.text, row.el) }, t('crew.mod.ban'))));
+    return row;
+  }
+
+  function updateQueueRow(row, p) {
+    row.item = p;
+    setText(row.text, p.text);
+    setText(row.n, `×${num(p.count)}`);
+    setText(row.ago, agoText(p.first));
+    row.el.setAttribute('aria-label', t('crew.mod.row.aria', { text: p.text, n: num(p.count) }));
+    const [a, hd, b] = row.el.querySelectorAll('button');
+    a.setAttribute('aria-label', t('crew.mod.approve.aria', { text: p.text }));
+    hd.setAttribute('aria-label', t('crew.mod.hide.aria', { text: p.text }));
+    b.setAttribute('aria-label', t('crew.mod.ban.aria', { text: p.text }));
+  }
+
+  function makeTopRow(c) {
+    const row = {
+      el: h('li.c-toprow'), text: h('span.c-ctext'), n: h('b.c-cn'), tag: h('span.c-mtag'), btns: h('div.c-qbtns'),
+      item: c, btnKey: '',
+    };
+    row.el.append(h('div.c-qmain', null, row.text, row.n, row.tag), row.btns);
+    return row;
+  }
+
+  function updateTopRow(row, c) {
+    const [text, n, f = {}] = c;
+    row.item = c;
+    setText(row.text, text);
+    setText(row.n, `×${num(n)}`);
+    const state = f.hidden ? 'hidden' : f.pending ? 'pending' : 'shown';
+    setText(row.tag, t(`crew.mod.tag.${state}`));
+    row.tag.className = `c-mtag ${state}`;
+    row.el.className = `c-toprow ${state}`;
+    // The buttons change only with the row's state, not with its count.
+    const key = `${state}:${f.device || 0}`;
+    if (key === row.btnKey) return;
+    row.btnKey = key;
+    fill(row.btns,
+      state === 'pending' ? h('button.btn.small.c-ok', { type: 'button', 'aria-label': t('crew.mod.approve.aria', { text }), onclick: (e) => busy(e.currentTarget, approve({ text })) }, t('crew.mod.approve')) : null,
+      state === 'hidden'
+        ? h('button.btn.small', { type: 'button', 'aria-label': t('crew.mod.unhide.aria', { text }), onclick: (e) => busy(e.currentTarget, act({ action: 'unhide', text }, t('crew.mod.ok.unhide', { text }))) }, t('crew.mod.unhide'))
+        : h('button.btn.small', { type: 'button', 'aria-label': t('crew.mod.hide.aria', { text }), onclick: (e) => busy(e.currentTarget, hide(text)) }, t('crew.mod.hide')),
+      f.device ? h('button.btn.small.danger', { type: 'button', 'aria-label': t('crew.mod.ban.aria', { text }), onclick: () => ban(f.device, text) }, t('crew.mod.ban')) : null);
+  }
+
+  // Only one queue row is in the Tab order (the current one); arrows move.
+  function rove() {
+    const rows = [...qList.children];
+    if (!rows.length) return;
+    if (!rows.some((r) => r.dataset.key === st.current)) st.current = rows[0].dataset.key;
+    for (const r of rows) r.tabIndex = r.dataset.key === st.current ? 0 : -1;
+  }
+
+  function onQueueKey(e) {
+    if (e.ctrlKey || e.metaKey || e.altKey) return;
+    const li = e.target.closest('li');
+    if (!li) return;
+    const rows = [...qList.children];
+    const i = rows.indexOf(li);
+    const go = (j) => { const r = rows[Math.max(0, Math.min(rows.length - 1, j))]; if (r) r.focus(); };
+    const row = qRows.get(li.dataset.key);
+    switch (e.key) {
+      case 'ArrowDown': go(i + 1); break;
+      case 'ArrowUp': go(i - 1); break;
+      case 'Home': go(0); break;
+      case 'End': go(rows.length - 1); break;
+      case 'a': case 'A': approve(row.item, li); break;
+      case 'h': case 'H': hide(row.item.text, li); break;
+      case 'b': case 'B': ban(row.item.device, row.item.text, li); break;
+      default: return;
+    }
+    e.preventDefault();
+  }
+
+  // ---- actions: each waits for its ack and says how it went
+  async function act(fields, okText) {
+    const ack = await conn.request({ t: 'mod', ...fields });
+    if (ack.ok) {
+      setText(ackLine, `✓ ${okText}`);
+      ackLine.className = 'c-modack ok';
+      return true;
+    }
+    logError(ack);
+    return false;
+  }
+
+  // A row waiting for its ack: dimmed, its buttons off; back to normal on a refusal.
+  async function busy(target, promise) {
+    const li = target?.closest?.('li') || target;
+    if (li) { li.setAttribute('aria-busy', 'true'); li.querySelectorAll('button').forEach((b) => { b.disabled = true; }); }
+    const ok = await promise;
+    if (li && li.isConnected) { li.removeAttribute('aria-busy'); li.querySelectorAll('button').forEach((b) => { b.disabled = false; }); }
+    return ok;
+  }
+
+  const isBusy = (li) => !!li?.getAttribute?.('aria-busy');
+
+  function approve(item, li) {
+    if (isBusy(li)) return Promise.resolve(false);
+    return busy(li, act({ action: 'approve', text: item.text }, t('crew.mod.ok.approve', { text: item.text })));
+  }
+
+  function hide(text, li) {
+    if (isBusy(li)) return Promise.resolve(false);
+    return busy(li, act({ action: 'hide', text }, t('crew.mod.ok.hide', { text })));
+  }
+
+  async function ban(device, text, li) {
+    if (!device || isBusy(li)) return false;
+    const yes = await ask(t('crew.mod.ban.title', { d: device }), t('crew.mod.ban.body', { text }), t('crew.mod.ban.ok'));
+    if (!yes) { if (li?.isConnected) li.focus(); return false; }
+    const ok = await busy(li, act({ action: 'ban', device }, t('crew.mod.ok.ban', { d: device })));
+    if (ok) {
+      st.bannedHere = [{ device, text }, ...st.bannedHere.filter((b) => b.device !== device)].slice(0, 10);
+      renderBannedHere();
+    }
+    return ok;
+  }
+
+  async function unban(device) {
+    const ok = await act({ action: 'unban', device }, t('crew.mod.ok.unban', { d: device }));
+    if (ok) { st.bannedHere = st.bannedHere.filter((b) => b.device !== device); renderBannedHere(); }
+    return ok;
+  }
+
+  // Devices banned from this page, for a quick unban (the hub keeps only the count here).
+  function renderBannedHere() {
+    fill(bannedHere, st.bannedHere.map((b) => h('li', null,
+      h('span.c-ctext', null, t('crew.mod.device', { d: b.device }), h('small', null, ` “${b.text}”`)),
+      h('button.btn.small', { type: 'button', onclick: (e) => busy(e.currentTarget, unban(b.device)) }, t('crew.mod.unban')))));
+  }
+
+  async function setMode(mode) {
+    if (mode === st.mode) return;
+    if (mode === 'off' && !await ask(t('crew.mod.off.title'), t('crew.mod.off.body'), t('crew.mod.off.ok'))) return;
+    const btn = modeBtns.find((b) => b.dataset.mode === mode);
+    btn.setAttribute('aria-busy', 'true');
+    await act({ action: 'mode', mode }, t('crew.mod.ok.mode', { mode: t(`crew.mod.mode.${mode}`) }));
+    btn.removeAttribute('aria-busy');
+  }
+
+  function agoText(first) {
+    const s = Math.max(0, Math.round((conn.now() - first) / 1000));
+    const rtf = new Intl.RelativeTimeFormat(document.documentElement.lang, { numeric: 'auto', style: 'short' });
+    return s < 60 ? rtf.format(-s, 'second') : s < 3600 ? rtf.format(-Math.floor(s / 60), 'minute') : rtf.format(-Math.floor(s / 3600), 'hour');
+  }
+
+  return {
+    el,
+    render,
+    relang() {
+      st.mode = null; st.hiddenKey = '';
+      qRows.clear(); topRows.clear();
+      build();
+      renderBannedHere();
+      if (st.snap) render(st.snap);
+    },
+  };
+}
+
+/**
+ * Rows of list ul kept by key: make(item) -> {el, ...} once per key,
+ * update(row, item) on every sync. Rows move only when the order changes, and
+ * a removed row hands the keyboard focus to the row that takes its place.
+ * empty: an element shown instead of the list when there are no items.
+ */
+function keyedRows(ul, make, update, empty) {
+  const rows = new Map();
+  return {
+    get: (k) => rows.get(k),
+    clear() { rows.clear(); ul.replaceChildren(); },
+    sync(items, keyOf) {
+      const keys = new Set(items.map(keyOf));
+      const focused = ul.contains(document.activeElement) ? [...ul.children].findIndex((li) => li.contains(document.activeElement)) : -1;
+      for (const [k, row] of rows) if (!keys.has(k)) { row.el.remove(); rows.delete(k); }
+      items.forEach((it, i) => {
+        const k = keyOf(it);
+        let row = rows.get(k);
+        if (!row) { row = make(it); rows.set(k, row); }
+        update(row, it);
+        if (ul.children[i] !== row.el) {
+          const had = row.el.contains(document.activeElement) ? document.activeElement : null;
+          ul.insertBefore(row.el, ul.children[i] || null);
+          if (had && document.activeElement !== had) had.focus();
+        }
+      });
+      ul.hidden = !items.length;
+      empty.hidden = !!items.length;
+      // The focused row went away (approved, hidden, banned): focus the next one.
+      if (focused >= 0 && !ul.contains(document.activeElement) && (document.activeElement === document.body || !document.activeElement)) {
+        const next = ul.children[Math.min(focused, ul.children.length - 1)];
+        if (next) next.focus(); else if (empty.tabIndex >= 0 || empty.hasAttribute('tabindex')) empty.focus();
+      }
+    },
+  };
+}
+
+// A modal yes/no question (Esc or Cancel says no); focus starts on Cancel.
+function ask(title, body, okLabel) {
+  return new Promise((resolve) => {
+    const dlg = h('dialog.c-dialog', { 'aria-labelledby': 'dlgt', 'aria-describedby': 'dlgb' });
+    let answer = false;
+    const cancel = h('button.btn', { type: 'button', onclick: () => dlg.close() }, t('crew.mod.cancel'));
+    dlg.append(
+      h('h2', { id: 'dlgt' }, title),
+      h('p', { id: 'dlgb' }, body),
+      h('div.c-dlgbtns', null, cancel,
+        h('button.btn.danger', { type: 'button', onclick: () => { answer = true; dlg.close(); } }, okLabel)));
+    dlg.addEventListener('close', () => { dlg.remove(); resolve(answer); });
+    document.body.append(dlg);
+    dlg.showModal();
+    cancel.focus();
+  });
+}
+
 // ---------------------------------------------------------------- markers
 function buildMarkers() {
   const label = h('input.field', { id: 'ml', name: 'label', maxlength: 64, list: 'songlist', placeholder: t('crew.marker.label.ph'), 'data-t-ph': 'crew.marker.label.ph' });
@@ -303,9 +675,7 @@ function renderLive() {
     h('h3.c-sub', null, t('crew.reactions')),
     h('div.c-reacts', null, kinds.map((k) => h('div.c-react', null,
       h('span', { html: iconSvg(k, 22) }), h('b', null, num(sn.react?.[k] || 0)),
-      h('small', null, `${num(sn.rate?.[k] || 0)}/s`), h('span.sr-only', null, k)))),
-    h('h3.c-sub', null, t('live.chants')),
-    h('ol.c-chants', null, (sn.chants || []).length ? sn.chants.map(([text, n]) => h('li', null, h('span', null, text), h('b', null, `×${num(n)}`))) : h('li.c-empty', null, t('chant.none'))));
+      h('small', null, `${num(sn.rate?.[k] || 0)}/s`), h('span.sr-only', null, k)))));
 }
 
 function renderHealth() {
@@ -350,7 +720,7 @@ function renderPill(s) {
   pill.hidden = !pill.textContent;
 }
 
-onLang(() => { analytics.relang(); renderPoll(true); renderAud(); renderLive(); renderHealth(); renderMarkers(); renderErrors(); renderPill(conn.state); });
+onLang(() => { analytics.relang(); modPanel.relang(); renderPoll(true); renderAud(); renderLive(); renderHealth(); renderMarkers(); renderErrors(); renderPill(conn.state); });
 applyDom();
 renderPoll(true); renderAud(); renderHealth(); renderMarkers(); renderErrors();
 view(location.hash === '#analytics' ? 'analytics' : 'live');

@@ -7,7 +7,12 @@
 // - taps give feedback at once and go out as one `react` per kind every
 //   250 ms; taps made offline go out as one batch after reconnect;
 // - the token in localStorage keeps the device (and its vote) across reloads
-//   and hub restarts.
+//   and hub restarts;
+// - a chant reads "sent" only when it is live; one held for the crew's
+//   approval says so (and says when it was approved); a refused text is
+//   refused kindly, without repeating it; when the crew closes chants the
+//   chant box gives way to the reason, and comes back when they reopen;
+// - a device the crew banned (close 4003) stops reconnecting and says why.
 import './css/base.css';
 import './css/phone.css';
 import { Conn, eventCode, rememberEvent } from './lib/conn.js';
@@ -31,7 +36,10 @@ const S = {
   taps: {},            // kind -> taps not yet sent
   mine: {},            // kind -> taps made on this page
   chants: [], audience: 0, energy: 0,
+  chantMode: 'auto',   // snapshot chant_mode: auto | approve | off
+  chantNote: null,     // {kind: held|approved|blocked, key?}: the last chant's fate, under the form
   everLive: false,
+  banned: false,
 };
 
 // ---------------------------------------------------------------- layout
@@ -92,6 +100,10 @@ function join() {
 
 // ---------------------------------------------------------------- hub messages
 function onState(state, info) {
+  if (state === 'banned' && !S.banned) {
+    S.banned = true;
+    showBanned();
+  }
   renderStatus();
   if (state === 'refused') {
     S.joined = false;
@@ -152,6 +164,10 @@ function onSnap(m) {
   S.audience = m.audience || 0;
   S.energy = m.energy || 0;
   S.chants = Array.isArray(m.chants) ? m.chants : [];
+  if (typeof m.chant_mode === 'string' && m.chant_mode !== S.chantMode) {
+    S.chantMode = m.chant_mode;
+    renderChantMode();
+  }
   if (m.poll && S.poll && m.poll.id === S.poll.id) {
     S.counts = m.poll.counts || S.counts;
     S.voters = m.poll.voters || 0;
@@ -249,12 +265,42 @@ async function sendChant(text, input) {
   const bytes = enc.encode(text).length;
   if (bytes > 64) { toast(t('chant.tooLong', { n: bytes }), 'error'); return; }
   const ack = await conn.request({ t: 'chant', text });
-  if (ack.ok) {
+  if (S.banned) return; // the page already says why; "offline" would mislead
+  if (ack.ok && ack.held) {
+    // Counted, but on no screen until the crew approves it: say that, not "sent!".
+    setChantNote({ kind: 'held', key: looseKey(text) });
+    if (input) input.value = '';
+  } else if (ack.ok) {
+    setChantNote(null);
     toast(t('chant.sent'), 'ok', 2000);
     if (input) input.value = '';
+  } else if (ack.code === 'blocked') {
+    setChantNote({ kind: 'blocked' }); // never repeat the text back
+    if (input) input.select();
+  } else if (ack.code === 'chants_off') {
+    S.chantMode = 'off';
+    renderChantMode();
   } else {
     toast(reason(ack), 'error');
   }
+}
+
+// Close enough to the hub's grouping key (NFKC, case-folded, spaces
+// collapsed) to notice that a held chant now shows among the top chants.
+const looseKey = (s) => s.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+
+function setChantNote(note) {
+  S.chantNote = note;
+  renderChantNote();
+}
+
+function renderChantNote() {
+  const el = $('#chantnote');
+  if (!el) return;
+  const n = S.chantNote;
+  if (n?.kind === 'held' && S.chants.some(([text]) => looseKey(text) === n.key)) n.kind = 'approved';
+  el.className = `cstatus ${n ? { held: 'pending', approved: 'ok', blocked: 'error' }[n.kind] : ''}`;
+  setText(el, n ? t(`chant.${n.kind}`) : '');
 }
 
 // ---------------------------------------------------------------- sections
@@ -299,6 +345,7 @@ const figures = h('div.figures');
 
 function renderLive() {
   if (!S.joined) return;
+  if (S.banned) { showBanned(); return; }
   if (!main.querySelector('.pollcard')) { fill(main, h('div.subbar', null, sectionBtn, statusPill, figures), pollCard, chantCard); document.body.append(reactCard); document.body.classList.add('docked'); }
   renderSectionChip();
   buildPoll();
@@ -425,13 +472,32 @@ function buildChants() {
   chantInput = h('input.field', { id: 'chant', name: 'chant', maxlength: 64, autocomplete: 'off', enterkeyhint: 'send', placeholder: t('chant.placeholder'), 'data-t-ph': 'chant.placeholder' });
   fill(chantCard,
     h('div.card-h', null, h('h2', { id: 'chanth', 'data-t': 'chant.title' }, t('chant.title'))),
-    h('form.chantform', { onsubmit: (e) => { e.preventDefault(); sendChant(chantInput.value, chantInput); } },
-      h('label.sr-only', { for: 'chant', 'data-t': 'chant.label' }, t('chant.label')),
-      chantInput,
-      h('button.btn.primary', { type: 'submit', 'data-t': 'chant.send' }, t('chant.send'))),
-    h('h3.sub', { 'data-t': 'chant.top' }, t('chant.top')),
-    h('ul.chants', { id: 'chants' }));
+    h('div.chantbox', { id: 'chantbox' },
+      h('p.hint.approvehint', { id: 'approvehint', hidden: true }, t('chant.approve.hint')),
+      h('form.chantform', { onsubmit: (e) => { e.preventDefault(); sendChant(chantInput.value, chantInput); } },
+        h('label.sr-only', { for: 'chant', 'data-t': 'chant.label' }, t('chant.label')),
+        chantInput,
+        h('button.btn.primary', { type: 'submit', 'data-t': 'chant.send' }, t('chant.send'))),
+      h('p.cstatus', { id: 'chantnote', role: 'status', 'aria-live': 'polite' }),
+      h('h3.sub', { 'data-t': 'chant.top' }, t('chant.top')),
+      h('ul.chants', { id: 'chants' })),
+    // Chants closed by the crew: the reason takes the box's place.
+    h('div.empty.chantoff', { id: 'chantoff', role: 'status', hidden: true },
+      h('p.big', null, t('chant.off.title')),
+      h('p.hint', null, t('chant.off.hint'))));
   renderChants();
+  renderChantNote();
+  renderChantMode();
+}
+
+function renderChantMode() {
+  const box = $('#chantbox'), off = $('#chantoff');
+  if (!box) return;
+  const closed = S.chantMode === 'off';
+  box.hidden = closed;
+  off.hidden = !closed;
+  $('#approvehint').hidden = S.chantMode !== 'approve';
+  if (closed && S.chantNote?.kind !== 'approved') setChantNote(null);
 }
 
 // Rows are keyed by text and reused, so a "Join" button is never replaced
@@ -444,6 +510,7 @@ function renderChants() {
   const key = JSON.stringify(S.chants) + document.documentElement.lang;
   if (key === chantsKey) return;
   chantsKey = key;
+  renderChantNote();
   if (!S.chants.length) { chantRows.clear(); fill(ul, h('li.none', null, t('chant.none'))); return; }
   ul.querySelector('.none')?.remove();
   const keep = new Set();
@@ -471,9 +538,21 @@ function renderFigures() {
   }
 }
 
+// Banned by the crew: nothing on this page works any more, so say so
+// instead of showing controls the hub will refuse.
+function showBanned() {
+  reactCard.remove();
+  document.body.classList.remove('docked');
+  fill(main, h('section.card.blocked', { role: 'alert', 'aria-labelledby': 'bant' },
+    h('div.refusal-mark', { 'aria-hidden': 'true' }, '!'),
+    h('h1', { id: 'bant' }, t('banned.title')),
+    h('p', null, t('banned.text')),
+    h('p.hint', null, t('banned.hint'))));
+}
+
 function renderStatus() {
   const st = conn.state;
-  const label = st === 'live' ? t('conn.live') : st === 'reconnecting' ? t('conn.reconnecting') : st === 'connecting' ? t('conn.connecting') : '';
+  const label = st === 'live' ? t('conn.live') : st === 'reconnecting' ? t('conn.reconnecting') : st === 'connecting' ? t('conn.connecting') : st === 'banned' ? t('conn.banned') : '';
   statusPill.className = `pill ${st}`;
   statusPill.hidden = !label;
   setText(statusPill, label);
@@ -501,6 +580,7 @@ function reason(m) {
 
 onLang(() => {
   pollKey = ''; reactKey = ''; chantsKey = null; chantRows.clear();
+  if (S.banned) { showBanned(); renderStatus(); return; }
   chantCard.replaceChildren();
   renderLive();
   renderStatus();

@@ -4,7 +4,8 @@
 // "reconnecting" (waiting out a backoff), "refused" (the hub rejected our
 // hello: bad_key, unknown_event...; we stop until the page says otherwise),
 // "replaced" (close 4000: the same device connected elsewhere; we stop so two
-// tabs don't fight), "stopped".
+// tabs don't fight), "banned" (close 4003, or `error banned` to our hello: the
+// crew banned this device; retrying would only be refused again), "stopped".
 //
 // Reconnects use exponential backoff with full jitter: the n-th retry waits a
 // random time in [250 ms, 250 ms + min(30 s, 1 s * 2^n)], so thousands of
@@ -21,6 +22,8 @@ const dec = new Decoder();
 const BASE_MS = 1000, CAP_MS = 30000, FLOOR_MS = 250, HEALTHY_MS = 10000;
 const PING_AFTER_MS = 6000, DEAD_AFTER_MS = 20000, ACK_TIMEOUT_MS = 15000;
 const STOP_CODES = new Set(['bad_key', 'unknown_event', 'bad_field']);
+// Close codes of docs/protocol.md (named in hub/core/wire.h).
+const CLOSE_REPLACED = 4000, CLOSE_BANNED = 4003;
 
 export class Conn {
   /**
@@ -161,7 +164,8 @@ export class Conn {
       if (this.ws !== ws) return;
       this.ws = null;
       this.#failPending();
-      if (ev.code === 4000) { this.#set('replaced'); return; }
+      if (ev.code === CLOSE_REPLACED) { this.#set('replaced'); return; }
+      if (ev.code === CLOSE_BANNED) { this.#set('banned'); return; }
       if (this.state === 'refused' || this.state === 'stopped') return;
       this.#retry(ev.code === 1001);
     };
@@ -181,7 +185,8 @@ export class Conn {
       // The hello was refused. A wrong key or event won't fix itself: stop
       // and let the page ask; anything else (rate_limited...) is retried.
       this.#drop();
-      if (STOP_CODES.has(msg.code)) this.#set('refused', msg);
+      if (msg.code === 'banned') this.#set('banned', msg);
+      else if (STOP_CODES.has(msg.code)) this.#set('refused', msg);
       else this.#retry();
       return;
     }
