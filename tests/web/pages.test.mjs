@@ -115,9 +115,11 @@ describe('pages', () => {
     drop = true;
     const b = await desk(browser, `${hub.base}/crew?key=${KEYS.crew}`);
     await eventually(async () => assert.match(await text(b, '.c-pollnow'), /Stale\?.*Close poll/i), 5000);
-    await b.getByRole('button', { name: 'Close poll' }).click();
+    await b.locator('.c-pollnow').getByRole('button', { name: 'Close poll' }).click();
+    await b.getByRole('dialog').getByRole('button', { name: 'Close poll' }).click(); // the confirmation
     await eventually(async () => assert.match(await text(b, '.c-pollnow'), /Last poll \(closed\)/i));
-    await a.getByRole('button', { name: 'Close poll' }).click();
+    await a.locator('.c-pollnow').getByRole('button', { name: 'Close poll' }).click();
+    await a.getByRole('dialog').getByRole('button', { name: 'Close poll' }).click(); // the confirmation
     await eventually(async () => assert.match(await text(a, '#toasts'), /Voting has closed\./));
     assert.match(await text(a, '.c-errs'), /poll_closed Voting has closed\. \(that poll is already closed\)/);
     await eventually(async () => assert.match(await text(a, '.c-pollnow'), /Last poll \(closed\)/i));

@@ -134,7 +134,8 @@ describe('a show', () => {
   });
 
   it('crew closes the poll and the phones follow', async () => {
-    await crew.getByRole('button', { name: 'Close poll' }).click();
+    await crew.locator('.c-pollnow').getByRole('button', { name: 'Close poll' }).click();
+    await crew.getByRole('dialog').getByRole('button', { name: 'Close poll' }).click(); // the confirmation
     for (const p of [p1, p2]) await eventually(async () => assert.match(await text(p, '.vstatus'), /Voting is closed · Final results/), 3000);
     assert.equal(await p1.getByRole('button', { name: /^Neon Skies/ }).getAttribute('aria-pressed'), 'true');
     await eventually(async () => assert.match(await text(screen, '.s-polltop'), /Final result/i));

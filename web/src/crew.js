@@ -16,17 +16,18 @@ import { t, num, langSelect, onLang, applyDom, extend } from './lib/i18n.js';
 import { keyConn } from './lib/keypage.js';
 import { iconSvg } from './lib/icons.js';
 import { analyticsView } from './lib/analytics.js';
-import { moderation as modEn } from './i18n/en.js';
-import { moderation as modZh } from './i18n/zh.js';
-import { moderation as modId } from './i18n/id.js';
+import { moderation as modEn, crewshow as showEn } from './i18n/en.js';
+import { moderation as modZh, crewshow as showZh } from './i18n/zh.js';
+import { moderation as modId, crewshow as showId } from './i18n/id.js';
 
-extend({ en: modEn, zh: modZh, id: modId });
+extend({ en: { ...modEn, ...showEn }, zh: { ...modZh, ...showZh }, id: { ...modId, ...showId } });
 
 const enc = new TextEncoder();
 const bytes = (s) => enc.encode(s).length;
 const S = {
   ev: null, poll: null, counts: [], voters: 0, last: null,
   snap: null, health: null, markers: [], errors: [],
+  playing: null, // the song now playing (welcome.now_playing, then the markers)
 };
 
 document.body.className = 'crew';
@@ -96,15 +97,25 @@ const conn = keyConn('crew', {
         setText($('#evname'), S.ev.name || S.ev.code || '');
         document.title = `${S.ev.name || 'Chorus'} · Crew`;
         printLink.href = `/join?${new URLSearchParams({ url: joinUrl(S.ev), code: S.ev.code || '', name: S.ev.name || '' })}`;
-        if (m.poll) setPoll(m.poll); else if (S.poll?.open) { S.last = { ...S.poll, open: false }; S.poll = null; }
+        // The hub's state, not only what this page saw live: a second crew
+        // member (or a reload) sees the last result, the markers, the song.
+        if (m.last_poll) setPoll(m.last_poll);
+        if (m.poll) setPoll(m.poll);
+        else if (S.poll) {
+          if (S.last?.id !== S.poll.id) S.last = { ...S.poll, open: false, counts: S.counts, voters: S.voters };
+          S.poll = null;
+        }
+        if (Array.isArray(m.markers)) S.markers = m.markers.slice().reverse();
+        S.playing = m.now_playing || null;
         form.songs(S.ev.songs || []);
         markerPanel.songs(S.ev.songs || []);
         renderPoll(true);
+        renderMarkers();
         break;
       case 'snap': onSnap(m); break;
       case 'poll': setPoll(m.poll); renderPoll(true); break;
       case 'health': S.health = m; renderHealth(); renderAud(); break;
-      case 'marker': S.markers.unshift(m.marker); S.markers.length = Math.min(S.markers.length, 30); renderMarkers(); break;
+      case 'marker': onMarker(m.marker); break;
       case 'error': logError(m); break;
       default: break;
     }
@@ -112,16 +123,36 @@ const conn = keyConn('crew', {
   onState: renderPill,
 });
 
+// The open poll keeps its live counts in S.counts/S.voters (from the
+// snapshots); the last closed one carries its own final counts.
 function setPoll(p) {
   if (!p) return;
-  if (!S.poll || S.poll.id !== p.id) { S.counts = p.options.map(() => 0); S.voters = 0; }
-  if (p.counts) { S.counts = p.counts; S.voters = p.voters || 0; }
-  if (p.open) { S.poll = p; } else { S.last = { ...p, counts: S.counts, voters: S.voters }; S.poll = null; }
+  if (p.open) {
+    if (!S.poll || S.poll.id !== p.id) { S.counts = p.options.map(() => 0); S.voters = 0; }
+    S.poll = p;
+    return;
+  }
+  const was = S.poll?.id === p.id ? { counts: S.counts, voters: S.voters } : S.last?.id === p.id ? S.last : null;
+  S.last = { ...p, counts: p.counts || was?.counts || p.options.map(() => 0), voters: p.voters ?? was?.voters ?? 0 };
+  if (S.poll?.id === p.id) S.poll = null;
+}
+
+function onMarker(mk) {
+  S.markers.unshift(mk);
+  S.markers.length = Math.min(S.markers.length, 30);
+  if (mk.kind === 'song_start') S.playing = mk.label;
+  else if (mk.kind === 'song_end') S.playing = null;
+  renderMarkers();
 }
 
 function onSnap(m) {
   S.snap = m;
-  if (m.poll && S.poll && m.poll.id === S.poll.id) { S.counts = m.poll.counts || S.counts; S.voters = m.poll.voters || 0; }
+  if (m.poll && S.poll && m.poll.id === S.poll.id) {
+    S.counts = m.poll.counts || S.counts;
+    S.voters = m.poll.voters || 0;
+    // Hidden from everybody else until revealed (the crew still gets counts).
+    if (!!m.poll.hidden !== !!S.poll.hidden) S.poll = { ...S.poll, hidden: !!m.poll.hidden };
+  }
   renderPoll(false);
   renderAud();
   renderLive();
@@ -147,7 +178,9 @@ let pollKey = '';
 let bars = [];
 function renderPoll(rebuild) {
   const p = S.poll || S.last;
-  const key = p ? `${p.id}:${p.open}:${document.documentElement.lang}` : 'none';
+  // A closed poll whose results are still hidden, while a newer one is open.
+  const lastHidden = S.poll && S.last?.hidden ? S.last : null;
+  const key = p ? `${p.id}:${p.open}:${!!p.hidden}:${lastHidden?.id || ''}:${document.documentElement.lang}` : 'none';
   if (rebuild || key !== pollKey) {
     pollKey = key;
     bars = [];
@@ -156,12 +189,19 @@ function renderPoll(rebuild) {
     fill(pollPanel,
       h('div.c-pollmeta', null,
         h('span.c-tag', { class: p.open ? 'open' : 'closed' }, p.open ? t('crew.poll.current') : t('crew.poll.last')),
+        p.hidden ? h('span.c-tag.hidden', null, t('crew.poll.hidden')) : null,
         h('span.c-voters'), h('span.c-openfor')),
+      p.hidden ? h('div.c-hiddenbox', null,
+        h('p', null, t(p.open ? `crew.poll.hidden.${p.reveal === 'on_close' ? 'on_close' : 'manual'}` : 'crew.poll.hidden.closed')),
+        revealButton(p)) : null,
       h('h3.c-q', null, p.question),
       h('ol.c-bars', null, bars.map((b) => (b.el = h('li', null,
         h('div.c-bartop', null, h('span.c-blabel', null, b.label), b.n, b.pct),
         h('div.c-track', null, b.fill))))),
-      p.open ? h('button.btn.danger.big.c-close', { type: 'button', onclick: () => closePoll(p.id) }, t('crew.poll.close')) : null);
+      p.open ? h('button.btn.danger.big.c-close', { type: 'button', onclick: () => closePoll(p.id) }, t('crew.poll.close')) : null,
+      lastHidden ? h('div.c-hiddenbox.c-lasthidden', null,
+        h('p', null, t('crew.poll.hidden.last', { q: lastHidden.question })),
+        revealButton(lastHidden)) : null);
     form.openNote(!!S.poll);
   }
   if (!p) return;
@@ -181,7 +221,29 @@ function renderPoll(rebuild) {
 }
 setInterval(() => { if (S.poll) renderPoll(false); }, 1000);
 
+function revealButton(p) {
+  const btn = h('button.btn.c-revealbtn', { type: 'button', onclick: () => revealPoll(p.id, btn) }, t('crew.poll.reveal'));
+  return btn;
+}
+
+// Show a hidden result to screens, stage and phones (the open poll or the
+// last closed one). The hub answers with a poll event without `hidden`.
+async function revealPoll(id, btn) {
+  btn.disabled = true;
+  const ack = await conn.request({ t: 'poll.reveal', poll: id });
+  if (!ack.ok) { logError(ack); btn.disabled = false; return; }
+  toast(t('crew.poll.revealed'), 'ok');
+  if (S.poll?.id === id && S.poll.hidden) S.poll = { ...S.poll, hidden: false };
+  if (S.last?.id === id && S.last.hidden) S.last = { ...S.last, hidden: false };
+  renderPoll(true);
+}
+
+const votesText = (n) => (n === 1 ? t('crew.poll.votes.one') : t('crew.poll.votes', { n: num(n) }));
+
 async function closePoll(id) {
+  // Closing ends the vote on every phone at once: ask first.
+  const q = S.poll?.id === id ? S.poll.question : '';
+  if (!await ask(t('crew.poll.close.title'), t('crew.poll.close.body', { q, votes: votesText(S.voters) }), t('crew.poll.close'))) return;
   const btn = pollPanel.querySelector('.c-close');
   if (btn) btn.disabled = true;
   const ack = await conn.request({ t: 'poll.close', poll: id });
@@ -203,6 +265,11 @@ function buildForm() {
   const q = h('input.field', { id: 'pq', name: 'question', maxlength: 200, required: true, placeholder: t('crew.poll.question.ph'), 'data-t-ph': 'crew.poll.question.ph' });
   const opts = h('textarea.field.c-opts', { id: 'po', name: 'options', rows: 6 });
   const allow = h('input', { type: 'checkbox', id: 'pa', name: 'allow_change' });
+  // When the screens and phones see the results: live (default), at close, or when the crew says.
+  const reveals = ['live', 'on_close', 'manual'].map((r) => h('input', { type: 'radio', name: 'reveal', value: r, id: `pr-${r}`, checked: r === 'live' }));
+  const revealSet = h('fieldset.c-reveal', null,
+    h('legend', { 'data-t': 'crew.poll.reveal.legend' }, t('crew.poll.reveal.legend')),
+    reveals.map((r) => h('label.c-radio', { for: r.id }, r, h('span', { 'data-t': `crew.poll.reveal.${r.value}` }, t(`crew.poll.reveal.${r.value}`)))));
   const chips = h('div.c-chips');
   const note = h('p.c-note', { hidden: true, 'data-t': 'crew.poll.replace' }, t('crew.poll.replace'));
   const submit = h('button.btn.primary.big', { type: 'submit', 'data-t': 'crew.poll.openbtn' }, t('crew.poll.openbtn'));
@@ -229,11 +296,25 @@ function buildForm() {
       if (!question) return toast(t('crew.poll.needq'), 'error');
       if (options.length < 2 || options.length > 12) return toast(t('crew.poll.needopts'), 'error');
       if (bytes(question) > 200 || options.some((o) => bytes(o) > 64)) return toast(t('err.too_long'), 'error');
+      if (submit.disabled) return undefined;
       submit.disabled = true;
-      const ack = await conn.request({ t: 'poll.open', question, options, allow_change: allow.checked });
+      // A poll is live: opening this one closes it, with its votes. Ask first.
+      if (S.poll && !await ask(t('crew.poll.replace.title'),
+        t('crew.poll.replace.body', { q: S.poll.question, votes: votesText(S.voters) }), t('crew.poll.replace.ok'))) {
+        submit.disabled = false;
+        return undefined;
+      }
+      const reveal = reveals.find((r) => r.checked)?.value || 'live';
+      const ack = await conn.request({ t: 'poll.open', question, options, allow_change: allow.checked, reveal });
       submit.disabled = false;
-      if (ack.ok) toast(t('crew.poll.opened'), 'ok');
-      else logError(ack);
+      if (ack.ok) {
+        toast(t('crew.poll.opened'), 'ok');
+        // Cleared, so a second click can't open a copy.
+        q.value = ''; opts.value = ''; allow.checked = false;
+        reveals.forEach((r) => { r.checked = r.value === 'live'; });
+        syncChips();
+      } else logError(ack);
+      return undefined;
     },
   },
   h('label', { for: 'pq', 'data-t': 'crew.poll.question' }, t('crew.poll.question')), q,
@@ -245,6 +326,7 @@ function buildForm() {
   h('p.c-hint', { 'data-t': 'crew.poll.options.hint' }, t('crew.poll.options.hint')),
   opts,
   h('label.c-switch', { for: 'pa' }, allow, h('span.c-knob', { 'aria-hidden': 'true' }), h('span', { 'data-t': 'crew.poll.allowchange' }, t('crew.poll.allowchange'))),
+  revealSet,
   note, submit);
   return {
     el,
@@ -617,27 +699,59 @@ function ask(title, body, okLabel) {
 
 // ---------------------------------------------------------------- markers
 function buildMarkers() {
-  const label = h('input.field', { id: 'ml', name: 'label', maxlength: 64, list: 'songlist', placeholder: t('crew.marker.label.ph'), 'data-t-ph': 'crew.marker.label.ph' });
+  const label = h('input.field', { id: 'ml', name: 'label', maxlength: 64, list: 'songlist', autocomplete: 'off', placeholder: t('crew.marker.label.ph'), 'data-t-ph': 'crew.marker.label.ph' });
   const dl = h('datalist', { id: 'songlist' });
+  const chips = h('div.c-chips.c-mchips');
+  const playing = h('p.c-playing');
+  let songList = [];
+  const syncChips = () => {
+    const v = label.value.trim();
+    chips.querySelectorAll('.c-chip').forEach((c) => c.setAttribute('aria-pressed', String(c.dataset.song === v)));
+  };
+  label.addEventListener('input', syncChips);
   const send = async (kind) => {
-    const text = label.value.trim();
+    // "Song end" with an empty field ends the song now playing.
+    const text = label.value.trim() || (kind === 'song_end' && S.playing) || '';
     if (!text) { label.focus(); return toast(t('crew.marker.label'), 'error'); }
     if (bytes(text) > 64) return toast(t('err.too_long'), 'error');
     const ack = await conn.request({ t: 'marker', label: text, kind });
-    if (ack.ok) toast(t('crew.marker.set', { label: text }), 'ok');
-    else logError(ack);
+    if (ack.ok) {
+      toast(t('crew.marker.set', { label: text }), 'ok');
+      if (label.value.trim() === text) label.value = ''; // used: ready for the next one
+      syncChips();
+    } else logError(ack);
     return undefined;
   };
   const el = h('div.c-markers', null,
-    h('label', { for: 'ml', 'data-t': 'crew.marker.label' }, t('crew.marker.label')), label, dl,
+    playing,
+    h('label', { for: 'ml', 'data-t': 'crew.marker.label' }, t('crew.marker.label')), label, dl, chips,
     h('div.c-mbtns', null,
       h('button.btn', { type: 'button', onclick: () => send('song_start'), 'data-t': 'crew.marker.song_start' }, t('crew.marker.song_start')),
       h('button.btn', { type: 'button', onclick: () => send('song_end'), 'data-t': 'crew.marker.song_end' }, t('crew.marker.song_end')),
       h('button.btn', { type: 'button', onclick: () => send('note'), 'data-t': 'crew.marker.note' }, t('crew.marker.note'))));
-  return { el, songs(list) { fill(dl, list.map((s) => h('option', { value: s }))); } };
+  return {
+    el,
+    songs(list) {
+      songList = list;
+      fill(dl, list.map((s) => h('option', { value: s })));
+      // One tap puts a song in the field (then Song start / Song end / Note).
+      fill(chips, songList.map((s) => h('button.c-chip', {
+        type: 'button', 'data-song': s, 'aria-pressed': 'false', 'aria-label': t('crew.marker.chip', { song: s }),
+        onclick: () => { label.value = s; syncChips(); },
+      }, s)));
+      syncChips();
+    },
+    playing() {
+      playing.className = `c-playing ${S.playing ? 'on' : ''}`;
+      fill(playing, S.playing
+        ? [h('span.c-plabel', null, t('crew.marker.playing')), ' ', h('b', null, S.playing)]
+        : h('span.c-plabel', null, t('crew.marker.playing.none')));
+    },
+  };
 }
 
 function renderMarkers() {
+  markerPanel.playing();
   if (!S.markers.length) { fill(markerLog, h('li.c-empty', null, t('crew.marker.none'))); return; }
   fill(markerLog, S.markers.map((m) => h('li', null,
     h('time', null, new Date(m.ts).toLocaleTimeString()),
@@ -720,7 +834,7 @@ function renderPill(s) {
   pill.hidden = !pill.textContent;
 }
 
-onLang(() => { analytics.relang(); modPanel.relang(); renderPoll(true); renderAud(); renderLive(); renderHealth(); renderMarkers(); renderErrors(); renderPill(conn.state); });
+onLang(() => { analytics.relang(); modPanel.relang(); markerPanel.songs(S.ev?.songs || []); renderPoll(true); renderAud(); renderLive(); renderHealth(); renderMarkers(); renderErrors(); renderPill(conn.state); });
 applyDom();
 renderPoll(true); renderAud(); renderHealth(); renderMarkers(); renderErrors();
 view(location.hash === '#analytics' ? 'analytics' : 'live');

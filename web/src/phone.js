@@ -40,6 +40,7 @@ const S = {
   chantNote: null,     // {kind: held|approved|blocked, key?}: the last chant's fate, under the form
   everLive: false,
   banned: false,
+  sectionSent: true,   // false: a section picked offline, sent after the next welcome
 };
 
 // ---------------------------------------------------------------- layout
@@ -146,17 +147,30 @@ function onWelcome(m) {
     const waiting = v && v.poll === wp.id && (v.status === 'queued' || v.status === 'sending');
     if (typeof wp.voted === 'number') {
       if (waiting && v.option !== wp.voted && wp.allow_change) sendVote(v);
-      else S.vote = { poll: wp.id, option: wp.voted, status: 'counted', changed: v?.changed && v.option === wp.voted };
+      else { S.vote = { poll: wp.id, option: wp.voted, status: 'counted', changed: v?.changed && v.option === wp.voted }; keepVote(S.vote); }
     } else if (waiting) {
       sendVote(v);
     }
-  } else if (S.poll && S.poll.open) {
-    S.poll = { ...S.poll, open: false };
-    if (v && v.poll === S.poll.id && v.status !== 'counted') v.status = 'missed';
+  } else {
+    if (S.poll && S.poll.open) {
+      S.poll = { ...S.poll, open: false };
+      if (v && v.poll === S.poll.id && v.status !== 'counted') v.status = 'missed';
+    }
+    // The last closed poll with its result (after a reload too): the winner,
+    // and this phone's pick as it was remembered when its vote was counted.
+    const lp = m.last_poll;
+    if (lp && (!S.poll || S.poll.id <= lp.id)) {
+      const same = S.poll?.id === lp.id;
+      S.counts = lp.counts || (same ? S.counts : lp.options.map(() => 0));
+      S.voters = lp.voters || 0;
+      S.poll = lp;
+      if (!S.vote || S.vote.poll !== lp.id) S.vote = keptVote(lp.id);
+    }
   }
   if (!S.joined) S.joined = true;
   renderLive();
   flushTaps(); // taps made while offline: one batch now
+  if (!S.sectionSent) sendSection(store('chorus.section') || '');
   if (S.ev.sections?.length && !store('chorus.section') && !store('chorus.section.skip')) showSections(false);
 }
 
@@ -171,6 +185,7 @@ function onSnap(m) {
   if (m.poll && S.poll && m.poll.id === S.poll.id) {
     S.counts = m.poll.counts || S.counts;
     S.voters = m.poll.voters || 0;
+    S.poll.hidden = !!m.poll.hidden; // results kept back until the crew reveals them
   }
   renderFigures();
   renderPollResults();
@@ -209,6 +224,7 @@ async function sendVote(v) {
   if (ack.ok) {
     v.status = 'counted';
     v.changed = !!ack.changed || !!v.hadCounted;
+    keepVote(v);
   } else if (ack.code === 'offline') {
     v.status = 'queued'; // sent again after the welcome, which also tells us if it was counted
   } else {
@@ -216,6 +232,20 @@ async function sendVote(v) {
     v.reason = reason(ack);
   }
   renderVote();
+}
+
+// The counted vote, remembered so that "Your pick" survives a reload after
+// the poll closed (the welcome's last_poll does not say what this phone chose).
+function keepVote(v) {
+  store('chorus.vote', JSON.stringify({ ev: S.code || '', poll: v.poll, option: v.option }));
+}
+
+function keptVote(poll) {
+  try {
+    const k = JSON.parse(store('chorus.vote') || 'null');
+    if (k && k.poll === poll && k.ev === (S.code || '')) return { poll, option: k.option, status: 'counted' };
+  } catch { /* not remembered */ }
+  return null;
 }
 
 // ---------------------------------------------------------------- reactions
@@ -312,10 +342,10 @@ function showSections() {
   $('#sections')?.remove();
   const close = () => card.remove();
   const pick = (s) => {
-    store('chorus.section', s);
+    store('chorus.section', s || null);
     close();
     renderSectionChip();
-    conn.restart(); // a new hello carries the section
+    sendSection(s); // on the same connection: no reconnect, no new session
   };
   const cur = store('chorus.section');
   const card = h('section.card.seccard', { id: 'sections', 'aria-labelledby': 'sect' },
@@ -326,8 +356,22 @@ function showSections() {
     h('div.secgrid', null, secs.map((s) => h('button.btn.sec', {
       type: 'button', onclick: () => pick(s), 'aria-pressed': String(cur === s),
       'aria-label': t('join.section.name', { section: s }),
-    }, s))));
+    }, s))),
+    cur ? h('button.btn.small.ghost.nosec', { type: 'button', onclick: () => pick('') }, t('join.section.clear')) : null);
   pollCard.before(card);
+}
+
+// The `section` message changes the section of this device on the live
+// connection. Offline, the choice waits: the next hello carries it, and the
+// message follows the welcome (a "no section" can't ride in a hello).
+async function sendSection(s) {
+  S.sectionSent = false;
+  if (!conn.live) return;
+  const ack = await conn.request({ t: 'section', section: s });
+  if (ack.ok) { S.sectionSent = (store('chorus.section') || '') === s || S.sectionSent; return; }
+  if (ack.code === 'offline' || ack.code === 'timeout') return;
+  S.sectionSent = true;
+  toast(reason(ack), 'error');
 }
 
 function renderSectionChip() {
@@ -370,12 +414,14 @@ function buildPoll() {
     }
     const opts = p.options.map((label, i) => h('button.opt', {
       type: 'button', 'data-i': i, onclick: () => castVote(i),
-    }, h('span.fill', { 'aria-hidden': 'true' }), h('span.olabel', null, label), h('span.otag'), h('span.opct')));
+    }, h('span.fill', { 'aria-hidden': 'true' }), h('span.olabel', null, label), h('span.opct'),
+    h('span.otags', null, h('span.owin'), h('span.otag'))));
     fill(pollCard,
       h('div.card-h', null,
         h('span.tag', { class: p.open ? 'open' : 'closed' }, p.open ? t('poll.title') : t('poll.closed')),
         h('span.votes')),
       h('h2.question', { id: 'pollq' }, p.question),
+      h('p.rnote', { hidden: true }),
       h('div.opts', { role: 'group', 'aria-labelledby': 'pollq' }, opts),
       h('p.vstatus', { role: 'status', 'aria-live': 'polite' }),
     );
@@ -384,20 +430,36 @@ function buildPoll() {
   renderVote();
 }
 
+// While the results are hidden (the poll's reveal is on_close or manual and
+// the crew has not revealed them) the phone says when they come instead of
+// showing percentages. A closed poll with its result marks the winner (all
+// tied options on a tie), apart from this phone's own pick.
 function renderPollResults() {
   const p = S.poll;
   if (!p) return;
-  const total = S.counts.reduce((a, b) => a + b, 0);
-  const max = Math.max(0, ...S.counts);
+  const hidden = !!p.hidden;
+  const counts = hidden ? [] : S.counts;
+  const total = counts.reduce((a, b) => a + b, 0);
+  const max = Math.max(0, ...counts);
+  const final = !p.open && total > 0;
   const votesEl = pollCard.querySelector('.votes');
   if (votesEl) setText(votesEl, S.voters === 1 ? t('poll.votes.one') : t('poll.votes', { n: num(S.voters || total) }));
+  const note = pollCard.querySelector('.rnote');
+  if (note) {
+    note.hidden = !hidden;
+    setText(note, hidden ? t(p.open && p.reveal === 'on_close' ? 'poll.hidden.on_close' : 'poll.hidden.manual') : '');
+  }
   pollCard.querySelectorAll('.opt').forEach((b, i) => {
-    const n = S.counts[i] || 0;
+    const n = counts[i] || 0;
     const pct = total ? Math.round((100 * n) / total) : 0;
+    const win = final && n === max;
     b.querySelector('.fill').style.transform = `scaleX(${total ? n / total : 0})`;
     setText(b.querySelector('.opct'), total ? `${pct}%` : '');
-    b.classList.toggle('lead', total > 0 && n === max);
-    b.setAttribute('aria-label', t('poll.option.aria', { option: p.options[i], pct, n }));
+    b.classList.toggle('lead', total > 0 && n === max && p.open);
+    b.classList.toggle('win', win);
+    setText(b.querySelector('.owin'), win ? t('poll.tag.winner') : '');
+    b.setAttribute('aria-label', hidden ? t('poll.option.aria.hidden', { option: p.options[i] })
+      : t(win ? 'poll.option.aria.winner' : 'poll.option.aria', { option: p.options[i], pct, n }));
   });
 }
 
@@ -415,12 +477,14 @@ function renderVote() {
     b.disabled = !!locked && !mine;
     b.setAttribute('aria-disabled', String(!!locked));
     const tag = b.querySelector('.otag');
-    tag.className = `otag ${mine ? v.status : ''}`;
-    setText(tag, mine ? t(`poll.tag.${v.status === 'counted' ? 'counted' : v.status === 'queued' || v.status === 'missed' ? 'queued' : 'sending'}`) : '');
+    // Closed: "Your pick" (the winner has its own tag, see renderPollResults).
+    const pick = mine && !p.open && v.status === 'counted';
+    tag.className = `otag ${pick ? 'pick' : mine ? v.status : ''}`;
+    setText(tag, pick ? t('poll.tag.pick') : mine ? t(`poll.tag.${v.status === 'counted' ? 'counted' : v.status === 'queued' || v.status === 'missed' ? 'queued' : 'sending'}`) : '');
   });
   let text = '', cls = '';
   if (!p.open) {
-    text = v && v.status === 'missed' ? t('poll.closed.missed') : `${t('poll.closed')} · ${t('poll.closed.final')}`;
+    text = v && v.status === 'missed' ? t('poll.closed.missed') : `${t('poll.closed')} · ${t(p.hidden ? 'poll.hidden.manual' : 'poll.closed.final')}`;
     cls = 'closed';
   } else if (!v) {
     text = p.allow_change ? t('poll.canchange') : '';

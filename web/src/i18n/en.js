@@ -54,6 +54,14 @@ export default {
   'poll.yours': 'Your vote',
   'poll.leading': 'Leading',
   'poll.option.aria': '{option}: {pct} percent, {n} votes',
+  // phone: hidden results, the winner of a closed poll, no section
+  'poll.hidden.on_close': 'Results after the vote',
+  'poll.hidden.manual': 'Results when the crew reveals them',
+  'poll.tag.pick': 'Your pick',
+  'poll.tag.winner': 'Winner',
+  'poll.option.aria.hidden': '{option}: results not shown yet',
+  'poll.option.aria.winner': '{option}: winner, {pct} percent, {n} votes',
+  'join.section.clear': 'No section',
 
   // ack / error reasons
   'err.already_voted': 'You already voted in this poll.',
@@ -130,6 +138,16 @@ export default {
   'screen.marker.song_start': 'Now playing',
   'screen.marker.song_end': 'Thank you!',
   'screen.marker.note': '',
+  'screen.voters.one': '1 voter',
+  'screen.tie': 'Tie',
+  'screen.closed.hidden': 'Voting closed',
+  'screen.hidden.open': '{n} votes so far — results after the vote',
+  'screen.hidden.open.one': '1 vote so far — results after the vote',
+  'screen.hidden.closed': '{n} votes — results coming soon',
+  'screen.hidden.closed.one': '1 vote — results coming soon',
+  'screen.chants.quiet': 'Quiet right now — send a chant from your phone',
+  'screen.chants.quiet.recent': 'No chants in the last 30 seconds — send one from your phone',
+  'screen.chants.off': 'Chants are paused',
 
   // stage
   'stage.leading': 'Leading',
@@ -141,6 +159,17 @@ export default {
   'stage.nopoll': 'No poll',
   'stage.nochant': '—',
   'stage.votes': '{n} votes',
+  'stage.tied': 'Tied',
+  'stage.leadvotes': '{n} of {total} votes',
+  'stage.leadvotes.tie': '{n} of {total} votes each',
+  'stage.novotes': 'No votes yet',
+  'stage.hidden': 'Results hidden',
+  'stage.hidden.votes': '{n} votes so far',
+  'stage.hidden.votes.one': '1 vote so far',
+  'stage.hidden.after': 'The crowd sees the result after the vote',
+  'stage.hidden.soon': 'Result not shown yet',
+  'stage.nowplaying': 'Now playing',
+  'stage.duration': 'Voting lasted',
 
   // key pages
   'key.title': 'Enter the {role} key',
@@ -371,4 +400,30 @@ export const moderation = {
   'crew.mod.ok.mode': 'Chant mode: {mode}.',
   'err.unknown_device': 'No device with that number has joined this event.',
   'err.mod_full': 'The moderation list is full (4,096 texts): nothing more can be approved or hidden at this event.',
+};
+
+// The crew dashboard's poll and marker controls (crew page only: crew.js
+// adds them with extend(), so the phone's bundle leaves them out).
+export const crewshow = {
+  'crew.poll.reveal.legend': 'Show the results',
+  'crew.poll.reveal.live': 'Live',
+  'crew.poll.reveal.on_close': 'After the vote closes',
+  'crew.poll.reveal.manual': 'When I reveal them',
+  'crew.poll.hidden': 'Hidden from screens and phones',
+  'crew.poll.hidden.on_close': 'Screens and phones only see how many voted. The results show when you close the poll — or now, with Reveal results.',
+  'crew.poll.hidden.manual': 'Screens and phones only see how many voted, until you reveal the results.',
+  'crew.poll.hidden.closed': 'The poll is closed, but screens and phones don’t see the result until you reveal it.',
+  'crew.poll.hidden.last': 'The result of the last poll, “{q}”, is still hidden from screens and phones.',
+  'crew.poll.reveal': 'Reveal results',
+  'crew.poll.revealed': 'Results shown on screens and phones.',
+  'crew.poll.votes': '{n} votes',
+  'crew.poll.votes.one': '1 vote',
+  'crew.poll.replace.title': 'Open a new poll?',
+  'crew.poll.replace.body': 'This closes the running poll “{q}” with {votes}. Phones switch to the new question at once.',
+  'crew.poll.replace.ok': 'Close it and open the new poll',
+  'crew.poll.close.title': 'Close the poll?',
+  'crew.poll.close.body': 'Voting on “{q}” stops on every phone, with {votes}. This can’t be undone.',
+  'crew.marker.chip': 'Use “{song}” for the marker',
+  'crew.marker.playing': 'Now playing',
+  'crew.marker.playing.none': 'No song playing',
 };
