@@ -145,6 +145,9 @@ try {
   const bl = await b2.ack(id);
   if (bl.ok || bl.code !== 'blocked') throw new Error(`the filter let it through: ${JSON.stringify(bl)}`);
   blockedDevice = b2.welcome.device;
+  // Times are milliseconds: a chant in the same millisecond as the switch
+  // counts as sent under the new mode (docs/analytics.md). Keep them apart.
+  await sleep(5);
   await ackOk(boss, { t: 'mod', action: 'mode', mode: 'approve' });
   const held = await ackOk(b3, { t: 'chant', text: 'Go Team' });
   if (held.held !== true) throw new Error(`not held in approve mode: ${JSON.stringify(held)}`);
