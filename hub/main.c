@@ -68,6 +68,7 @@ struct hub {
 static int io_persist(void *arg, struct rec *r) { return store_push(((struct hub *)arg)->store, r); }
 static void io_stats(void *arg, struct rec_stats *out) { store_stats(((struct hub *)arg)->store, out); }
 static void io_want_write(void *arg, void *conn) { net_want_write(((struct hub *)arg)->net, conn); }
+static int io_write_now(void *arg, void *conn, struct msg *m) { return net_write_now(((struct hub *)arg)->net, conn, m); }
 static void io_kill(void *arg, void *conn) { net_kill(((struct hub *)arg)->net, conn); }
 
 /* The store committed records that want acks: route them (loop thread). */
@@ -227,7 +228,7 @@ int main(int argc, char **argv) {
     warn_demo_keys(h.ev, o.bind);   /* before anything can fail, so it is never missed */
     if (!(h.store = store_open(o.db_path, h.ev, o.queue_max, o.db_max_pages, &boot, err, sizeof err))) goto fail;
     struct server_opts so = {.tick_ms = o.tick_ms, .audience_hz = o.audience_hz, .join_url = join_url};
-    struct server_io io = {.arg = &h, .want_write = io_want_write, .kill = io_kill, .persist = io_persist,
+    struct server_io io = {.arg = &h, .want_write = io_want_write, .write_now = io_write_now, .kill = io_kill, .persist = io_persist,
                            .stats = io_stats};
     h.srv = server_new(&so, h.ev, &boot, &io, err, sizeof err);
     rec_boot_clear(&boot);
@@ -250,6 +251,10 @@ int main(int argc, char **argv) {
     fflush(stdout);
 
     rc = net_run(h.net) == 0 ? 0 : 1;
+    struct net_wstats ws;
+    net_write_stats(h.net, &ws);
+    fprintf(stderr, "chorus-hub: messages written: %llu at once, %llu partly (rest buffered), %llu queued\n",
+            (unsigned long long)ws.direct, (unsigned long long)ws.short_writes, (unsigned long long)ws.queued);
     hub_free(&h);
     fprintf(stderr, "chorus-hub: stopped\n");
     return rc;

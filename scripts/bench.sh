@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${BENCH_RUNS:-3}
-ONLY=${BENCH_ONLY:-ingest crowd hold storm}
+ONLY=${BENCH_ONLY:-ingest crowd hold storm fanout}
 HUB=${CHORUS_HUB:-hub/chorus-hub}
 LOAD=clients/chorus-load
 TMP=bench/tmp
@@ -84,8 +84,9 @@ run() {
         wait_quiet > "$dir/busy_before"
         event "$dir/event.json" "$limits"
         port=$(free_port)
+        # shellcheck disable=SC2086  # HUB_ARGS: words on purpose
         "$HUB" --port "$port" --bind 127.0.0.1 --db "$dir/hub.db" --event-file "$dir/event.json" \
-            --tick-ms 100 >"$dir/hub.log" 2>&1 &
+            --tick-ms 100 ${HUB_ARGS:-} >"$dir/hub.log" 2>&1 &
         HUB_PID=$!
         for _ in $(seq 100); do
             (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
@@ -115,6 +116,9 @@ for s in $ONLY; do
         run storm '' --devices 15000 --procs 2 --connect-rate 5000 --react-rate 0.5 \
             --polls 1 --poll-at 1 --poll-len 60 --vote-share 0.9 --vote-within 5 \
             --storm-at 10 --storm-window 5 --duration 25 --probe-rate 0 ;;
+    fanout)   # 18,000 phones at 10 snapshots/s each: the cost of one delivery
+        HUB_ARGS="--audience-hz 10" run fanout '' --devices 18000 --screens 4 --procs 2 --connect-rate 5000 \
+            --react-rate 0.2 --probe-rate 4 --duration 20 ;;
     *) echo "bench: unknown scenario $s" >&2; exit 2 ;;
     esac
 done
@@ -151,6 +155,14 @@ const F = [
   ["hold", "connects_per_s", "connects per second", "/s", j => g(j, "conns.connects_per_s"), v => v >= 5000, ">= 5,000"],
   ["hold", "cpu_us_per_connect", "hub CPU per connect", "us", j => g(j, "hub.cpu_us_per_connect")],
   ["hold", "failed", "failed connections", "", j => g(j, "conns.failed"), v => v === 0, "0"],
+  ["fanout", "snaps_per_s", "snapshots delivered per second (all: 180,000)", "/s", j => g(j, "snaps.per_s"), v => v >= 171000, ">= 171,000"],
+  ["fanout", "us_per_snap", "hub CPU per delivered snapshot", "us",
+     j => g(j, "hub.cpu_pct_avg") * 1e4 / g(j, "snaps.per_s"), v => v <= 5, "<= 5"],
+  ["fanout", "gap_p99_ms", "gap between screen snaps p99 (tick 100)", "ms", j => g(j, "screen_snap_gap_ms.p99"), v => v <= 150, "<= 150"],
+  ["fanout", "s2s_p99_ms", "signal-to-screen p99", "ms", j => g(j, "signal_to_screen_ms.p99"), v => v <= 250, "<= 250"],
+  ["fanout", "hub_cpu_pct", "hub CPU", "%", j => g(j, "hub.cpu_pct_avg")],
+  ["fanout", "machine_cpu_pct", "machine CPU, all processes (max 200)", "%", j => g(j, "machine_cpu_pct")],
+  ["fanout", "connected", "phones connected", "", j => g(j, "conns.connected")],
   ["storm", "all_back_s", "all back after the drop", "s",
      j => { const v = g(j, "storm.all_back_s"); return v == null || v < 0 ? Infinity : v; }, v => v <= 10, "<= 10"],
   ["storm", "votes_lost", "acked votes lost", "",

@@ -40,3 +40,22 @@ int frame_feed(struct frame_rx *f, const uint8_t *in, size_t len, int final, siz
     *outlen = f->len;
     return FRAME_DONE;
 }
+
+uint8_t *frame_ws_header(uint8_t *end, uint64_t len) {
+    uint8_t *h;
+    if (len < 126) {
+        h = end - 2;
+        h[1] = (uint8_t)len;
+    } else if (len < 65536) {
+        h = end - 4;
+        h[1] = 126;
+        h[2] = (uint8_t)(len >> 8);
+        h[3] = (uint8_t)len;
+    } else {
+        h = end - 10;
+        h[1] = 127;
+        for (int i = 0; i < 8; i++) h[2 + i] = (uint8_t)(len >> (56 - 8 * i));
+    }
+    h[0] = 0x82;   /* FIN, opcode 2 (binary) */
+    return h;
+}

@@ -35,4 +35,11 @@ int frame_feed(struct frame_rx *f, const uint8_t *in, size_t len, int final, siz
 /* Free the buffer (a message that was never completed is dropped). */
 void frame_rx_clear(struct frame_rx *f);
 
+/* The header of an unmasked (server-to-client), final, binary WebSocket
+ * frame (RFC 6455 5.2) of len payload bytes, written so that it ends at
+ * end: the caller passes its payload's start and gets back the frame's
+ * start (end - 2, - 4 or - 10). The bytes are what libwebsockets writes for
+ * LWS_WRITE_BINARY, so a message may be framed by either. */
+uint8_t *frame_ws_header(uint8_t *end, uint64_t len);
+
 #endif

@@ -5,12 +5,24 @@
  * handlers and the wake-ups. Messages are reassembled by frame.c (one over
  * WIRE_MAX_FRAME closes with 1009) and handed whole to the server.
  *
- * Writes: one WRITEABLE callback writes queued messages while the socket
- * takes them (lws_send_pipe_choked), not one per callback as the lws
- * examples do: one poll change per burst instead of per message. Each
- * lws_write of a whole message either goes out or is buffered by lws, which
- * then holds further WRITEABLE callbacks until it is flushed, so a message
- * is never interleaved with a partial one.
+ * Writes, the fast way (net_write_now): when lws holds nothing unsent for a
+ * connection and the server has nothing queued for it, a message is framed
+ * in its headroom (frame_ws_header; the bytes lws would write) and handed
+ * to send() at once: one system call per delivery, no writable callback,
+ * no epoll_ctl to add and remove POLLOUT, no poll() to ask whether the
+ * pipe is choked. This is how a snapshot reaches 18,000 phones 10 times a
+ * second. A short write gives the rest to lws as raw bytes
+ * (LWS_WRITE_HTTP on a WebSocket connection is lws_issue_raw): lws keeps
+ * them in its own buffer and flushes them before anything else it or we
+ * write on that connection, so a frame is never interleaved with a part
+ * of another. EAGAIN (the socket is full) writes nothing: the server
+ * queues, and the slow way takes over.
+ *
+ * Writes, the slow way: one WRITEABLE callback writes queued messages
+ * while the socket takes them (lws_send_pipe_choked), not one per callback
+ * as the lws examples do. Each lws_write of a whole message either goes
+ * out or is buffered by lws, which then holds further WRITEABLE callbacks
+ * until it is flushed.
  *
  * Memory per connection: lws's own wsi plus a receive buffer of RX_CHUNK
  * bytes; a message that spans fragments is copied into a reassembly buffer
@@ -19,6 +31,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <errno.h>
 #include <sys/stat.h>
 #include <event2/event.h>
 #include <event2/thread.h>
@@ -28,6 +41,7 @@
 #include "wire.h"
 
 #define RX_CHUNK 512
+#define TX_CHUNK 65536   /* = the SO_SNDBUF set on each WebSocket */
 #define HTTP_CHUNK 16384
 #define API_WAITERS_MAX 32
 
@@ -60,12 +74,14 @@ struct net {
     struct pss_http *waiting;  /* requests waiting for a report build */
     int nwaiting;
     int64_t stop_started;
+    struct net_wstats wstats;
 };
 
 /* A WebSocket connection: its session and its message reassembly. */
 struct pss {
     struct session *s;
     struct frame_rx rx;
+    int peer_closed;           /* the peer sent a close frame: write nothing more */
 };
 
 /* --- HTTP: the web pages ---------------------------------------------- */
@@ -252,6 +268,7 @@ static int write_queued(struct net *n, struct lws *wsi, struct session *s) {
         msg_unref(m);
         if (w < 0) return -1;
         sent++;
+        n->wstats.queued++;
     }
     if (server_has_output(n->srv, s)) {
         lws_callback_on_writable(wsi);
@@ -297,6 +314,9 @@ static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *us
     }
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return s ? write_queued(n, wsi, s) : -1;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        p->peer_closed = 1;   /* lws answers it; no data frame may follow */
+        return 0;
     case LWS_CALLBACK_CLOSED:
         if (s) {
             server_closed(n->srv, s);
@@ -311,7 +331,11 @@ static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *us
 
 static const struct lws_protocols protocols[] = {
     {"http", cb_http, sizeof(struct pss_http), 0, 0, NULL, 0},
-    {"chorus.v1", cb_chorus, sizeof(struct pss), RX_CHUNK, 0, NULL, 0},
+    /* tx_packet_size: what lws hands send() at once when it writes a
+     * buffered message; left 0 it would be RX_CHUNK (+ LWS_PRE), splitting
+     * every message above ~550 bytes into a write plus a buffered rest and
+     * a writable callback. */
+    {"chorus.v1", cb_chorus, sizeof(struct pss), RX_CHUNK, 0, NULL, TX_CHUNK},
     {NULL, NULL, 0, 0, 0, NULL, 0}
 };
 
@@ -442,6 +466,27 @@ void net_want_write(void *n, void *conn) {
     (void)n;
     lws_callback_on_writable(conn);
 }
+
+int net_write_now(void *arg, void *conn, struct msg *m) {
+    struct net *n = arg;
+    struct lws *wsi = conn;
+    const struct pss *p = lws_wsi_user(wsi);
+    if (!p || p->peer_closed || lws_partial_buffered(wsi) || lws_is_ssl(wsi)) return 0;
+    uint8_t *payload = m->data + MSG_HEADROOM;
+    uint8_t *f = frame_ws_header(payload, m->len);
+    size_t flen = (size_t)(payload - f) + m->len;
+    ssize_t w = send(lws_get_socket_fd(wsi), f, flen, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w == (ssize_t)flen) {
+        n->wstats.direct++;
+        return 1;
+    }
+    if (w <= 0) return 0;   /* full (EAGAIN), or broken: the slow way finds out and closes */
+    n->wstats.short_writes++;
+    if (lws_write(wsi, f + w, flen - (size_t)w, LWS_WRITE_HTTP) < 0) net_kill(n, wsi);
+    return 1;
+}
+
+void net_write_stats(const struct net *n, struct net_wstats *out) { *out = n->wstats; }
 
 void net_kill(void *n, void *conn) {
     (void)n;

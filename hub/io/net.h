@@ -36,12 +36,19 @@ int net_run(struct net *n);
  * and the loop. net_free(NULL) is a no-op. */
 void net_free(struct net *n);
 
-/* struct server_io's want_write and kill (arg is the net). */
+/* struct server_io's want_write, write_now and kill (arg is the net). */
 void net_want_write(void *n, void *conn);
 void net_kill(void *n, void *conn);
 
+int net_write_now(void *n, void *conn, struct msg *m);
 /* A wake-up another thread can trigger: fn(arg) then runs on the loop.
  * Owned by the net (freed by net_free). NULL on out-of-memory. */
+/* How WebSocket messages went out since the start: written whole by
+ * net_write_now, written partly by it (the rest buffered by lws), or through
+ * lws's writable callback (queued). */
+struct net_wstats { uint64_t direct, short_writes, queued; };
+void net_write_stats(const struct net *n, struct net_wstats *out);
+
 struct net_waker;
 struct net_waker *net_waker_new(struct net *n, void (*fn)(void *), void *arg);
 /* Thread-safe (the signature fits store_start's notify). */

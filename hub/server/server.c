@@ -1,11 +1,13 @@
 /* server.c -- the server's life cycle, connections, output, acks and tick
  * (see server.h); the message handlers are in dispatch.c.
  *
- * Output: every reply goes through server_send, which queues it on the
- * session (bounded, session.h) and asks the I/O layer for a writable
- * callback; the I/O layer then pulls with server_pop. Snapshots are encoded
- * once per tick and offered to every subscriber (the same bytes); phones
- * get every audience_every-th one, spread over the ticks by slot.
+ * Output: every reply goes through server_send. When the session has
+ * nothing queued, the I/O layer writes it at once (io.write_now: one send(),
+ * the common case); otherwise, or when the socket is full, it is queued on
+ * the session (bounded, session.h) and the I/O layer asked for a writable
+ * callback, after which it pulls with server_pop. Snapshots are encoded once
+ * per tick and sent to every subscriber the same way (the same bytes);
+ * phones get every audience_every-th one, spread over the ticks by slot.
  *
  * Acks: votes, polls and markers are acked from server_acks, once the
  * store's transaction holding them committed; (slot, gen) finds the sender
@@ -37,9 +39,17 @@ static void kill_session(struct server *srv, struct session *s) {
     if (session_kill(s)) srv->io.kill(srv->io.arg, s->conn);
 }
 
-/* Queue m on s; the queue takes its own reference (the caller keeps its). */
+/* Write m to s at once when nothing of s's waits: no queue, no writable
+ * callback, no poll change. 1 when written. */
+static int write_now(struct server *srv, struct session *s, struct msg *m) {
+    return srv->io.write_now && !session_pending(s) && srv->io.write_now(srv->io.arg, s->conn, m);
+}
+
+/* Send m to s: at once, or queued (the queue takes its own reference; the
+ * caller keeps its). */
 static void send_shared(struct server *srv, struct session *s, struct msg *m) {
     if (!session_is_open(s)) return;
+    if (write_now(srv, s, m)) return;
     if (session_push(s, m) < 0) {
         kill_session(srv, s);   /* not reading its replies: drop it rather than buffer more */
         return;
@@ -298,7 +308,9 @@ void server_tick(struct server *srv) {
                 send_shared(srv, s, srv->poll_msg);
                 if (!session_is_open(s)) continue;
             }
-            session_offer_snap(s, s->role == ROLE_CREW ? crew_snap : snap);
+            struct msg *m = s->role == ROLE_CREW ? crew_snap : snap;
+            if (write_now(srv, s, m)) continue;
+            session_offer_snap(s, m);
             if (!s->stalled_since) s->stalled_since = mono;
             srv->io.want_write(srv->io.arg, s->conn);
         }

@@ -25,6 +25,12 @@ struct server_io {
     void *arg;                                  /* passed to every function */
     /* Call back (server_pop...) when conn's socket can take bytes. */
     void (*want_write)(void *arg, void *conn);
+    /* Write m on conn right now, when nothing is pending below for conn.
+     * Returns 1 when m is written (a short write's rest is kept below and
+     * goes out before anything else), 0 when it was not (queue it and use
+     * want_write). Optional (NULL: always queue). The server calls it only
+     * when its own queue for conn is empty, so order is kept. */
+    int (*write_now)(void *arg, void *conn, struct msg *m);
     /* Drop conn now, without a close handshake; server_closed follows. */
     void (*kill)(void *arg, void *conn);
     /* Queue r for the store. Returns 0, or -1 when the queue is full. r's

@@ -69,7 +69,25 @@ static void slots_are_reused_with_a_new_generation(void) {
     conns_free(&c);
 }
 
+/* The three header lengths of RFC 6455 5.2, at their boundaries. */
+static void ws_header_sizes(void) {
+    uint8_t buf[16], *end = buf + 12, *h;
+    h = frame_ws_header(end, 0);
+    CHECK(h == end - 2 && h[0] == 0x82 && h[1] == 0);
+    h = frame_ws_header(end, 125);
+    CHECK(h == end - 2 && h[1] == 125);
+    h = frame_ws_header(end, 126);
+    CHECK(h == end - 4 && h[0] == 0x82 && h[1] == 126 && h[2] == 0 && h[3] == 126);
+    h = frame_ws_header(end, 65535);
+    CHECK(h == end - 4 && h[2] == 0xff && h[3] == 0xff);
+    h = frame_ws_header(end, 65536);
+    CHECK(h == end - 10 && h[1] == 127);
+    static const uint8_t l64[8] = {0, 0, 0, 0, 0, 1, 0, 0};
+    CHECK(memcmp(h + 2, l64, 8) == 0);
+}
+
 int main(void) {
+    TEST(ws_header_sizes);
     TEST(whole_message_is_not_copied);
     TEST(fragments_are_joined);
     TEST(slots_are_reused_with_a_new_generation);

@@ -1,0 +1,51 @@
+// fanout.test.mjs -- the hub's write path (hub/io/net.c): a message goes out
+// at once when nothing waits for its connection, in part when the socket is
+// nearly full (lws buffers the rest), or queued when it is full; the stream
+// a client reads stays whole through all three.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { startHub, audience, crew, newId, KEYS, ROOT, cleanup } from './lib.mjs';
+
+const written = (out) => {
+  const m = /messages written: (\d+) at once, (\d+) partly \(rest buffered\), (\d+) queued/.exec(out);
+  assert.ok(m, `the hub reports how it wrote (${out.slice(-300)})`);
+  return { direct: +m[1], partly: +m[2], queued: +m[3] };
+};
+
+test('a screen that reads in fits and starts gets every frame whole and in order', async (t) => {
+  // 100 snapshots/s, made large by top chants, to a screen that stops
+  // reading for 3 s at a time: its socket fills, so writes go out whole,
+  // in part (the rest buffered) and queued (the snapshot replaced).
+  const hub = await startHub({ args: ['--tick-ms', '10'] });
+  t.after(async () => { await hub.stop('SIGKILL'); cleanup(hub.dir); });
+  const phones = [];
+  for (let i = 0; i < 8; i++) {
+    const a = await audience(hub.url);
+    const id = newId();
+    a.send({ t: 'chant', id, text: `Sing it louder for the whole stadium tonight, chorus ${i}!` });
+    const ack = await a.ack(id);
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    phones.push(a);
+  }
+  const k = await crew(hub.url);
+  await k.next((m) => m.t === 'snap' && (m.chants || []).length >= 5, 5000);
+  const py = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'integration', 'slow_reader.py'), String(hub.port), KEYS.screen, '9']);
+  let out = '';
+  py.stdout.on('data', (d) => { out += d; });
+  await new Promise((r) => py.on('exit', r));
+  const r = JSON.parse(out.trim().split('\n').pop());
+  assert.equal(r.alive, true, 'a reader that catches up within 10 s is kept');
+  assert.equal(r.bad, 0, `every frame decodes whole (first bad: ${r.first_bad})`);
+  assert.equal(r.seq_increasing, true, 'snapshots arrive in order');
+  assert.ok(r.snaps > 150, `snapshots kept coming (${r.snaps})`);
+  phones.forEach((a) => a.close());
+  k.close();
+  await hub.stop();
+  const w = written(hub.output());
+  t.diagnostic(`writes ${JSON.stringify(w)}, reader ${JSON.stringify(r)}`);
+  assert.ok(w.direct > 1000, `most went out at once (${JSON.stringify(w)})`);
+  assert.ok(w.partly > 0, `some went out in part, the rest buffered (${JSON.stringify(w)})`);
+  assert.ok(w.queued > 0, `some waited for the socket (${JSON.stringify(w)})`);
+});
