@@ -1,7 +1,7 @@
 # load.mk -- chorus-load (clients/load/) and `make bench`; included by the
 # top Makefile, whose CC, CFLAGS, LDFLAGS, OBJDIR and SAN apply.
 
-LOAD_MODULES := lcodec lstats lopts lcrowd lreport ltest main
+LOAD_MODULES := lcodec lstats lopts lcrowd lflood lreport ltest main
 LOAD_OBJS    := $(LOAD_MODULES:%=$(OBJDIR)/clients/load/%.o)
 LIBS_LOAD    := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads \
                 $(shell pkg-config --libs msgpack 2>/dev/null || echo -lmsgpackc) \

@@ -7,8 +7,12 @@
  * Stop (SIGINT/SIGTERM): net closes every connection with 1001, the loop
  * ends, the report worker finishes, lws is destroyed (each close reaches
  * the server and is recorded), the server is freed, then the store writes
- * everything still queued and the process exits 0. */
+ * everything still queued and the process exits 0.
+ * SIGHUP never stops it: it reloads the TLS certificate (net.c).
+ * Logs: logfmt on stderr (core/log.h); the banner with the URLs, which
+ * carry the role keys, is the only thing on stdout. */
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <ifaddrs.h>
@@ -16,11 +20,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <jansson.h>
 #include "api.h"
 #include "auth.h"
 #include "event.h"
+#include "log.h"
+#include "metrics_view.h"
 #include "net.h"
+#include "osc.h"
 #include "server.h"
 #include "store.h"
 
@@ -33,11 +41,16 @@ static void usage(FILE *f) {
         "  --event-file FILE   event definition (JSON); created in the database on first start\n"
         "  --tick-ms N         aggregation tick and screen snapshot period, 10..1000 (default 100)\n"
         "  --audience-hz X     snapshots per second to audience phones, 0.1..10 (default 1)\n"
+        "  --max-anon-per-ip N connections one address may have open before their hello\n"
+        "                      (default 1000; joined phones behind a venue NAT do not count)\n"
         "  --web-root DIR      folder of the built web pages (default web/dist)\n"
         "  --public-url URL    base URL phones use to reach this hub, for the QR code\n"
         "                      (default http://<first LAN address>:PORT)\n"
         "  --queue N           store queue capacity in records (default 262144)\n"
         "  --db-max-pages N    cap the database at N pages (testing a full disk)\n"
+        "  --tls-cert FILE     serve HTTPS and WSS with this certificate (PEM, with its chain);\n"
+        "  --tls-key FILE      and this key. SIGHUP loads both again (certificate renewal)\n"
+        "  --log-level LEVEL   debug, info (default), warn or error (stderr, logfmt)\n"
         "  --new-event CODE NAME  print an event file with fresh random keys, then exit\n"
         "  --help              this text\n");
 }
@@ -53,7 +66,10 @@ struct hub_opts {
     int tick_ms;
     double audience_hz;
     int queue_max;
+    int max_anon_per_ip;
     int db_max_pages;           /* test hook: cap the database size */
+    const char *tls_cert, *tls_key; /* both or neither: HTTPS/WSS */
+    int public_url_given;
 };
 
 /* Everything the hub is made of, for the server_io adapters below. */
@@ -63,13 +79,70 @@ struct hub {
     struct server *srv;
     struct api *api;
     struct net *net;
+    struct osc *osc;            /* NULL: the event file has no `osc` */
 };
 
-static int io_persist(void *arg, struct rec *r) { return store_push(((struct hub *)arg)->store, r); }
+/* Reaction rows (one per device, kind and tick) also feed OSC's per-section
+ * tap rates; rows of taps made earlier (d = 1, a phone's backlog) do not. */
+static int io_persist(void *arg, struct rec *r) {
+    struct hub *h = arg;
+    if (h->osc && r->type == REC_REACT && !r->d) osc_count_taps(h->osc, r->section, r->c);
+    return store_push(h->store, r);
+}
 static void io_stats(void *arg, struct rec_stats *out) { store_stats(((struct hub *)arg)->store, out); }
 static void io_want_write(void *arg, void *conn) { net_want_write(((struct hub *)arg)->net, conn); }
 static int io_write_now(void *arg, void *conn, struct msg *m) { return net_write_now(((struct hub *)arg)->net, conn, m); }
 static void io_kill(void *arg, void *conn) { net_kill(((struct hub *)arg)->net, conn); }
+
+/* File descriptors open, from /proc/self/fd (-1 when it can not be read,
+ * e.g. none is left to open it with). */
+static int64_t fds_open(void) {
+    DIR *d = opendir("/proc/self/fd");
+    if (!d) return -1;
+    int64_t n = 0;
+    const struct dirent *e;
+    /* readdir on a DIR of our own is safe (readdir_r is deprecated). */
+    // cppcheck-suppress readdirCalled
+    while ((e = readdir(d)) != NULL)
+        if (e->d_name[0] != '.') n++;
+    closedir(d);
+    return n - 1;   /* not the one opendir used */
+}
+
+/* GET /metrics (net, loop thread): the server's, the store's, the
+ * network's and the process's figures as Prometheus text. */
+static int hub_metrics(void *arg, char *buf, size_t cap) {
+    struct hub *h = arg;
+    struct metrics_in in;
+    memset(&in, 0, sizeof in);
+    server_metrics(h->srv, &in);
+    struct rec_stats st;
+    store_stats(h->store, &st);
+    in.store_queued = st.queued;
+    in.store_queue_max = st.queue_max;
+    in.store_commits = st.commits;
+    in.store_failed = st.failed;
+    in.store_dropped = st.dropped;
+    in.store_written = st.written;
+    in.commit = st.commit;
+    struct net_wstats ws;
+    net_write_stats(h->net, &ws);
+    in.ws_at_once = (int64_t)ws.direct;
+    in.ws_partly = (int64_t)ws.short_writes;
+    in.ws_queued = (int64_t)ws.queued;
+    in.conns_refused_fd = (int64_t)ws.refused_fd;
+    struct rlimit rl;
+    in.fds_open = fds_open();
+    in.fds_max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (int64_t)rl.rlim_cur : -1;
+    in.log_suppressed = log_suppressed_total();
+    struct net_tls_stats ts;
+    net_tls_stats(h->net, &ts);
+    in.tls = ts.on;
+    in.tls_not_after = ts.not_after;
+    in.tls_reloads = ts.reloads;
+    in.tls_reload_failures = ts.failures;
+    return metrics_render(&in, buf, cap);
+}
 
 /* The store committed records that want acks: route them (loop thread). */
 static void on_store_results(void *arg) {
@@ -83,9 +156,11 @@ static void hub_free(struct hub *h) {
     /* The report worker may still wake net: let it finish before net goes;
      * the store may too: silence it. Closing connections (net_free) reaches
      * the server, which records each end in the store. */
+    osc_stop(h->osc);   /* no OSC wake-up may reach the loop from here on */
     api_free(h->api);
     if (h->store) store_stop_notify(h->store);
     net_free(h->net);
+    osc_free(h->osc);
     server_free(h->srv);
     store_close(h->store);
     event_def_free(h->ev);
@@ -100,10 +175,9 @@ static void warn_demo_keys(const struct event_def *ev, const char *bind) {
     for (size_t i = 0; i < sizeof demo / sizeof demo[0]; i++)
         uses |= !strcmp(ev->key_crew, demo[i]) || !strcmp(ev->key_screen, demo[i]) || !strcmp(ev->key_performer, demo[i]);
     if (!uses || (bind && (!strncmp(bind, "127.", 4) || !strcmp(bind, "::1") || !strcmp(bind, "localhost")))) return;
-    fprintf(stderr,
-            "chorus-hub: WARNING: this event uses the public demo keys and the hub is reachable from the network:\n"
-            "chorus-hub: WARNING: anyone who read the README can open the crew dashboard. For a real show, make an\n"
-            "chorus-hub: WARNING: event file with fresh keys: chorus-hub --new-event CODE \"Name\" > event.json\n");
+    log_warn("this event uses the public demo keys and the hub is reachable from the network",
+             "risk=%s fix=%s", log_q("anyone who read the README can open the crew dashboard"),
+             log_q("make an event file with fresh keys: chorus-hub --new-event CODE \"Name\" > event.json"));
 }
 
 /* --new-event CODE NAME: an event file with fresh random keys on stdout. */
@@ -142,9 +216,9 @@ static int parse_num(const char *s, double lo, double hi, double *out) {
     return 0;
 }
 
-static void lan_url(int port, char *out, size_t len) {
+static void lan_url(const char *scheme, int port, char *out, size_t len) {
     struct ifaddrs *ifs, *i;
-    snprintf(out, len, "http://localhost:%d", port);
+    snprintf(out, len, "%s://localhost:%d", scheme, port);
     if (getifaddrs(&ifs) != 0) return;
     for (i = ifs; i; i = i->ifa_next) {
         if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET) continue;
@@ -152,7 +226,7 @@ static void lan_url(int port, char *out, size_t len) {
         if ((ntohl(a.s_addr) >> 24) == 127) continue;
         char ip[INET_ADDRSTRLEN];
         inet_ntop(AF_INET, &a, ip, sizeof ip);
-        snprintf(out, len, "http://%s:%d", ip, port);
+        snprintf(out, len, "%s://%s:%d", scheme, ip, port);
         break;
     }
     freeifaddrs(ifs);
@@ -167,7 +241,10 @@ int main(int argc, char **argv) {
         {"tick-ms", required_argument, 0, 't'}, {"audience-hz", required_argument, 0, 'a'},
         {"web-root", required_argument, 0, 'w'}, {"public-url", required_argument, 0, 'u'},
         {"queue", required_argument, 0, 'q'}, {"db-max-pages", required_argument, 0, 'm'},
-        {"help", no_argument, 0, 'h'}, {"new-event", required_argument, 0, 'n'}, {0, 0, 0, 0},
+        {"max-anon-per-ip", required_argument, 0, 'N'},
+        {"help", no_argument, 0, 'h'}, {"new-event", required_argument, 0, 'n'},
+        {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
+        {"log-level", required_argument, 0, 'L'}, {0, 0, 0, 0},
     };
     opterr = 0;
     int c;
@@ -196,9 +273,17 @@ int main(int argc, char **argv) {
         case 'q':
             if (parse_num(optarg, 1024, 1 << 24, &v) < 0) { fprintf(stderr, "chorus-hub: --queue must be 1024..16777216\n"); return 2; }
             o.queue_max = (int)v; break;
+        case 'N':
+            if (parse_num(optarg, 1, 1000000, &v) < 0) { fprintf(stderr, "chorus-hub: --max-anon-per-ip must be 1..1000000\n"); return 2; }
+            o.max_anon_per_ip = (int)v; break;
         case 'm':
             if (parse_num(optarg, 1, 1 << 30, &v) < 0) { fprintf(stderr, "chorus-hub: --db-max-pages must be a positive number\n"); return 2; }
             o.db_max_pages = (int)v; break;
+        case 'C': o.tls_cert = optarg; break;
+        case 'K': o.tls_key = optarg; break;
+        case 'L':
+            if (log_set_level(optarg) < 0) { fprintf(stderr, "chorus-hub: --log-level must be debug, info, warn or error\n"); return 2; }
+            break;
         case 'h': usage(stdout); return 0;
         case 'n':
             if (optind >= argc) { fprintf(stderr, "chorus-hub: --new-event needs CODE and NAME\n"); return 2; }
@@ -210,10 +295,13 @@ int main(int argc, char **argv) {
     }
     if (optind < argc) { fprintf(stderr, "chorus-hub: unexpected argument '%s' (see --help)\n", argv[optind]); return 2; }
     if (!o.db_path || !o.event_path) { fprintf(stderr, "chorus-hub: --db and --event-file are required (see --help)\n"); return 2; }
+    if (!o.tls_cert != !o.tls_key) { fprintf(stderr, "chorus-hub: --tls-cert and --tls-key go together\n"); return 2; }
+    const char *scheme = o.tls_cert ? "https" : "http";
 
     char base[200];
+    o.public_url_given = o.public_url != NULL;
     if (o.public_url) snprintf(base, sizeof base, "%s", o.public_url);
-    else lan_url(o.port, base, sizeof base);
+    else lan_url(scheme, o.port, base, sizeof base);
     size_t bl = strlen(base);
     while (bl > 0 && base[bl - 1] == '/') base[--bl] = 0;
     o.public_url = base;
@@ -227,7 +315,8 @@ int main(int argc, char **argv) {
     strncat(join_url, h.ev->code, sizeof join_url - strlen(join_url) - 1);
     warn_demo_keys(h.ev, o.bind);   /* before anything can fail, so it is never missed */
     if (!(h.store = store_open(o.db_path, h.ev, o.queue_max, o.db_max_pages, &boot, err, sizeof err))) goto fail;
-    struct server_opts so = {.tick_ms = o.tick_ms, .audience_hz = o.audience_hz, .join_url = join_url};
+    struct server_opts so = {.tick_ms = o.tick_ms, .audience_hz = o.audience_hz, .join_url = join_url,
+                             .max_anon_per_ip = (uint32_t)o.max_anon_per_ip};
     struct server_io io = {.arg = &h, .want_write = io_want_write, .write_now = io_write_now, .kill = io_kill, .persist = io_persist,
                            .stats = io_stats};
     h.srv = server_new(&so, h.ev, &boot, &io, err, sizeof err);
@@ -235,10 +324,17 @@ int main(int argc, char **argv) {
     if (!h.srv) goto fail;
     if (!(h.api = api_new(o.db_path, 2000))) { snprintf(err, sizeof err, "out of memory"); goto fail; }
     struct net_opts no = {.port = o.port, .bind = o.bind, .web_root = o.web_root, .tick_ms = o.tick_ms,
-                          .report_key = h.ev->key_crew};
+                          .report_key = h.ev->key_crew, .public_url = base, .ev = h.ev,
+                          .tls_cert = o.tls_cert, .tls_key = o.tls_key,
+                          .metrics = {.key = h.ev->key_crew, .render = hub_metrics, .arg = &h}};
     if (!(h.net = net_new(&no, h.srv, h.api, err, sizeof err))) goto fail;
     struct net_waker *w = net_waker_new(h.net, on_store_results, &h);
     if (!w || store_start(h.store, net_wake, w) < 0) { snprintf(err, sizeof err, "cannot start the store thread"); goto fail; }
+    if (h.ev->osc) {
+        if (!(h.osc = osc_new(h.ev, h.srv, err, sizeof err))) goto fail;
+        struct net_waker *ow = net_waker_new(h.net, osc_run, h.osc);
+        if (!ow || osc_start(h.osc, net_wake, ow) < 0) { snprintf(err, sizeof err, "cannot start OSC"); goto fail; }
+    }
 
     /* Every role gets the address other machines reach (a venue screen is
      * rarely the hub machine); localhost is printed for this machine too. */
@@ -247,19 +343,33 @@ int main(int argc, char **argv) {
     printf("  venue screen:       %s/screen?key=%s\n", base, h.ev->key_screen);
     printf("  stage view:         %s/stage?key=%s\n", base, h.ev->key_performer);
     printf("  crew dashboard:     %s/crew?key=%s\n", base, h.ev->key_crew);
-    printf("  on this machine:    http://localhost:%d/ (same paths)\n", o.port);
+    printf("  on this machine:    %s://localhost:%d/ (same paths)\n", scheme, o.port);
+    for (int i = 0; h.ev->osc && i < h.ev->osc->ntargets; i++) {
+        const struct oscmap_target *t = &h.ev->osc->targets[i];
+        printf("  osc out:            %s -> %s:%d %s (%g/s)%s\n", t->name, t->host, t->port, t->prefix, t->rate_hz,
+               t->enabled && h.ev->osc->enabled ? "" : " (gate closed)");
+    }
+    if (h.ev->osc && h.ev->osc->has_listen)
+        printf("  osc in:             %s:%d (only from osc.listen.allow)\n", h.ev->osc->listen.host, h.ev->osc->listen.port);
     fflush(stdout);
+    log_info("hub started", "event=%s port=%d tls=%s db=%s", log_q(h.ev->code), o.port, o.tls_cert ? "on" : "off",
+             log_q(o.db_path));
+    if (o.tls_cert && !o.public_url_given)
+        log_warn("TLS without --public-url: phones get an address the certificate may not name",
+                 "public_url=%s fix=%s", log_q(base), log_q("give --public-url https://<the certificate's name>:PORT"));
 
     rc = net_run(h.net) == 0 ? 0 : 1;
     struct net_wstats ws;
     net_write_stats(h.net, &ws);
-    fprintf(stderr, "chorus-hub: messages written: %llu at once, %llu partly (rest buffered), %llu queued\n",
-            (unsigned long long)ws.direct, (unsigned long long)ws.short_writes, (unsigned long long)ws.queued);
+    log_info("messages written", "at_once=%llu partly=%llu queued=%llu", (unsigned long long)ws.direct,
+             (unsigned long long)ws.short_writes, (unsigned long long)ws.queued);
     hub_free(&h);
-    fprintf(stderr, "chorus-hub: stopped\n");
+    log_info("hub stopped", "exit_code=%d", rc);
+    log_flush();
     return rc;
 fail:
-    fprintf(stderr, "chorus-hub: %s\n", err);
+    log_error("cannot start", "reason=%s", log_q(err));
     hub_free(&h);
+    log_flush();
     return 1;
 }

@@ -9,11 +9,19 @@
  *  - the timeline, the peaks and the peak audience come from the per-second
  *    aggregates `seconds` and `second_reacts` (O(S)), never from signals;
  *  - polls and their results from `polls`, `poll_options`, `votes` (small);
- *  - retention and the per-section audience from `sessions` (O(sessions));
- *  - everything per device (funnel, ladder, loudest section, segments)
- *    from ONE sequential pass over `signals` reading 5 columns (O(N), no
- *    sort of N); the few vote and chant signals are then fetched whole via
- *    the signals_device index, kept in memory and sorted.
+ *  - retention from `sessions` (O(sessions));
+ *  - everything per device (funnel, ladder, sections, segments) from ONE
+ *    sequential pass over `signals` reading 5 columns (O(N), no sort of N);
+ *    the few vote and chant signals are then fetched whole via the
+ *    signals_device index, kept in memory and sorted.
+ *
+ * Sections: one rule for every per-section figure (docs/analytics.md, "No
+ * section"): a signal counts in the section it was sent from, and a device
+ * is "in" each section it sent a signal from (its `struct dsec` rows), or,
+ * if it sent nothing, in its last known section. "No section" is the
+ * section "" of a device that had not chosen one when it sent. Sessions'
+ * own section (the one a connection started with) is never used: a phone
+ * picks its section after connecting, on the same session.
  *  - moderation (schema v2) from `chant_mod` (at most 4,096 rows) and a few
  *    grouped scans of `mod_log` (one row per crew action or blocked chant).
  * All queries run inside one savepoint, so the figures are consistent with
@@ -58,10 +66,14 @@ struct device {
     int64_t reacts, taps, votes, chants, sessions;
     int section;                 /* index into rb.sections */
 };
-/* Counters the signal scan touches at random: kept small (16 bytes) so the
+/* Counters the signal scan touches at random: kept small (20 bytes) so the
  * whole table stays in cache; copied into struct device after the scan.
  * uint32_t holds any real device (40 taps/s for 24 h is 3.5 M). */
-struct dcount { uint32_t reacts, votes, chants, taps; };
+struct dcount { uint32_t reacts, votes, chants, taps, dsec; };   /* dsec: last row + 1 */
+/* A device in a section: it sent from it (mask of SENT_*), or it sent
+ * nothing and it is its last known section (mask 0). */
+enum { SENT_REACT = 1, SENT_VOTE = 2, SENT_CHANT = 4 };
+struct dsec { int32_t dev, section; unsigned mask; };
 struct session { int64_t device, start_ms, end_ms; int section; int has_end; };
 struct vrec { int64_t ts_ms, id, poll, device, option; };
 /* A chant signal. key is its grouping key, coalesce(chant_key, text): it
@@ -97,6 +109,7 @@ struct rb {
     struct device *devs; size_t ndevs;
     int32_t *dev_index; int64_t dev_index_max;  /* id -> index, or NULL */
     struct session *sess; size_t nsess;
+    struct dsec *dsecs; size_t ndsecs;       /* by (dev, section), unique */
     struct vrec *votes; size_t nvotes, capvotes;
     struct crec *chants; size_t nchants, capchants;
     struct cgroup *groups; size_t ngroups;   /* by first key byte order */
@@ -568,6 +581,38 @@ static int cmp_vrec(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
+static int cmp_dsec(const void *x, const void *y)
+{
+    const struct dsec *p = x, *q = y;
+    if (p->dev != q->dev) return p->dev < q->dev ? -1 : 1;
+    return (p->section > q->section) - (p->section < q->section);
+}
+
+/* Completes rb.dsecs after the scan: a device that sent nothing is in its
+ * last known section (mask 0); rows sorted by (dev, section) and merged, so
+ * each (device, section) is one row. Returns 0, or -1 out of memory. */
+static int device_sections(struct rb *r, size_t cap)
+{
+    unsigned char *sent = calloc(r->ndevs + 1, 1);
+    if (!sent) return -1;
+    for (size_t i = 0; i < r->ndsecs; i++) sent[r->dsecs[i].dev] = 1;
+    for (size_t i = 0; i < r->ndevs; i++) {
+        if (sent[i]) continue;
+        if (grow((void **)&r->dsecs, &cap, r->ndsecs + 1, sizeof *r->dsecs)) { free(sent); return -1; }
+        r->dsecs[r->ndsecs++] = (struct dsec){.dev = (int32_t)i, .section = r->devs[i].section, .mask = 0};
+    }
+    free(sent);
+    if (r->ndsecs) qsort(r->dsecs, r->ndsecs, sizeof *r->dsecs, cmp_dsec);
+    size_t n = 0;
+    for (size_t i = 0; i < r->ndsecs; i++) {
+        if (n && r->dsecs[n - 1].dev == r->dsecs[i].dev && r->dsecs[n - 1].section == r->dsecs[i].section)
+            r->dsecs[n - 1].mask |= r->dsecs[i].mask;
+        else r->dsecs[n++] = r->dsecs[i];
+    }
+    r->ndsecs = n;
+    return 0;
+}
+
 /* The one pass over signals. */
 static int scan_signals(struct rb *r)
 {
@@ -581,12 +626,31 @@ static int scan_signals(struct rb *r)
     int last_si = -1;   /* signals come in runs of one section: cache it */
     int seg = 0;
     int64_t seg_lo = 0, seg_hi = -1;
+    size_t capdsecs = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(st, 3);
         int64_t di = dev_lookup(r, sqlite3_column_int64(st, 1));
         struct dcount *d = di >= 0 ? &cnt[di] : NULL;
         r->tot_signals++;
         if (!kind) continue;
+        const unsigned char *sn = sqlite3_column_text(st, 2);
+        const char *sname = sn ? (const char *)sn : "";
+        if (last_si < 0 || strcmp(r->sections[last_si].name, sname) != 0) {
+            last_si = section_index(r, sname);
+            if (last_si < 0) break;
+        }
+        /* The device is in the section it sent from. A device sends in runs
+         * from one section, so only a change of section adds a row (merged
+         * after the scan). */
+        unsigned bit = kind[0] == 'r' ? SENT_REACT : kind[0] == 'v' ? SENT_VOTE : kind[0] == 'c' ? SENT_CHANT : 0;
+        if (d && bit) {
+            if (!d->dsec || r->dsecs[d->dsec - 1].section != last_si) {
+                if (grow((void **)&r->dsecs, &capdsecs, r->ndsecs + 1, sizeof *r->dsecs)) break;
+                r->dsecs[r->ndsecs] = (struct dsec){.dev = (int32_t)di, .section = last_si, .mask = 0};
+                d->dsec = (uint32_t)++r->ndsecs;
+            }
+            r->dsecs[d->dsec - 1].mask |= bit;
+        }
         if (kind[0] == 'r') {
             int64_t ts = sqlite3_column_int64(st, 0);
             int64_t n = sqlite3_column_int64(st, 4);
@@ -600,12 +664,6 @@ static int scan_signals(struct rb *r)
                 seg_hi = (size_t)seg < r->nmarkers ? r->markers[seg].ts_ms : INT64_MAX;
             }
             r->seg_taps[seg] += n;
-            const unsigned char *sn = sqlite3_column_text(st, 2);
-            const char *sname = sn ? (const char *)sn : "";
-            if (last_si < 0 || strcmp(r->sections[last_si].name, sname) != 0) {
-                last_si = section_index(r, sname);
-                if (last_si < 0) break;
-            }
             r->sections[last_si].taps += n;
         } else if (kind[0] == 'v') {
             r->tot_votes++;
@@ -625,6 +683,7 @@ static int scan_signals(struct rb *r)
     free(cnt);
     if (rc == SQLITE_ROW) return fail(r, REPORT_ENOMEM, "out of memory");
     if (rc != SQLITE_DONE) return sqlfail(r, "signals");
+    if (device_sections(r, capdsecs)) return fail(r, REPORT_ENOMEM, "out of memory");
 
     /* Votes and chants are few: fetch their other columns through the
      * signals_device (device, kind) index, device by device. A signal whose
@@ -682,6 +741,25 @@ static int level_of(const struct device *d)
 
 static json_t *section_name(const struct rb *r, int i) { return jstr(r->sections[i].name); }
 
+/* Devices in section s (see "Sections" at the top): the same count in the
+ * audience by section, the ladder and the loudest section. */
+static int64_t section_devices(const struct rb *r, int s)
+{
+    int64_t n = 0;
+    for (size_t i = 0; i < r->ndsecs; i++) n += r->dsecs[i].section == s;
+    return n;
+}
+
+/* The ladder's rung of what a device sent from one section. */
+static int level_of_mask(unsigned m)
+{
+    if (m == (SENT_REACT | SENT_VOTE | SENT_CHANT)) return LVL_ALL;
+    if (m & SENT_CHANT) return LVL_CHANTED;
+    if (m & SENT_VOTE) return LVL_VOTED;
+    if (m & SENT_REACT) return LVL_REACTED;
+    return LVL_WATCHED;
+}
+
 static int fig_event_reach(struct rb *r)
 {
     json_t *ev = json_object_get(r->root, "event");
@@ -719,8 +797,7 @@ static int fig_event_reach(struct rb *r)
     jset(reach, "peak_sec", peak_sec >= 0 ? jint(peak_sec) : json_null());
     json_t *per = json_array();
     for (size_t s = 0; s < r->nsections; s++) {
-        int64_t n = 0;
-        for (size_t i = 0; i < r->ndevs; i++) n += r->devs[i].section == (int)s;
+        int64_t n = section_devices(r, (int)s);
         json_t *o = json_object();
         jset(o, "section", section_name(r, (int)s));
         jset(o, "devices", jint(n));
@@ -757,10 +834,11 @@ static int fig_funnel_ladder(struct rb *r)
         reacted += d->reacts > 0;
         voted += d->votes > 0;
         chanted += d->chants > 0;
-        size_t l = (size_t)level_of(d);
-        lv[r->nsections * LVL_N + l]++;
-        lv[(size_t)d->section * LVL_N + l]++;
+        lv[r->nsections * LVL_N + (size_t)level_of(d)]++;
     }
+    /* Per section: what each device in it sent from it. */
+    for (size_t i = 0; i < r->ndsecs; i++)
+        lv[(size_t)r->dsecs[i].section * LVL_N + (size_t)level_of_mask(r->dsecs[i].mask)]++;
     json_t *funnel = json_array();
     const char *stages[] = {"joined", "reacted", "voted", "chanted"};
     int64_t counts[] = {(int64_t)r->ndevs, reacted, voted, chanted};
@@ -927,6 +1005,14 @@ static int fig_polls(struct rb *r)
         jset(o, "winner", winner);
         jset(o, "voters", jint(voters));
         jset(o, "turnout", jshare(voters, at_open));
+        /* The most phones connected at once while it was open (at least as
+         * many as at its opening): what an organiser means by "the room". */
+        int64_t peak = at_open, from = sqlite3_column_int64(pq, 3) / 1000;
+        int64_t to = sqlite3_column_type(pq, 4) == SQLITE_NULL ? INT64_MAX : sqlite3_column_int64(pq, 4) / 1000;
+        for (size_t k = 0; k < r->nsecs; k++)
+            if (r->secs[k].sec >= from && r->secs[k].sec <= to && r->secs[k].audience > peak) peak = r->secs[k].audience;
+        jset(o, "peak_during", jint(peak));
+        jset(o, "turnout_of_peak", jshare(voters, peak));
         jset(o, "changed_devices", jint(changed));
         jset(o, "changes", jint(changes));
 
@@ -1165,14 +1251,6 @@ static int fig_chants(struct rb *r)
     return 0;
 }
 
-struct pair { int64_t a, b; };
-static int cmp_pair(const void *x, const void *y)
-{
-    const struct pair *p = x, *q = y;
-    if (p->a != q->a) return p->a < q->a ? -1 : 1;
-    return (p->b > q->b) - (p->b < q->b);
-}
-
 static int fig_retention_sections(struct rb *r)
 {
     json_t *ret = json_object(), *marks = json_array();
@@ -1206,41 +1284,26 @@ static int fig_retention_sections(struct rb *r)
     free(seen);
     free(joined);
 
-    /* Loudest section: taps sent from a section / devices that connected in it. */
-    struct pair *pairs = malloc((r->nsess + 1) * sizeof *pairs);
-    int64_t *sdev = calloc(r->nsections + 1, sizeof *sdev), *sms = calloc(r->nsections + 1, sizeof *sms);
-    if (!pairs || !sdev || !sms) { free(pairs); free(sdev); free(sms); return fail(r, REPORT_ENOMEM, "out of memory"); }
-    for (size_t i = 0; i < r->nsess; i++) {
-        pairs[i].a = r->sess[i].section;
-        pairs[i].b = r->sess[i].device;
-        if (r->sess[i].end_ms > r->sess[i].start_ms) sms[r->sess[i].section] += r->sess[i].end_ms - r->sess[i].start_ms;
-    }
-    if (r->nsess) qsort(pairs, r->nsess, sizeof *pairs, cmp_pair);
-    for (size_t i = 0; i < r->nsess; i++)
-        if (i == 0 || pairs[i].a != pairs[i - 1].a || pairs[i].b != pairs[i - 1].b) sdev[pairs[i].a]++;
+    /* Loudest section: taps sent from a section / devices in it. */
     json_t *ls = json_object(), *rows = json_array();
     int best = -1;
     double bestv = -1;
     for (size_t s = 0; s < r->nsections; s++) {
+        int64_t ndev = section_devices(r, (int)s);
         json_t *o = json_object();
         jset(o, "section", section_name(r, (int)s));
-        jset(o, "devices", jint(sdev[s]));
+        jset(o, "devices", jint(ndev));
         jset(o, "taps", jint(r->sections[s].taps));
-        jset(o, "taps_per_device", sdev[s] ? jratio((double)r->sections[s].taps / (double)sdev[s]) : json_null());
-        jset(o, "device_minutes", jratio((double)sms[s] / 60000.0));
-        jset(o, "taps_per_device_minute", sms[s] ? jratio((double)r->sections[s].taps * 60000.0 / (double)sms[s]) : json_null());
+        jset(o, "taps_per_device", ndev ? jratio((double)r->sections[s].taps / (double)ndev) : json_null());
         jpush(rows, o);
-        if (r->sections[s].name[0] && sdev[s]) {
-            double v = (double)r->sections[s].taps / (double)sdev[s];
+        if (r->sections[s].name[0] && ndev) {
+            double v = (double)r->sections[s].taps / (double)ndev;
             if (v > bestv) { bestv = v; best = (int)s; }
         }
     }
     jset(ls, "sections", rows);
     jset(ls, "loudest", best >= 0 ? section_name(r, best) : json_null());
     jset(r->root, "sections", ls);
-    free(pairs);
-    free(sdev);
-    free(sms);
     return 0;
 }
 
@@ -1437,6 +1500,7 @@ static void rb_free(struct rb *r)
     free(r->devs);
     free(r->dev_index);
     free(r->sess);
+    free(r->dsecs);
     free(r->votes);
     for (size_t i = 0; i < r->nchants; i++) {
         if (r->chants[i].key != r->chants[i].s) free(r->chants[i].key);

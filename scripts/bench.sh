@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 RUNS=${BENCH_RUNS:-3}
-ONLY=${BENCH_ONLY:-ingest crowd hold storm fanout}
+ONLY=${BENCH_ONLY:-ingest crowd hold storm fanout flood}
 HUB=${CHORUS_HUB:-hub/chorus-hub}
 LOAD=clients/chorus-load
 TMP=bench/tmp
@@ -119,6 +119,10 @@ for s in $ONLY; do
     fanout)   # 18,000 phones at 10 snapshots/s each: the cost of one delivery
         HUB_ARGS="--audience-hz 10" run fanout '' --devices 18000 --screens 4 --procs 2 --connect-rate 5000 \
             --react-rate 0.2 --probe-rate 4 --duration 20 ;;
+    flood)    # 2,000 phones voting while 17,000 connections from one address never say hello
+        run flood '' --devices 2000 --screens 4 --procs 1 --connect-rate 5000 --react-rate 0.5 \
+            --polls 2 --poll-at 1 --poll-every 9 --poll-len 8 --vote-share 0.9 --vote-within 6 --allow-change \
+            --probe-rate 4 --duration 20 --flood 17000 --flood-at 2 --flood-rate 20000 ;;
     *) echo "bench: unknown scenario $s" >&2; exit 2 ;;
     esac
 done
@@ -163,6 +167,14 @@ const F = [
   ["fanout", "hub_cpu_pct", "hub CPU", "%", j => g(j, "hub.cpu_pct_avg")],
   ["fanout", "machine_cpu_pct", "machine CPU, all processes (max 200)", "%", j => g(j, "machine_cpu_pct")],
   ["fanout", "connected", "phones connected", "", j => g(j, "conns.connected")],
+  ["flood", "gap_p99_ms", "gap between screen snaps p99 (tick 100)", "ms", j => g(j, "screen_snap_gap_ms.p99"), v => v <= 150, "<= 150"],
+  ["flood", "vote_ack_p99_ms", "vote ack p99", "ms", j => g(j, "vote_ack_ms.p99"), v => v <= 100, "<= 100"],
+  ["flood", "s2s_p99_ms", "signal-to-screen p99", "ms", j => g(j, "signal_to_screen_ms.p99")],
+  ["flood", "flood_opened", "flood connections opened", "", j => g(j, "flood.opened")],
+  ["flood", "flood_open_max", "flood connections open at once (max)", "", j => g(j, "flood.open_max")],
+  ["flood", "hub_cpu_pct", "hub CPU", "%", j => g(j, "hub.cpu_pct_avg")],
+  ["flood", "hub_rss_mb", "hub RSS max", "MiB", j => g(j, "hub.rss_kb_max") / 1024],
+  ["flood", "dropped", "crowd connections dropped", "", j => g(j, "conns.dropped")],
   ["storm", "all_back_s", "all back after the drop", "s",
      j => { const v = g(j, "storm.all_back_s"); return v == null || v < 0 ? Infinity : v; }, v => v <= 10, "<= 10"],
   ["storm", "votes_lost", "acked votes lost", "",

@@ -37,7 +37,7 @@ LAYERS=(
     "hub/io       |$INC_IO                             |hub/io/*.c hub/main.c  |product"
     "clients/load |-Iclients/load -I$LWS_INC           |clients/load/*.c       |product"
     "clients/report|-Iclients/report -Ibuild/report -Ilib|clients/report/*.c   |product"
-    "tests/unit   |$INC_SERVER -Ihub/io -Itests/unit   |tests/unit/*.c         |test"
+    "tests/unit   |$INC_SERVER -Ihub/io -Itests/unit -I$LWS_INC|tests/unit/*.c  |test"
     "tests/fuzz   |$INC_CORE                           |tests/fuzz/*.c         |test"
     "tests/report |-Ilib                               |tests/report/*.c       |test"
 )

@@ -223,7 +223,7 @@ static void dev_connect(struct crowd *c, struct dev *d)
     i.port = c->o->port;
     i.path = c->o->path;
     i.host = c->o->host;
-    i.origin = c->o->host;
+    i.origin = NULL;           /* a native client: no Origin header (the hub checks browsers' Origin) */
     i.protocol = "chorus.v1";
     i.iface = c->src[d->gidx % (uint32_t)c->o->nsrc];
     i.opaque_user_data = d;

@@ -41,6 +41,11 @@ void lopts_usage(FILE *f)
 "  --vote-within W      votes are spread over W s after opening (default 5)\n"
 "  --storm-at T         T s into the load every device drops (default off)\n"
 "  --storm-window W     ...and reconnects within W s (default 5)\n"
+"  --flood N            T s into the load (--flood-at, default 2) one more\n"
+"                       process opens N connections from 127.0.3.1 that send\n"
+"                       the WebSocket upgrade and never a hello, at\n"
+"                       --flood-rate per second (default 20000), reopening\n"
+"                       those the hub closes, until the end\n"
 "  --src-addrs N        source addresses 127.0.1.1.. to spread over\n"
 "                       (default: one per 500 connections)\n"
 "  --hub-pid PID        sample the hub's RSS and CPU from /proc\n"
@@ -185,6 +190,7 @@ int lopts_parse(struct lopts *o, int argc, char **argv, char *err, size_t errlen
         {"poll-options", 1, 0, 'O'}, {"allow-change", 0, 0, 'A'},
         {"vote-share", 1, 0, 'v'}, {"vote-within", 1, 0, 'w'},
         {"storm-at", 1, 0, 'S'}, {"storm-window", 1, 0, 'W'},
+        {"flood", 1, 0, 'F'}, {"flood-at", 1, 0, 'I'}, {"flood-rate", 1, 0, 'R'},
         {"src-addrs", 1, 0, 'x'}, {"hub-pid", 1, 0, 'h'}, {"json", 1, 0, 'j'},
         {"db", 1, 0, 'D'}, {"max-failed", 1, 0, 'f'}, {"quiet", 0, 0, 'q'},
         {"help", 0, 0, 'H'}, {0, 0, 0, 0}
@@ -211,6 +217,8 @@ int lopts_parse(struct lopts *o, int argc, char **argv, char *err, size_t errlen
     o->vote_within = 5;
     o->storm_at = -1;
     o->storm_window = 5;
+    o->flood_at = 2;
+    o->flood_rate = 20000;
     o->src_base = (127u << 24) | (1u << 8) | 1u;     /* 127.0.1.1 */
     o->max_failed = 0;
 
@@ -251,6 +259,9 @@ int lopts_parse(struct lopts *o, int argc, char **argv, char *err, size_t errlen
         case 'w': NUM(0, 3600, "vote-within"); o->vote_within = v; break;
         case 'S': NUM(0, 86400, "storm-at"); o->storm_at = v; break;
         case 'W': NUM(0, 3600, "storm-window"); o->storm_window = v; break;
+        case 'F': NUM(0, LOPTS_MAX_CONNS_PER_PROC - 100, "flood"); o->flood = (int)v; break;
+        case 'I': NUM(0, 86400, "flood-at"); o->flood_at = v; break;
+        case 'R': NUM(1, 1e6, "flood-rate"); o->flood_rate = v; break;
         case 'x': NUM(1, LOPTS_MAX_SRC, "src-addrs"); o->nsrc = (int)v; break;
         case 'h': NUM(1, 4194304, "hub-pid"); o->hub_pid = (int)v; break;
         case 'j': o->json_path = strdup(optarg); break;

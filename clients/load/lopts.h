@@ -45,6 +45,9 @@ struct lopts {
     double vote_share, vote_within;
     /* storm */
     double storm_at, storm_window;
+    /* flood: connections from 127.0.3.1 that never say hello (lflood.h) */
+    int flood;
+    double flood_at, flood_rate;
     /* sources */
     int nsrc;
     uint32_t src_base;           /* host order */

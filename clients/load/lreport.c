@@ -226,6 +226,12 @@ void lreport_table(FILE *f, const struct lopts *o, const struct lstats_run *r,
                 r->storm_all_back_s < 0 ? "never " : "in ",
                 r->storm_all_back_s < 0 ? 0 : r->storm_all_back_s,
                 (unsigned long long)r->storm_vote_lost);
+    if (r->flood_opened || r->flood_failed)
+        fprintf(f, "%-14s opened %llu (most at once %llu)  closed by the hub %llu (%llu answered first)"
+                "  connect failed %llu\n", "flood",
+                (unsigned long long)r->flood_opened, (unsigned long long)r->flood_open_max,
+                (unsigned long long)r->flood_closed, (unsigned long long)r->flood_answered,
+                (unsigned long long)r->flood_failed);
     if (db->checked) {
         if (*db->err)
             fprintf(f, "%-14s %s\n", "db check", db->err);
@@ -325,6 +331,11 @@ int lreport_json(const char *path, const struct lopts *o, const struct lstats_ru
             "dropped", I(r->storm_dropped), "back", I(r->storm_back),
             "new_device", I(r->storm_new_device), "failed", I(r->storm_failed),
             "votes_lost", I(r->storm_vote_lost), "all_back_s", r->storm_all_back_s));
+    if (r->flood_opened || r->flood_failed)
+        json_object_set_new(root, "flood", json_pack(
+            "{s:I, s:I, s:I, s:I, s:I}", "opened", I(r->flood_opened), "open_max", I(r->flood_open_max),
+            "closed_by_hub", I(r->flood_closed), "answered", I(r->flood_answered),
+            "connect_failed", I(r->flood_failed)));
     if (db->checked)
         json_object_set_new(root, "db_check", json_pack(
             "{s:I, s:I, s:I, s:s}", "votes", I(db->votes), "missing", I(db->missing),

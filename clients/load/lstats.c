@@ -124,6 +124,7 @@ void lstats_run_merge(struct lstats_run *d, const struct lstats_run *s)
     ADD(polls_opened);
     ADD(storm_dropped); ADD(storm_back); ADD(storm_new_device);
     ADD(storm_vote_lost); ADD(storm_failed);
+    ADD(flood_opened); ADD(flood_closed); ADD(flood_answered); ADD(flood_failed); MAX(flood_open_max);
     if (s->storm_dropped) {
         uint64_t before = d->storm_dropped - s->storm_dropped;   /* ADD ran */
         if (!before)

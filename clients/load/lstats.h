@@ -66,6 +66,8 @@ struct lstats_run {
     uint64_t storm_dropped, storm_back, storm_new_device, storm_vote_lost,
              storm_failed;
     double storm_all_back_s;             /* -1: not all came back */
+    /* flood (lflood.h) */
+    uint64_t flood_opened, flood_closed, flood_answered, flood_failed, flood_open_max;
 };
 
 void lstats_run_init(struct lstats_run *r);

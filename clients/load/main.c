@@ -11,6 +11,7 @@
  * records down a pipe, and the parent adds them up, checks the database
  * and reports. */
 #include "lcrowd.h"
+#include "lflood.h"
 #include "lopts.h"
 #include "lreport.h"
 #include "lstats.h"
@@ -60,6 +61,39 @@ static int read_full(int fd, void *p, size_t n)
 static void child_phase(char what, void *arg)
 {
     write_full(*(int *)arg, &what, 1);
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The flood child (--flood, the last one): connected at once; floods from
+ * the go until the load ends. Reports its figures like the others. */
+static void flood_child(const struct lopts *o, int fd, int go_fd)
+{
+    struct lstats_run r;
+    struct lflood_stats st;
+    char tag = 'C', go;
+    lstats_run_init(&r);
+    int rc = write_full(fd, &tag, 1) || read_full(go_fd, &go, 1);
+    int64_t t0 = mono_ms();
+    if (!rc && lflood_run(o, t0, t0 + (int64_t)(o->duration * 1000), &st) == 0) {
+        r.flood_opened = st.opened;
+        r.flood_closed = st.closed_by_hub;
+        r.flood_answered = st.answered;
+        r.flood_failed = st.failed;
+        r.flood_open_max = (uint64_t)st.open_max;
+    } else {
+        rc = -1;
+    }
+    uint64_t n = 0;
+    tag = 'R';
+    if (rc == 0 && (write_full(fd, &tag, 1) || write_full(fd, &r, sizeof r) || write_full(fd, &n, sizeof n)))
+        rc = -1;
+    _exit(rc ? 3 : 0);
 }
 
 /* Child k: 0 is the observer, 1..procs share the devices. */
@@ -133,7 +167,7 @@ int main(int argc, char **argv)
         t_prev = mono_s();
     }
 
-    int K = o.procs + 1;
+    int K = o.procs + 1 + (o.flood > 0);   /* observer, crowd, flood */
     int fds[65], gos[65];
     pid_t pids[65];
     for (int k = 0; k < K; k++) {
@@ -155,6 +189,8 @@ int main(int argc, char **argv)
                 close(fds[j]);
                 close(gos[j]);
             }
+            if (o.flood > 0 && k == K - 1)
+                flood_child(&o, p[1], g[0]);
             child(&o, k, p[1], g[0]);
         }
         close(p[1]);

@@ -54,6 +54,42 @@ static int done(FILE *f, const char *path)
     return bad ? -1 : 0;
 }
 
+/* "2026-01-01T00:02:10.500Z" (ISO 8601, UTC, milliseconds). */
+static void iso_time(FILE *f, json_int_t ms)
+{
+    json_int_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    time_t t = (time_t)sec;
+    struct tm tm;
+    char buf[32];
+    if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm))
+        fprintf(f, "%s.%03lldZ", buf, (long long)(ms - sec * 1000));
+}
+
+/* Every *_ms column of a CSV is followed by the same time as ISO 8601 UTC
+ * (*_utc): epoch milliseconds for programs, readable times for people. */
+static int is_ms(const char *col)
+{
+    size_t n = strlen(col);
+    return n > 3 && strcmp(col + n - 3, "_ms") == 0;
+}
+
+static void header(FILE *f, const char *col, int first)
+{
+    sep(f, first);
+    fputs(col, f);
+    if (is_ms(col)) fprintf(f, ",%.*s_utc", (int)(strlen(col) - 3), col);
+}
+
+/* v, and for a *_ms column its ISO twin (empty for null). */
+static void cell(FILE *f, const char *col, const json_t *v, int first)
+{
+    sep(f, first);
+    value(f, v);
+    if (!is_ms(col)) return;
+    fputc(',', f);
+    if (json_is_integer(v)) iso_time(f, json_integer_value(v));
+}
+
 static int timeline(const char *dir, const json_t *rep)
 {
     char path[4096];
@@ -63,7 +99,7 @@ static int timeline(const char *dir, const json_t *rep)
     const json_t *kinds = json_object_get(json_object_get(rep, "event"), "reactions");
     const json_t *byk = json_object_get(tl, "reactions");
     const json_t *markers = json_object_get(rep, "markers");
-    fputs("sec,audience,taps,votes,chants", f);
+    fputs("sec,time_utc,audience,taps,votes,chants", f);
     size_t k, i, m = 0;
     json_t *kn;
     json_array_foreach(kinds, k, kn) { fputs(",taps_", f); field(f, json_string_value(kn)); }
@@ -72,6 +108,8 @@ static int timeline(const char *dir, const json_t *rep)
     for (i = 0; i < json_array_size(secs); i++) {
         json_int_t sec = json_integer_value(json_array_get(secs, i));
         value(f, json_array_get(secs, i));
+        fputc(',', f);
+        iso_time(f, sec * 1000);
         const char *cols[] = {"audience", "taps", "votes", "chants"};
         for (int c = 0; c < 4; c++) { fputc(',', f); value(f, json_array_get(json_object_get(tl, cols[c]), i)); }
         json_array_foreach(kinds, k, kn) {
@@ -104,15 +142,15 @@ static int polls(const char *dir, const json_t *rep)
     char path[4096];
     FILE *f = open_in(dir, "polls.csv", path, sizeof path);
     if (!f) return -1;
-    fputs("poll,question,allow_change,opened_ms,closed_ms,audience_at_open,voters,turnout,"
-          "changed_devices,changes,option,label,votes,share,winner\n", f);
+    fputs("poll,question,allow_change,opened_ms,opened_utc,closed_ms,closed_utc,audience_at_open,voters,turnout,"
+          "turnout_of_peak,peak_during,changed_devices,changes,option,label,votes,share,winner\n", f);
     size_t i, j;
     json_t *p, *o;
     json_array_foreach(json_object_get(rep, "polls"), i, p) {
         json_array_foreach(json_object_get(p, "options"), j, o) {
             const char *pc[] = {"id", "question", "allow_change", "opened_ms", "closed_ms", "audience_at_open",
-                                "voters", "turnout", "changed_devices", "changes"};
-            for (int c = 0; c < 10; c++) { sep(f, c == 0); value(f, json_object_get(p, pc[c])); }
+                                "voters", "turnout", "turnout_of_peak", "peak_during", "changed_devices", "changes"};
+            for (int c = 0; c < 12; c++) cell(f, pc[c], json_object_get(p, pc[c]), c == 0);
             const char *oc[] = {"idx", "label", "votes", "share"};
             for (int c = 0; c < 4; c++) { fputc(',', f); value(f, json_object_get(o, oc[c])); }
             int win = 0;
@@ -132,11 +170,11 @@ static int columns(const char *dir, const char *name, const json_t *obj, const c
     char path[4096];
     FILE *f = open_in(dir, name, path, sizeof path);
     if (!f) return -1;
-    for (int c = 0; c < ncols; c++) { sep(f, c == 0); fputs(cols[c], f); }
+    for (int c = 0; c < ncols; c++) header(f, cols[c], c == 0);
     fputc('\n', f);
     size_t n = json_array_size(json_object_get(obj, cols[0]));
     for (size_t i = 0; i < n; i++) {
-        for (int c = 0; c < ncols; c++) { sep(f, c == 0); value(f, json_array_get(json_object_get(obj, cols[c]), i)); }
+        for (int c = 0; c < ncols; c++) cell(f, cols[c], json_array_get(json_object_get(obj, cols[c]), i), c == 0);
         fputc('\n', f);
     }
     return done(f, path);
@@ -147,28 +185,17 @@ static int chants(const char *dir, const json_t *rep)
     char path[4096];
     FILE *f = open_in(dir, "chants.csv", path, sizeof path);
     if (!f) return -1;
-    fputs("rank,text,count,devices,first_ms,hidden,held,approved_ms\n", f);
+    fputs("rank,text,count,devices,first_ms,first_utc,hidden,held,approved_ms,approved_utc\n", f);
     size_t i;
     json_t *c;
     json_array_foreach(json_object_get(json_object_get(rep, "chants"), "all"), i, c) {
         fprintf(f, "%zu,", i + 1);
         value(f, json_object_get(c, "text"));
         const char *cc[] = {"count", "devices", "first_ms", "hidden", "held", "approved_ms"};
-        for (int k = 0; k < 6; k++) { fputc(',', f); value(f, json_object_get(c, cc[k])); }
+        for (int k = 0; k < 6; k++) cell(f, cc[k], json_object_get(c, cc[k]), 0);
         fputc('\n', f);
     }
     return done(f, path);
-}
-
-/* "2026-01-01T00:02:10.500Z" (ISO 8601, UTC, milliseconds). */
-static void iso_time(FILE *f, json_int_t ms)
-{
-    json_int_t sec = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    time_t t = (time_t)sec;
-    struct tm tm;
-    char buf[32];
-    if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm))
-        fprintf(f, "%s.%03lldZ", buf, (long long)(ms - sec * 1000));
 }
 
 static int mod_log(const char *dir, const json_t *rep)
@@ -176,13 +203,12 @@ static int mod_log(const char *dir, const json_t *rep)
     char path[4096];
     FILE *f = open_in(dir, "mod_log.csv", path, sizeof path);
     if (!f) return -1;
-    fputs("time,ts_ms,session,action,text,device,detail\n", f);
+    static const char *const cols[] = {"ts_ms", "session", "action", "text", "device", "detail"};
+    for (int c = 0; c < 6; c++) header(f, cols[c], c == 0);
+    fputc('\n', f);
     const json_t *log = json_object_get(json_object_get(rep, "detail"), "mod_log");
-    const json_t *ts = json_object_get(log, "ts_ms");
-    for (size_t i = 0; i < json_array_size(ts); i++) {
-        iso_time(f, json_integer_value(json_array_get(ts, i)));
-        const char *cols[] = {"ts_ms", "session", "action", "text", "device", "detail"};
-        for (int c = 0; c < 6; c++) { fputc(',', f); value(f, json_array_get(json_object_get(log, cols[c]), i)); }
+    for (size_t i = 0; i < json_array_size(json_object_get(log, "ts_ms")); i++) {
+        for (int c = 0; c < 6; c++) cell(f, cols[c], json_array_get(json_object_get(log, cols[c]), i), c == 0);
         fputc('\n', f);
     }
     return done(f, path);

@@ -37,6 +37,21 @@ static const char *str(const json_t *o, const char *k)
 }
 static json_int_t ival(const json_t *o, const char *k) { return json_integer_value(json_object_get(o, k)); }
 
+/* The one rule of every per-section table (docs/analytics.md, "No section"),
+ * said in the same words wherever a table counts devices by section. */
+#define SECTION_RULE(f) fputs("A phone counts in the section it had when it sent something (a tap, a vote, a chant), " \
+    "and a phone that sent nothing in the section it had at the end; <i>no section</i> is a phone that had not " \
+    "picked one yet. A phone that changed section counts in each, so the shares can add up to more than 100%.", f)
+
+/* A marker kind in words: "song start", not song_start. */
+static const char *marker_kind(const char *kind)
+{
+    if (!strcmp(kind, "song_start")) return "song start";
+    if (!strcmp(kind, "song_end")) return "song end";
+    if (!strcmp(kind, "note")) return "note";
+    return NULL;
+}
+
 static void section_label(FILE *f, const char *s)
 {
     if (*s) esc(f, s); else fputs("<i>no section</i>", f);
@@ -189,6 +204,7 @@ static void timeline(FILE *f, const json_t *rep)
     json_int_t start = ival(json_object_get(rep, "event"), "start_ms");
     fputs("<section><h2>Timeline</h2>\n<p class=note>Taps per second by reaction, stacked, with the connected "
           "audience (right axis). Dashed lines are markers: green a song start, grey a song end, blue a note; "
+          "dotted purple lines a poll opening and closing; "
           "numbered dots are the peak moments listed below.</p>\n"
           "<div class=\"chart tall\"><canvas id=ch-timeline></canvas></div>\n", f);
     fputs("<h3>Peak moments</h3>\n", f);
@@ -224,7 +240,12 @@ static void timeline(FILE *f, const json_t *rep)
             fputs("<tr><td>", f);
             elapsed(f, ival(m, "ts_ms"), start);
             fputs("</td><td>", f);
-            esc(f, str(m, "kind"));
+            const char *kw = marker_kind(str(m, "kind"));
+            if (kw) fputs(kw, f);
+            else for (const char *k = str(m, "kind"); *k; k++) {   /* an unknown kind: its words */
+                char c[2] = {*k == '_' ? ' ' : *k, 0};
+                esc(f, c);
+            }
             fputs("</td><td>", f);
             esc(f, str(m, "label"));
             fputs("</td></tr>\n", f);
@@ -281,10 +302,13 @@ static void participation(FILE *f, const json_t *rep)
     }
     fputs("</tbody></table>\n<p class=note>Each device on one rung: <b>all</b> reacted, voted and chanted; "
           "<b>chanted</b> chanted (not all three); <b>voted</b> voted, did not chant; <b>reacted</b> only "
-          "reacted; <b>watched</b> sent nothing.</p></div>\n</div>\n", f);
+          "reacted; <b>watched</b> sent nothing. In a section's row, a phone's rung is what it sent from that "
+          "section (the rule is under <i>Audience by section</i>).</p></div>\n</div>\n", f);
 
-    fputs("<h3>Audience by section</h3>\n<table class=compact><thead><tr><th>section</th><th class=n>devices (last known section)</th>"
-          "<th class=n>share</th></tr></thead><tbody>\n", f);
+    fputs("<h3>Audience by section</h3>\n<p class=note>", f);
+    SECTION_RULE(f);
+    fputs("</p>\n<table class=compact><thead><tr><th>section</th><th class=n>devices</th>"
+          "<th class=n>share of joined</th></tr></thead><tbody>\n", f);
     json_array_foreach(json_object_get(json_object_get(rep, "reach"), "sections"), i, row) {
         fputs("<tr><td>", f);
         section_label(f, str(row, "section"));
@@ -308,26 +332,36 @@ static void polls(FILE *f, const json_t *rep)
     json_array_foreach(ps, i, p) {
         fprintf(f, "<div class=poll><h3>Poll %lld: ", (long long)ival(p, "id"));
         esc(f, str(p, "question"));
-        fputs("</h3>\n<p class=note>Opened at ", f);
+        /* a div, not a p: the <details> inside would end a <p> and push the rest
+         * of the sentence onto a line of its own */
+        fputs("</h3>\n<div class=note>Opened at ", f);
         elapsed(f, ival(p, "opened_ms"), start);
         if (json_is_integer(json_object_get(p, "closed_ms"))) {
             fputs(", closed at ", f);
             elapsed(f, ival(p, "closed_ms"), start);
         } else fputs(", still open", f);
+        /* Turnout against the room at its fullest while the poll was open: a
+         * phone that joined after the opening and voted is in both figures,
+         * so this reads as a share (details one click away). */
         fputs(". <b>", f);
         num(f, ival(p, "voters"));
-        fputs("</b> voters of <b>", f);
+        fputs("</b> phones voted, <b>", f);
+        pct(f, json_object_get(p, "turnout_of_peak"));
+        fputs("</b> of the <b>", f);
+        num(f, ival(p, "peak_during"));
+        fputs("</b> connected at the busiest moment of the poll"
+              "<details class=def><summary>how is this counted?</summary>Voters are the phones whose vote counted "
+              "(one per phone). The room is the most phones connected at the same time while the poll was open "
+              "(never fewer than at its opening, ", f);
         num(f, ival(p, "audience_at_open"));
-        fputs("</b> connected when it opened: turnout <b>", f);
-        pct(f, json_object_get(p, "turnout"));
-        fputs("</b>. ", f);
+        fputs("). Phones that came and went during the poll can make it more than 100%.</details>. ", f);
         if (json_is_true(json_object_get(p, "allow_change"))) {
             num(f, ival(p, "changed_devices"));
             fputs(" devices changed their vote (", f);
             num(f, ival(p, "changes"));
             fputs(" changes).", f);
         } else fputs("Votes could not be changed.", f);
-        fputs("</p>\n<div class=two><div><table class=compact><thead><tr><th>option</th><th class=n>votes</th>"
+        fputs("</div>\n<div class=two><div><table class=compact><thead><tr><th>option</th><th class=n>votes</th>"
               "<th class=n>share</th></tr></thead><tbody>\n", f);
         const json_t *winner = json_object_get(p, "winner");
         json_array_foreach(json_object_get(p, "options"), j, o) {
@@ -514,10 +548,12 @@ static void retention_sections(FILE *f, const json_t *rep)
     fputs("</tbody></table>\n</section>\n", f);
 
     const json_t *secs = json_object_get(rep, "sections");
-    fputs("<section><h2>Loudest section</h2>\n<p class=note>Taps sent from each section divided by the devices that "
-          "connected in it.</p>\n<div class=two><div class=chart><canvas id=ch-sections></canvas></div>\n"
+    fputs("<section><h2>Loudest section</h2>\n<p class=note>Taps sent from each section divided by the devices in it "
+          "(the same devices as in the audience by section above). ", f);
+    SECTION_RULE(f);
+    fputs("</p>\n<div class=two><div class=chart><canvas id=ch-sections></canvas></div>\n"
           "<table class=compact><thead><tr><th>section</th><th class=n>devices</th><th class=n>taps</th>"
-          "<th class=n>taps per device</th><th class=n>taps per device-minute</th></tr></thead><tbody>\n", f);
+          "<th class=n>taps per device</th></tr></thead><tbody>\n", f);
     const char *loud = json_string_value(json_object_get(secs, "loudest"));
     json_t *s;
     json_array_foreach(json_object_get(secs, "sections"), i, s) {
@@ -530,12 +566,9 @@ static void retention_sections(FILE *f, const json_t *rep)
         num(f, ival(s, "devices"));
         fputs("</td><td class=n>", f);
         num(f, ival(s, "taps"));
-        const char *rc[] = {"taps_per_device", "taps_per_device_minute"};
-        for (int k = 0; k < 2; k++) {
-            const json_t *v = json_object_get(s, rc[k]);
-            if (json_is_number(v)) fprintf(f, "</td><td class=n>%.2f", json_number_value(v));
-            else fputs("</td><td class=n>&ndash;", f);
-        }
+        const json_t *v = json_object_get(s, "taps_per_device");
+        if (json_is_number(v)) fprintf(f, "</td><td class=n>%.2f", json_number_value(v));
+        else fputs("</td><td class=n>&ndash;", f);
         fputs("</td></tr>\n", f);
     }
     fputs("</tbody></table></div>\n</section>\n", f);

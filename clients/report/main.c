@@ -30,13 +30,33 @@ static void help(void)
 {
     usage(stdout);
     printf("\n"
-           "  --db FILE      one event's database (read-only; schema v1 or v2)\n"
-           "  --json FILE    every figure as JSON (docs/analytics.md)\n"
-           "  --html FILE    a self-contained page with the figures and charts\n"
-           "  --csv DIR      timeline.csv, polls.csv, votes.csv, devices.csv, chants.csv and\n"
-           "                 mod_log.csv (the moderation audit trail) into DIR\n"
-           "  --compare ...  headline figures of several events side by side\n"
-           "With no output option a short summary is printed; \"-\" as FILE is stdout.\n");
+           "Engagement figures of one event, read from its hub database (read-only; a hub\n"
+           "may be running on it). Every figure is defined in docs/analytics.md.\n"
+           "\n"
+           "  --db FILE      the event's database (schema v1 or v2). Required unless --compare.\n"
+           "  --json FILE    every figure as one JSON object (layout: docs/analytics.md).\n"
+           "  --html FILE    one self-contained page (no network needed): headline\n"
+           "                 cards, the timeline with markers and polls, funnel, ladder, every\n"
+           "                 poll with its result, chants, retention, sections, moderation.\n"
+           "  --csv DIR      spreadsheets into DIR (created if missing); every *_ms time also as\n"
+           "                 ISO 8601 UTC (*_utc):\n"
+           "                   timeline.csv  one row per second: audience, taps (per reaction),\n"
+           "                                 votes, chants, markers set in that second\n"
+           "                   polls.csv     one row per poll option: times, voters, turnout,\n"
+           "                                 votes, share, winner\n"
+           "                   votes.csv     every vote: poll, device, option, time, changes\n"
+           "                   devices.csv   every phone: section, engagement level, sessions,\n"
+           "                                 connected time, taps, votes, chants\n"
+           "                   chants.csv    every chant text: count, devices, first time,\n"
+           "                                 hidden/held/approved\n"
+           "                   mod_log.csv   the moderation audit trail (who did what, when)\n"
+           "  --compare A.db B.db ...\n"
+           "                 the headline figures of several events side by side (text, or\n"
+           "                 --html / --json).\n"
+           "  -h, --help     this text.\n"
+           "\n"
+           "Default (no output option): a short text summary on stdout. \"-\" as FILE is stdout.\n"
+           "Exit status: 0 done, 1 a database could not be read or a file not written, 2 bad usage.\n");
 }
 
 static int bad_usage(const char *why, const char *arg)

@@ -35,14 +35,20 @@
     afterDatasetsDraw: function (chart, args, opts) {
       if (!opts || !opts.list) return;
       var ctx = chart.ctx, a = chart.chartArea, x = chart.scales.x;
+      /* Labels run downwards, 11 px type: one needs 13 px of width. A marker
+       * closer than that to the last labelled one gets its line only (every
+       * marker is in the table under the chart), so labels never overlap. */
+      var lastLabel = -Infinity;
       ctx.save();
       ctx.font = '11px system-ui, sans-serif';
-      opts.list.forEach(function (m) {
+      opts.list.slice().sort(function (p, q) { return p.x - q.x; }).forEach(function (m) {
         var px = x.getPixelForValue(m.x);
         if (px < a.left || px > a.right) return;
-        ctx.strokeStyle = m.color; ctx.lineWidth = 1.2; ctx.setLineDash([5, 4]);
+        ctx.strokeStyle = m.color; ctx.lineWidth = 1.2; ctx.setLineDash(m.dash || [5, 4]);
         ctx.beginPath(); ctx.moveTo(px, a.top); ctx.lineTo(px, a.bottom); ctx.stroke();
         ctx.setLineDash([]);
+        if (px - lastLabel < 14) return;
+        lastLabel = px;
         ctx.save(); ctx.translate(px + 3, a.top + 3); ctx.rotate(Math.PI / 2);
         ctx.fillStyle = m.color; ctx.textBaseline = 'top';
         ctx.fillText(m.label.length > 28 ? m.label.slice(0, 27) + '…' : m.label, 0, -13);
@@ -68,6 +74,12 @@
     var markerList = R.markers.map(function (m) {
       return { x: m.ts_ms / 1000 - t0, label: m.label,
                color: m.kind === 'song_start' ? '#15803d' : m.kind === 'song_end' ? '#6b7280' : '#2563eb' };
+    });
+    /* Polls opening and closing, in the timeline too (dotted, purple). */
+    R.polls.forEach(function (p) {
+      markerList.push({ x: p.opened_ms / 1000 - t0, label: 'poll ' + p.id + ' opens', color: '#7c3aed', dash: [2, 3] });
+      if (p.closed_ms != null)
+        markerList.push({ x: p.closed_ms / 1000 - t0, label: 'poll ' + p.id + ' closes', color: '#7c3aed', dash: [2, 3] });
     });
     /* Timeline: averaged into buckets so a long show stays readable (the CSV
      * and JSON keep every second). Seconds the hub did not record are gaps. */
@@ -125,7 +137,8 @@
                 return { label: lv, backgroundColor: LEVEL_COLORS[l % LEVEL_COLORS.length],
                          data: rows.map(function (r) { return r.shares[l] == null ? 0 : r.shares[l] * 100; }) };
               }) },
-      options: { indexAxis: 'y', scales: { x: { stacked: true, max: 100, ticks: { callback: function (v) { return v + '%'; } } }, y: { stacked: true } },
+      options: { indexAxis: 'y', scales: { x: { stacked: true, max: 100, ticks: { callback: function (v) { return v + '%'; } } },
+                                           y: { stacked: true, ticks: { autoSkip: false } } },   /* every row named */
                  plugins: { tooltip: { callbacks: { label: function (c) { return c.dataset.label + ': ' + c.parsed.x.toFixed(1) + '%'; } } } } }
     });
 

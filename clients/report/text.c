@@ -72,9 +72,9 @@ void text_report(FILE *f, const json_t *rep)
             (long long)ival(tot, "chants"));
     json_t *p;
     json_array_foreach(json_object_get(rep, "polls"), i, p)
-        fprintf(f, "poll %lld: %s -- %lld voters, turnout %.1f%%\n", (long long)ival(p, "id"),
-                json_string_value(json_object_get(p, "question")), (long long)ival(p, "voters"),
-                pct(json_object_get(p, "turnout")));
+        fprintf(f, "poll %lld: %s -- %lld phones voted, %.1f%% of the %lld connected at the poll's busiest moment\n",
+                (long long)ival(p, "id"), json_string_value(json_object_get(p, "question")), (long long)ival(p, "voters"),
+                pct(json_object_get(p, "turnout_of_peak")), (long long)ival(p, "peak_during"));
     const json_t *loud = json_object_get(json_object_get(rep, "sections"), "loudest");
     if (json_is_string(loud)) fprintf(f, "loudest section  %s\n", json_string_value(loud));
     const json_t *top = json_array_get(json_object_get(json_object_get(rep, "chants"), "top"), 0);

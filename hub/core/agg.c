@@ -51,6 +51,12 @@ void agg_react(struct agg *a, int kind, int64_t n) {
     a->signals_total++;
 }
 
+void agg_react_late(struct agg *a, int kind, int64_t n) {
+    assert(kind >= 0 && kind < a->nkinds && n > 0);
+    a->totals[kind] += n;
+    a->signals_total++;
+}
+
 int agg_chant(struct agg *a, const char *key, const char *disp, int64_t sec, int64_t device, int64_t now_ms,
               uint8_t flags) {
     a->signals_total++;
@@ -71,6 +77,12 @@ struct agg_poll *agg_poll_close(struct agg *a, int64_t closed_ms) {
     if (p) p->closed_ms = closed_ms;
     a->poll = NULL;
     return p;
+}
+
+void agg_poll_reopen(struct agg *a, struct agg_poll *p) {
+    assert(p && !a->poll);
+    p->closed_ms = 0;
+    a->poll = p;
 }
 
 static int ensure(struct agg *a, int64_t device) {
@@ -117,7 +129,13 @@ void agg_vote_revert(struct agg *a, int64_t device, int option, int prev) {
 
 int agg_load(struct agg *a, struct agg_saved *saved) {
     memcpy(a->totals, saved->totals, sizeof a->totals);
-    if (!saved->poll) return 0;
+    if (!saved->poll) {   /* the last closed poll's votes, for a reopen */
+        for (size_t i = 0; i < saved->nvotes; i++) {
+            if (saved->vote_device[i] < 0 || ensure(a, saved->vote_device[i]) < 0) return AGG_NOMEM;
+            a->votes[saved->vote_device[i]] = (uint8_t)(saved->vote_option[i] + 1);
+        }
+        return 0;
+    }
     agg_poll_open(a, saved->poll);
     saved->poll = NULL;
     for (size_t i = 0; i < saved->nvotes; i++) {

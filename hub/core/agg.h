@@ -59,6 +59,10 @@ struct agg *agg_new(int nkinds, int nsections, int tick_ms);
 void agg_free(struct agg *a);
 
 void agg_react(struct agg *a, int kind, int64_t n);
+/* Taps made earlier (a phone's offline backlog, stored in the seconds they
+ * were made): they count in the totals, not in the live rate, energy or the
+ * current second. */
+void agg_react_late(struct agg *a, int kind, int64_t n);
 /* Count a normalized chant at second sec from device at now_ms; flags are
  * its moderation flags (chant.h). Returns 0, -1 when dropped from the
  * window (still counted). */
@@ -66,7 +70,8 @@ int agg_chant(struct agg *a, const char *key, const char *disp, int64_t sec, int
               uint8_t flags);
 
 /* State reloaded from the database at start (store_open): reaction totals
- * and the open poll (or NULL) with its votes. */
+ * and the open poll (or NULL) with its votes; with no open poll, the votes
+ * of the last closed one (it can be reopened). */
 struct agg_saved {
     int64_t totals[EVENT_MAX_REACTIONS];
     struct agg_poll *poll;      /* moved into agg by agg_load */
@@ -84,8 +89,13 @@ void agg_saved_clear(struct agg_saved *saved);
 /* Make p the open poll (agg takes ownership; the previous one must have been
  * closed). Clears the per-device votes. */
 void agg_poll_open(struct agg *a, struct agg_poll *p);
-/* Close the open poll: returns it (caller frees with agg_poll_free), or NULL. */
+/* Close the open poll: returns it (caller frees with agg_poll_free), or NULL.
+ * The per-device votes stay until the next agg_poll_open, so the poll can be
+ * reopened with them. */
 struct agg_poll *agg_poll_close(struct agg *a, int64_t closed_ms);
+/* Reopen p, the poll closed last (agg takes ownership; none is open), with
+ * the per-device votes it had. */
+void agg_poll_reopen(struct agg *a, struct agg_poll *p);
 void agg_poll_free(struct agg_poll *p);
 
 #define AGG_ALREADY_VOTED (-2)

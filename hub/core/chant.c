@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unicase.h>
+#include <unigbrk.h>
 #include <unictype.h>
 #include <uninorm.h>
 #include <unistr.h>
@@ -42,7 +43,7 @@ int chant_normalize(const char *in, size_t len, char *disp, char *key) {
     size_t dn = 0;
     uint8_t *nfc = u8_normalize(UNINORM_NFC, folded, n, NULL, &dn);
     if (!nfc) return CHANT_BAD_TEXT;
-    if (dn > CHANT_MAX_BYTES) { free(nfc); return CHANT_TOO_LONG; }
+    if (dn > CHANT_MAX_BYTES || chant_chars((const char *)nfc, dn) > CHANT_MAX_CHARS) { free(nfc); return CHANT_TOO_LONG; }
     memcpy(disp, nfc, dn);
     disp[dn] = 0;
     size_t kn = 0;
@@ -56,6 +57,29 @@ int chant_normalize(const char *in, size_t len, char *disp, char *key) {
     }
     free(k);
     return 0;
+}
+
+/* libunistring 1.0 breaks emoji ZWJ sequences (UAX #29 rule GB11) and
+ * flags (GB12/13) into several clusters; browsers (Intl.Segmenter) do not.
+ * The two rules are added here so the hub counts what the phone counts. */
+size_t chant_chars(const char *s, size_t n) {
+    const uint8_t *p = (const uint8_t *)s, *end = p + n;
+    size_t count = 0;
+    int after_zwj = 0, lone_ri = 0;   /* the previous cluster was pictograph..ZWJ / one regional indicator */
+    while (p < end) {
+        const uint8_t *q = u8_grapheme_next(p, end);
+        if (!q) break;
+        ucs4_t first;
+        u8_mbtouc(&first, p, (size_t)(q - p));
+        int ri = uc_is_property_regional_indicator(first) && u8_mbsnlen(p, (size_t)(q - p)) == 1;
+        int joins = (after_zwj && uc_is_property_extended_pictographic(first)) || (lone_ri && ri);
+        if (!joins) count++;
+        lone_ri = ri && !(lone_ri && joins);
+        after_zwj = uc_is_property_extended_pictographic(first) && q - p >= 3 && q[-3] == 0xe2 && q[-2] == 0x80 &&
+                    q[-1] == 0x8d;
+        p = q;
+    }
+    return count;
 }
 
 struct entry {

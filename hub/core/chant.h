@@ -17,7 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CHANT_MAX_BYTES 64
+/* A chant is at most CHANT_MAX_CHARS characters as a reader counts them
+ * (extended grapheme clusters of the NFC display form: "é", "好", "👍🏽" are
+ * one each), the limit the phone's counter shows; CHANT_MAX_BYTES only
+ * bounds the storage of texts made of long clusters. */
+#define CHANT_MAX_CHARS 64
+#define CHANT_MAX_BYTES 256
 #define CHANT_KEY_MAX   (CHANT_MAX_BYTES * 4)
 #define CHANT_WINDOW_S  30
 #define CHANT_RAW_MAX   4096  /* raw input bytes at most (the frame limit) */
@@ -25,13 +30,16 @@
 /* chant_normalize() errors. */
 #define CHANT_BAD_TEXT (-1)   /* invalid UTF-8 or a control character */
 #define CHANT_EMPTY    (-2)   /* nothing left after trimming */
-#define CHANT_TOO_LONG (-3)   /* display form over CHANT_MAX_BYTES */
+#define CHANT_TOO_LONG (-3)   /* display form over CHANT_MAX_CHARS or CHANT_MAX_BYTES */
 
 /* Normalize in[0..len). On success returns 0 and writes the display form to
  * disp (NUL-terminated, <= CHANT_MAX_BYTES) and the grouping key to key
  * (NUL-terminated, < CHANT_KEY_MAX). Returns CHANT_BAD_TEXT, CHANT_EMPTY
  * or CHANT_TOO_LONG otherwise. */
 int chant_normalize(const char *in, size_t len, char *disp, char *key);
+
+/* Characters (extended grapheme clusters) in the UTF-8 text s[0..n). */
+size_t chant_chars(const char *s, size_t n);
 
 struct chant_top;
 

@@ -46,6 +46,17 @@ static void pack_poll(msgpack_packer *pk, const struct agg_poll *p, int open, in
     if (voted >= 0) proto_pack_kv_int(pk, "voted", voted);
 }
 
+/* [{label, kind, ts}...]: the ts names the marker (marker.edit). */
+static void pack_markers(msgpack_packer *pk, const struct rec_marker *m, int n) {
+    msgpack_pack_array(pk, (size_t)n);
+    for (int i = 0; i < n; i++) {
+        msgpack_pack_map(pk, 3);
+        proto_pack_kv_str(pk, "label", m[i].label);
+        proto_pack_kv_str(pk, "kind", wire_marker_name(m[i].kind));
+        proto_pack_kv_int(pk, "ts", m[i].ts);
+    }
+}
+
 struct msg *enc_welcome(const struct enc_welcome *w) {
     struct proto_enc e;
     msgpack_packer *pk = &e.pk;
@@ -81,13 +92,7 @@ struct msg *enc_welcome(const struct enc_welcome *w) {
     else msgpack_pack_nil(pk);
     if (marks) {
         proto_pack_str(pk, "markers");
-        msgpack_pack_array(pk, (size_t)w->nmarkers);
-        for (int i = 0; i < w->nmarkers; i++) {
-            msgpack_pack_map(pk, 3);
-            proto_pack_kv_str(pk, "label", w->markers[i].label);
-            proto_pack_kv_str(pk, "kind", wire_marker_name(w->markers[i].kind));
-            proto_pack_kv_int(pk, "ts", w->markers[i].ts);
-        }
+        pack_markers(pk, w->markers, w->nmarkers);
     }
     return proto_enc_finish(&e);
 }
@@ -116,12 +121,25 @@ struct msg *enc_marker(const char *label, size_t n, enum marker_kind kind, int64
     return proto_enc_finish(&e);
 }
 
+struct msg *enc_markers(const struct rec_marker *markers, int n, const char *now_playing) {
+    struct proto_enc e;
+    proto_enc_begin(&e);
+    msgpack_pack_map(&e.pk, 3);
+    proto_pack_kv_str(&e.pk, "t", "markers");
+    proto_pack_str(&e.pk, "markers");
+    pack_markers(&e.pk, markers, n);
+    proto_pack_str(&e.pk, "now_playing");
+    if (now_playing) proto_pack_str(&e.pk, now_playing);
+    else msgpack_pack_nil(&e.pk);
+    return proto_enc_finish(&e);
+}
+
 struct msg *enc_health(const struct enc_health *h) {
     struct proto_enc e;
     msgpack_packer *pk = &e.pk;
     const struct event_def *ev = h->ev;
     proto_enc_begin(&e);
-    msgpack_pack_map(pk, 11);
+    msgpack_pack_map(pk, 12);
     proto_pack_kv_str(pk, "t", "health");
     proto_pack_kv_int(pk, "now", h->now);
     proto_pack_str(pk, "conns");
@@ -137,6 +155,10 @@ struct msg *enc_health(const struct enc_health *h) {
     proto_pack_kv_int(pk, "signals_total", h->signals_total);
     proto_pack_kv_int(pk, "dropped_slow", h->dropped_slow);
     proto_pack_kv_int(pk, "devices", h->devices);
+    proto_pack_str(pk, "keys");
+    msgpack_pack_map(pk, 2);
+    proto_pack_kv_int(pk, "wrong", h->keys_wrong);
+    proto_pack_kv_int(pk, "refused", h->keys_refused);
     proto_pack_str(pk, "store");
     msgpack_pack_map(pk, 7);
     proto_pack_kv_int(pk, "queue", h->store.queued);

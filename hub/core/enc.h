@@ -39,6 +39,11 @@ struct msg *enc_poll(const struct agg_poll *p, int open, int crew);
 /* {t:"marker", marker:{label, kind, ts}}; label is n bytes. */
 struct msg *enc_marker(const char *label, size_t n, enum marker_kind kind, int64_t ts);
 
+/* {t:"markers", markers:[{label, kind, ts}...], now_playing}: the newest
+ * markers (oldest first) after one was corrected or deleted, so every
+ * screen, stage and crew page redraws them and the song now playing. */
+struct msg *enc_markers(const struct rec_marker *markers, int n, const char *now_playing);
+
 /* {t:"health", ...}: the crew's view of the hub. */
 struct enc_health {
     int64_t now, uptime_s;
@@ -47,6 +52,7 @@ struct enc_health {
     const struct event_def *ev;
     const int64_t *section_conns;   /* ev->nsections + 1 ("" last) */
     int64_t signals_per_s, votes_per_s, signals_total, dropped_slow, devices;
+    int64_t keys_wrong, keys_refused;   /* role keys since start: wrong, refused (address locked out) */
     struct rec_stats store;
 };
 struct msg *enc_health(const struct enc_health *h);

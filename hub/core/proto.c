@@ -148,9 +148,30 @@ static const struct { const char *name; enum proto_type type; } types[] = {
     {"hello", PT_HELLO}, {"vote", PT_VOTE}, {"react", PT_REACT}, {"chant", PT_CHANT},
     {"ping", PT_PING}, {"poll.open", PT_POLL_OPEN}, {"poll.close", PT_POLL_CLOSE},
     {"marker", PT_MARKER}, {"mod", PT_MOD}, {"poll.reveal", PT_POLL_REVEAL}, {"section", PT_SECTION},
+    {"poll.reopen", PT_POLL_REOPEN}, {"marker.edit", PT_MARKER_EDIT}, {"marker.delete", PT_MARKER_DELETE},
+    {"osc.gate", PT_OSC_GATE},
 };
 
 #define MAX_ID ((int64_t)1 << 53)
+
+/* The optional fields of a fan's signal: `cid` (the phone's own id for it,
+ * kept across reconnects so a re-send is recognised) and `age` (how many ms
+ * before sending the fan made it; the hub bounds it, see wire.h). */
+static int get_signal_fields(const msgpack_object_map *mp, struct proto_msg *m, int with_cid, struct proto_error *err) {
+    if (with_cid && get_int(mp, "cid", 0, 1, MAX_ID, &m->cid, err) < 0) return -1;
+    return get_int(mp, "age", 0, INT64_MIN, INT64_MAX, &m->age, err) < 0 ? -1 : 0;
+}
+
+/* A marker's kind, when given. Returns 0 (set), 1 (absent), -1. */
+static int get_marker_kind(const msgpack_object_map *mp, struct proto_msg *m, struct proto_error *err) {
+    struct proto_str kind;
+    int r = get_str(mp, "kind", 0, 16, E_BAD_FIELD, &kind, err);
+    if (r != 0) return r;
+    int k = wire_marker_parse(kind.p, kind.n);
+    if (k < 0) return fail(err, E_BAD_FIELD, "field '%s' must be song_start, song_end or note", "kind");
+    m->marker = (enum marker_kind)k;
+    return 0;
+}
 
 /* {t:"mod", id, action, text | device | mode}. */
 static int decode_mod(const msgpack_object_map *mp, struct proto_msg *m, struct proto_error *err) {
@@ -196,16 +217,17 @@ static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, stru
         if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
         if (get_int(mp, "poll", 1, 0, INT32_MAX, &m->poll, err) < 0) return -1;
         if (get_int(mp, "option", 1, INT32_MIN, INT32_MAX, &m->option, err) < 0) return -1;
-        return 0;
+        return get_signal_fields(mp, m, 1, err);
     case PT_REACT:
         if (get_str(mp, "kind", 1, 32, E_BAD_FIELD, &m->kind, err) < 0) return -1;
         if (get_int(mp, "n", 1, 1, 50, &m->n, err) < 0) return -1;
-        return 0;
+        return get_signal_fields(mp, m, 0, err);
     case PT_CHANT:
-        /* Raw text may carry whitespace that trimming removes: the 64-byte
-         * limit is applied after normalization (chant.c); the frame limit
-         * bounds it here. */
-        return get_str(mp, "text", 1, WIRE_MAX_FRAME, E_TOO_LONG, &m->text, err) < 0 ? -1 : 0;
+        /* Raw text may carry whitespace that trimming removes: the limit in
+         * characters is applied after normalization (chant.c); the frame
+         * limit bounds it here. */
+        if (get_str(mp, "text", 1, WIRE_MAX_FRAME, E_TOO_LONG, &m->text, err) < 0) return -1;
+        return get_signal_fields(mp, m, 1, err);
     case PT_PING:
         return get_int(mp, "c", 1, INT64_MIN, INT64_MAX, &m->c, err) < 0 ? -1 : 0;
     case PT_POLL_OPEN: {
@@ -247,25 +269,38 @@ static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, stru
     }
     case PT_POLL_CLOSE:
     case PT_POLL_REVEAL:
+    case PT_POLL_REOPEN:
         if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
         return get_int(mp, "poll", 1, 0, INT32_MAX, &m->poll, err) < 0 ? -1 : 0;
     case PT_MARKER: {
         if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
         if (get_str(mp, "label", 1, WIRE_MAX_TEXT, E_TOO_LONG, &m->text, err) < 0) return -1;
         if (m->text.n == 0) return fail(err, E_BAD_FIELD, "field '%s' is empty", "label");
-        struct proto_str kind;
-        r = get_str(mp, "kind", 0, 16, E_BAD_FIELD, &kind, err);
-        if (r < 0) return -1;
         m->marker = MARKER_NOTE;
-        if (r == 0) {
-            int k = wire_marker_parse(kind.p, kind.n);
-            if (k < 0) return fail(err, E_BAD_FIELD, "field '%s' must be song_start, song_end or note", "kind");
-            m->marker = (enum marker_kind)k;
-        }
-        return 0;
+        return get_marker_kind(mp, m, err) < 0 ? -1 : 0;
     }
+    case PT_MARKER_EDIT:
+    case PT_MARKER_DELETE:
+        if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
+        if (get_int(mp, "at", 1, 0, MAX_ID, &m->at, err) < 0) return -1;
+        if (m->type == PT_MARKER_DELETE) return 0;
+        if ((r = get_str(mp, "label", 0, WIRE_MAX_TEXT, E_TOO_LONG, &m->text, err)) < 0) return -1;
+        if (r == 0 && m->text.n == 0) return fail(err, E_BAD_FIELD, "field '%s' is empty", "label");
+        m->has_label = r == 0;
+        if ((r = get_marker_kind(mp, m, err)) < 0) return -1;
+        m->has_kind = r == 0;
+        if (!m->has_label && !m->has_kind) return fail(err, E_BAD_FIELD, "missing field '%s'", "label");
+        return 0;
     case PT_MOD:
         return decode_mod(mp, m, err);
+    case PT_OSC_GATE: {   /* {id, on, target?}: no target = the master gate */
+        if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
+        const msgpack_object *o = field(mp, "on");
+        if (!o || o->type != MSGPACK_OBJECT_BOOLEAN) return fail(err, E_BAD_FIELD, "field '%s' must be a boolean", "on");
+        m->osc_on = o->via.boolean;
+        m->osc_target = -1;
+        return get_int(mp, "target", 0, 0, 63, &m->osc_target, err) < 0 ? -1 : 0;
+    }
     case PT_SECTION:   /* "" leaves the section */
         return get_str(mp, "section", 1, 64, E_BAD_FIELD, &m->section, err) < 0 ? -1 : 0;
     }

@@ -16,7 +16,9 @@
 
 enum proto_type {
     PT_HELLO = 1, PT_VOTE, PT_REACT, PT_CHANT, PT_PING,
-    PT_POLL_OPEN, PT_POLL_CLOSE, PT_MARKER, PT_MOD, PT_POLL_REVEAL, PT_SECTION
+    PT_POLL_OPEN, PT_POLL_CLOSE, PT_MARKER, PT_MOD, PT_POLL_REVEAL, PT_SECTION,
+    PT_POLL_REOPEN, PT_MARKER_EDIT, PT_MARKER_DELETE,
+    PT_OSC_GATE
 };
 
 /* A string inside the decoded frame; NOT NUL-terminated, valid until the
@@ -29,7 +31,11 @@ struct proto_msg {
     int64_t id;
     enum role role;                                      /* hello */
     struct proto_str event, token, key, section;         /* hello */
-    int64_t poll, option;                                /* vote, poll.close */
+    int64_t poll, option;                                /* vote, poll.close, poll.reopen */
+    int64_t cid;                                         /* vote, chant: the phone's id, 0 absent */
+    int64_t age;                                         /* vote, react, chant: ms since made (0 absent) */
+    int64_t at;                                          /* marker.edit, marker.delete: the marker's ts */
+    int has_label, has_kind;                             /* marker.edit: what changes */
     struct proto_str kind;                               /* react */
     enum marker_kind marker;                             /* marker (default note) */
     int64_t n;                                           /* react */
@@ -42,6 +48,8 @@ struct proto_msg {
     enum mod_action action;                              /* mod (text in text, device) */
     int64_t device;                                      /* mod ban/unban */
     enum mod_mode mode;                                  /* mod mode */
+    int osc_on;                                          /* osc.gate: open (1) or closed */
+    int64_t osc_target;                                  /* osc.gate: target index, -1 = master */
 };
 
 /* Error codes of the protocol (docs/protocol.md). */
@@ -50,6 +58,7 @@ struct proto_msg {
 #define E_BAD_FIELD     "bad_field"
 #define E_NOT_ALLOWED   "not_allowed"
 #define E_BAD_KEY       "bad_key"
+#define E_KEY_LOCKED    "key_locked"
 #define E_UNKNOWN_EVENT "unknown_event"
 #define E_UNKNOWN_POLL  "unknown_poll"
 #define E_BAD_OPTION    "bad_option"
@@ -63,6 +72,7 @@ struct proto_msg {
 #define E_BANNED        "banned"
 #define E_UNKNOWN_DEVICE "unknown_device"
 #define E_MOD_FULL      "mod_full"
+#define E_UNKNOWN_MARKER "unknown_marker"
 
 struct proto_error {
     const char *code;      /* one of E_* */

@@ -14,4 +14,8 @@ struct rate_bucket { float tokens; uint32_t last_ms; };
  * A new bucket (zeroed) starts full; it never holds more than lim->burst. */
 int rate_allow(struct rate_bucket *b, const struct event_limit *lim, uint32_t now_ms, double cost);
 
+/* The tokens b would hold at now_ms (lim->burst for a new bucket), without
+ * taking any: for a limit that is charged only on failure (key guesses). */
+double rate_peek(const struct rate_bucket *b, const struct event_limit *lim, uint32_t now_ms);
+
 #endif

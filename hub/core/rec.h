@@ -10,11 +10,13 @@
 #include "agg.h"
 #include "auth.h"
 #include "event.h"
+#include "metrics.h"
 #include "mod.h"
 
 enum rec_type {
     REC_DEVICE = 1, REC_SESSION_START, REC_SESSION_END, REC_VOTE, REC_REACT, REC_CHANT,
-    REC_POLL_OPEN, REC_POLL_CLOSE, REC_MARKER, REC_SECOND, REC_MOD, REC_POLL_REVEAL
+    REC_POLL_OPEN, REC_POLL_CLOSE, REC_MARKER, REC_SECOND, REC_MOD, REC_POLL_REVEAL,
+    REC_POLL_REOPEN, REC_MARKER_EDIT
 };
 
 /* A finished second: its figures and the reaction totals as of its end. */
@@ -27,15 +29,24 @@ struct rec_second {
  *  DEVICE:        a = device, section
  *  SESSION_START: a = session id, b = device (0 none), c = role, section
  *  SESSION_END:   a = session id
- *  VOTE:          a = poll, b = device, c = option, d = previous option, section
- *  REACT:         b = device, kind = reaction, c = taps, section
+ *  VOTE:          a = poll, b = device, c = option, d = previous option, section;
+ *                 kind = 1: a re-send of a vote already queued (same cid):
+ *                 nothing is written, it is acked once its round committed
+ *  REACT:         b = device, kind = reaction, c = taps, section; d = 1: made
+ *                 in an earlier second (ts_ms): also added to that second's
+ *                 taps (seconds, second_reacts), which the hub's live second
+ *                 never counted
  *  CHANT:         b = device, text, key (grouping key), section
  *  POLL_OPEN:     a = poll, b = audience at open, c = option count,
  *                 d = allow_change, kind = enum poll_reveal, text = question,
  *                 opts = c labels
  *  POLL_CLOSE:    a = poll (an on_close poll is revealed with it)
  *  POLL_REVEAL:   a = poll
+ *  POLL_REOPEN:   a = poll (closed by mistake: open again, votes kept; an
+ *                 on_close poll is hidden again)
  *  MARKER:        kind = enum marker_kind, text = label
+ *  MARKER_EDIT:   a = the marker's ts_ms; c = 1 delete it; else text = new
+ *                 label (NULL: kept), kind = new kind (-1: kept)
  *  SECOND:        second
  *  MOD:           kind = enum mod_action, a = the crew's session id (0 for
  *                 the filter's MOD_BLOCKED), b = device (ban, unban, blocked),
@@ -74,6 +85,7 @@ struct rec_result {
 /* The store's figures for the crew's health view. */
 struct rec_stats {
     int64_t queued, queue_max, commits, failed, dropped, last_commit_us, written;
+    struct metrics_hist commit;     /* every transaction's time, BEGIN to COMMIT (/metrics) */
 };
 
 /* A show marker as the server keeps the newest ones. */

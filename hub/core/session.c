@@ -1,5 +1,6 @@
 /* session.c -- per-connection state (see session.h). */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include "session.h"
 
@@ -39,8 +40,16 @@ int session_kill(struct session *s) {
     return 1;
 }
 
+void session_set_ip(struct session *s, const char *ip) {
+    snprintf(s->ip, sizeof s->ip, "%s", ip ? ip : "");
+}
+
+int session_outq_max(const struct session *s) {
+    return s->state != SS_NEW && s->role != ROLE_AUDIENCE ? SESSION_OUTQ_WATCHER_MAX : SESSION_OUTQ_MAX;
+}
+
 int session_push(struct session *s, struct msg *m) {
-    if (s->outq_n >= SESSION_OUTQ_MAX) return -1;
+    if (s->outq_n >= session_outq_max(s)) return -1;
     struct qnode *q = malloc(sizeof *q);
     if (!q) return -1;
     msg_ref(m);
@@ -77,6 +86,7 @@ struct msg *session_pop(struct session *s) {
 int session_pending(const struct session *s) { return s->outq_head != NULL || s->snap != NULL; }
 
 int session_error(struct session *s, uint32_t now_ms) {
+    if (s->role == ROLE_CREW && s->state == SS_READY) return 0;
     if (s->errors == 0 || now_ms - s->err_window_start > SESSION_ERR_WINDOW) {
         s->err_window_start = now_ms;
         s->errors = 0;

@@ -21,7 +21,12 @@
  * replaces an unsent one. A client that lets the control queue fill up is
  * not reading and is killed; one that has not drained for SESSION_STALL_MS
  * is killed. So a client can never make the hub hold more than a fixed
- * amount for it. */
+ * amount for it. Screens, stage and crew (a key each, a handful per show)
+ * get SESSION_OUTQ_WATCHER_MAX instead: every poll, marker and moderation
+ * event reaches all of them, and a crew burst (50 poll.open in one write:
+ * 150 messages) must not cost the crew its own connection. The crew's
+ * messages are rate limited (crew_msgs) and answered when refused; a crew
+ * connection is never closed for its errors (session_error). */
 #ifndef CHORUS_SESSION_H
 #define CHORUS_SESSION_H
 
@@ -32,6 +37,7 @@
 #include "wire.h"
 
 #define SESSION_OUTQ_MAX   64
+#define SESSION_OUTQ_WATCHER_MAX 1024
 #define SESSION_STALL_MS   10000
 #define SESSION_ERR_MAX    20
 #define SESSION_ERR_WINDOW 10000
@@ -48,12 +54,14 @@ struct session {
     enum role role;
     int8_t section;             /* -1 none */
     uint8_t dirty;              /* in the server's react-coalescing list */
+    uint8_t anon;               /* counted in the server's per-address table of connections before hello */
     uint16_t close_code;        /* DRAINING: the close code to send */
     int64_t device;             /* audience device id, 0 otherwise */
     int64_t session_id;         /* sessions table id, 0 before hello */
     int64_t opened_ms;          /* monotonic */
     int64_t stalled_since;      /* monotonic ms since output waits, 0 when drained */
     uint32_t ip_hash;
+    char ip[48];                /* the peer's address for log lines ("" unknown) */
     uint32_t poll_gen;          /* the server's poll_gen this phone has seen */
     uint32_t err_window_start;
     uint16_t errors;
@@ -83,6 +91,11 @@ int session_close(struct session *s, int code);
  * was already DEAD. */
 int session_kill(struct session *s);
 
+/* The peer's address (copied, truncated), for log lines. */
+void session_set_ip(struct session *s, const char *ip);
+/* The control-queue capacity for s's role (see above). */
+int session_outq_max(const struct session *s);
+
 /* Queue a control message (takes a reference). Returns 0, or -1 when the
  * queue is full (the caller kills the connection). */
 int session_push(struct session *s, struct msg *m);
@@ -93,7 +106,9 @@ void session_offer_snap(struct session *s, struct msg *m);
 struct msg *session_pop(struct session *s);
 int session_pending(const struct session *s);
 /* Count an error at now_ms. Returns 0, or SESSION_OVER_BUDGET when this was
- * the SESSION_ERR_MAX-th within SESSION_ERR_WINDOW ms (close the client). */
+ * the SESSION_ERR_MAX-th within SESSION_ERR_WINDOW ms (close the client).
+ * An authenticated crew connection is never over budget: it gets its
+ * errors (its own limit, crew_msgs, keeps their rate down). */
 #define SESSION_OVER_BUDGET (-1)
 int session_error(struct session *s, uint32_t now_ms);
 /* Free everything the session holds (not the session itself). */

@@ -20,6 +20,12 @@ static inline int wire_parse(const char *const *names, int count, const char *s,
 #define WIRE_MAX_TEXT     64     /* chant, poll option, marker label */
 #define WIRE_MAX_QUESTION 200    /* poll question */
 
+/* A fan's signal may say how long ago it was made (`age`, ms): a phone
+ * that was offline sends its backlog with the times the fan tapped. The hub
+ * time stays authoritative: the age is bounded to [0, WIRE_MAX_AGE_MS] and
+ * never reaches back before the hub started. */
+#define WIRE_MAX_AGE_MS   (10 * 60 * 1000)
+
 /* Roles a connection takes with `hello`. */
 enum role { ROLE_AUDIENCE, ROLE_SCREEN, ROLE_PERFORMER, ROLE_CREW, ROLE_COUNT };
 

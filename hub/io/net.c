@@ -29,18 +29,32 @@
  * that exists only until it is complete. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <errno.h>
+#include <malloc.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <event2/event.h>
 #include <event2/thread.h>
 #include <libwebsockets.h>
 #include "frame.h"
+#include "http.h"
+#include "log.h"
 #include "net.h"
+#include "tls.h"
 #include "wire.h"
 
 #define RX_CHUNK 512
+/* Descriptors kept free below the process limit for what is not a client:
+ * the database (WAL, shm, the report worker's connection), page files being
+ * served, OSC sockets, the lws and libevent internals. A connection accepted
+ * into this reserve is answered 503 and closed at once, so accept() itself
+ * never fails with EMFILE (which lws would retry, and log, in a busy loop). */
+#define FD_RESERVE 128
+#define FD_LOG_MS 10000
 #define TX_CHUNK 65536   /* = the SO_SNDBUF set on each WebSocket */
 #define HTTP_CHUNK 16384
 #define API_WAITERS_MAX 32
@@ -75,13 +89,21 @@ struct net {
     int nwaiting;
     int64_t stop_started;
     struct net_wstats wstats;
+    struct http_policy http;   /* origins, frame-ancestors (http.h) */
+    struct event *sighup;      /* reloads the TLS certificate */
+    struct net_tls_stats tls;
+    int fd_soft;               /* accepted descriptors from here on are refused (FD_RESERVE) */
+    uint64_t fd_refused, fd_refused_logged;
+    int64_t trim_ms;           /* maybe_trim */
+    uint32_t trim_conns;
+    int64_t fd_logged_ms;
 };
 
 /* A WebSocket connection: its session and its message reassembly. */
 struct pss {
     struct session *s;
     struct frame_rx rx;
-    int peer_closed;           /* the peer sent a close frame: write nothing more */
+    int closing;               /* a close frame was sent or received: write no data frame more */
 };
 
 /* --- HTTP: the web pages ---------------------------------------------- */
@@ -121,6 +143,61 @@ static void unwait(struct net *n, struct pss_http *p) {
     p->waiting = 0;
 }
 
+/* Answer with status and a short plain-text body. lws adds the vhost's
+ * headers (HTTP_CSP_BASE, referrer-policy, nosniff: net_new); the frame
+ * policy and, for 405, Allow are added here. close: the connection ends
+ * after it (a body we do not read may follow, or the request was not one we
+ * can keep a connection after). Returns what the HTTP callback returns. */
+static int answer(struct lws *wsi, unsigned status, const char *text, int close) {
+    unsigned char hb[LWS_PRE + 1024], *start = hb + LWS_PRE, *q = start, *end = hb + sizeof hb;
+    size_t tl = strlen(text);
+    int head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0;
+    if (tl > 256) tl = 256;
+    if (lws_add_http_header_status(wsi, status, &q, end) ||
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const unsigned char *)"text/plain; charset=utf-8",
+                                     25, &q, end) ||
+        lws_add_http_header_content_length(wsi, tl, &q, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
+                                    (const unsigned char *)HTTP_FRAME_NONE, (int)strlen(HTTP_FRAME_NONE), &q, end) ||
+        (status == 405 && lws_add_http_header_by_name(wsi, (const unsigned char *)"allow:",
+                                                      (const unsigned char *)"GET, HEAD", 9, &q, end)) ||
+        (close && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &q, end)) ||
+        lws_finalize_http_header(wsi, &q, end))
+        return -1;
+    if (!head) {
+        if (end - q <= (long)tl) return -1;
+        q += snprintf((char *)q, (size_t)(end - q), "%.*s", (int)tl, text);
+    }
+    if (lws_write(wsi, start, (size_t)(q - start), LWS_WRITE_HTTP) != (int)(q - start) || close) return -1;
+    return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+/* Header bytes of the request as lws parsed them: the request target (path
+ * and query) and everything else. Headers lws does not know by name are not
+ * counted (lws 4.1 cannot list them); they still count toward HTTP_HEADER_BUF. */
+static void request_size(struct lws *wsi, int *url, int *rest) {
+    static const enum lws_token_indexes targets[] = {
+        WSI_TOKEN_GET_URI, WSI_TOKEN_POST_URI, WSI_TOKEN_OPTIONS_URI, WSI_TOKEN_PATCH_URI, WSI_TOKEN_PUT_URI,
+        WSI_TOKEN_DELETE_URI, WSI_TOKEN_HEAD_URI, WSI_TOKEN_HTTP_URI_ARGS,
+    };
+    int all = 0, u = 0;
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) all += lws_hdr_total_length(wsi, (enum lws_token_indexes)t);
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) u += lws_hdr_total_length(wsi, targets[i]);
+    *url = u;
+    *rest = all - u;
+}
+
+/* The answer to a request that is too big for us (414 or 431, closing:
+ * whatever else it sent is not read), or 0 when it is not. */
+static int refuse_big(struct lws *wsi, int *rc) {
+    int url, rest;
+    request_size(wsi, &url, &rest);
+    if (url > HTTP_MAX_URL) *rc = answer(wsi, 414, "URI too long (at most 4096 bytes)", 1);
+    else if (rest > HTTP_MAX_HEADERS) *rc = answer(wsi, 431, "request headers too large (at most 4096 bytes)", 1);
+    else return 0;
+    return 1;
+}
+
 /* Ask api for the report; ready -> schedule the write, else wait. */
 static int api_answer(struct net *n, struct pss_http *p) {
     struct msg *m;
@@ -132,10 +209,7 @@ static int api_answer(struct net *n, struct pss_http *p) {
         return 0;
     }
     if (!p->waiting) {
-        if (n->nwaiting >= API_WAITERS_MAX) {
-            lws_return_http_status(p->wsi, 503, "too many report requests; retry");
-            return lws_http_transaction_completed(p->wsi) ? -1 : 0;
-        }
+        if (n->nwaiting >= API_WAITERS_MAX) return answer(p->wsi, 503, "too many report requests; retry", 0);
         p->waiting = 1;
         p->next = n->waiting;
         n->waiting = p;
@@ -144,15 +218,16 @@ static int api_answer(struct net *n, struct pss_http *p) {
     return 0;
 }
 
+/* The crew key, from Authorization: Bearer or ?key=: either one that is
+ * right lets the request in (a wrong ?key= can not spoil a right header, nor
+ * the reverse). */
 static int serve_report(struct net *n, struct lws *wsi, struct pss_http *p) {
     char key[300] = "", auth[300] = "";
-    const char *k = lws_get_urlarg_by_name(wsi, "key=", key, sizeof key);
-    if (!k && lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 7 && !strncmp(auth, "Bearer ", 7))
-        k = auth + 7;
-    if (!k || !auth_key_ok(n->o.report_key, k, strlen(k))) {
-        lws_return_http_status(wsi, 403, "the crew key is required (?key= or Authorization: Bearer)");
-        return lws_http_transaction_completed(wsi) ? -1 : 0;
-    }
+    const char *q = lws_get_urlarg_by_name(wsi, "key=", key, sizeof key);
+    const char *b = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION) > 7 &&
+                    !strncasecmp(auth, "Bearer ", 7) ? auth + 7 : NULL;
+    if (!(b && auth_key_ok(n->o.report_key, b, strlen(b))) && !(q && auth_key_ok(n->o.report_key, q, strlen(q))))
+        return answer(wsi, 403, "the crew key is required (Authorization: Bearer, or ?key=)", 0);
     memset(p, 0, sizeof *p);
     p->wsi = wsi;
     return api_answer(n, p);
@@ -163,6 +238,8 @@ static int write_body(struct lws *wsi, struct pss_http *p) {
         unsigned char hb[LWS_PRE + 512], *start = hb + LWS_PRE, *q = start, *end = hb + sizeof hb;
         if (lws_add_http_common_headers(wsi, (unsigned)p->status, "application/json", p->body->len, &q, end) ||
             lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:", (const unsigned char *)"no-store", 8, &q, end) ||
+            lws_add_http_header_by_name(wsi, (const unsigned char *)"content-security-policy:",
+                                        (const unsigned char *)HTTP_FRAME_NONE, (int)strlen(HTTP_FRAME_NONE), &q, end) ||
             lws_finalize_write_http_header(wsi, start, &q, end))
             return -1;
         p->headers_sent = 1;
@@ -181,6 +258,41 @@ static int write_body(struct lws *wsi, struct pss_http *p) {
     return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
+/* A file of at most HTTP_INLINE_MAX bytes (every page, most gzipped
+ * assets) is answered in one write from the callback, like every other
+ * answer here: then lws goes on with requests pipelined behind it. (lws
+ * 4.1's own file serving finishes from a writable callback, after which it
+ * leaves pipelined requests unread until the client sends more.) Bigger
+ * files go through lws_serve_http_file, which reads them as the socket
+ * drains. Returns what the callback returns, or SERVE_NOT_SMALL. */
+#define HTTP_INLINE_MAX 32768
+#define SERVE_NOT_SMALL (-2)
+static int serve_small(struct lws *wsi, const char *file, const char *mime, const char *hdr, int hl) {
+    FILE *f = fopen(file, "rb");
+    struct stat st;
+    if (!f) return SERVE_NOT_SMALL;
+    if (fstat(fileno(f), &st) < 0 || st.st_size > HTTP_INLINE_MAX) { fclose(f); return SERVE_NOT_SMALL; }
+    size_t size = (size_t)st.st_size, cap = LWS_PRE + 1024 + (size_t)hl + size;
+    unsigned char *buf = malloc(cap);
+    if (!buf) { fclose(f); return -1; }
+    unsigned char *start = buf + LWS_PRE, *q = start, *end = buf + cap;
+    int head = lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) > 0, rc = -1;
+    if (!lws_add_http_header_status(wsi, 200, &q, end) &&
+        !lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CONTENT_TYPE, (const unsigned char *)mime, (int)strlen(mime), &q, end) &&
+        !lws_add_http_header_content_length(wsi, size, &q, end) && end - q > hl + 2) {
+        memcpy(q, hdr, (size_t)hl);
+        q += hl;
+        if (!lws_finalize_http_header(wsi, &q, end) && (head || (end - q >= (long)size && fread(q, 1, size, f) == size))) {
+            if (!head) q += size;
+            if (lws_write(wsi, start, (size_t)(q - start), LWS_WRITE_HTTP) == (int)(q - start))
+                rc = lws_http_transaction_completed(wsi) ? -1 : 0;
+        }
+    }
+    free(buf);
+    fclose(f);
+    return rc;
+}
+
 static int serve(struct net *n, struct lws *wsi, const char *uri) {
     const char *page = NULL;
     if (!strcmp(uri, "/") || !strncmp(uri, "/e/", 3)) page = "/index.html";
@@ -188,25 +300,24 @@ static int serve(struct net *n, struct lws *wsi, const char *uri) {
     else if (!strcmp(uri, "/stage")) page = "/stage.html";
     else if (!strcmp(uri, "/crew")) page = "/crew.html";
     else if (!strcmp(uri, "/join")) page = "/join.html";
-    else if (!strcmp(uri, "/healthz")) return lws_return_http_status(wsi, 200, "ok") ? -1 : lws_http_transaction_completed(wsi);
+    else if (!strcmp(uri, "/healthz")) return answer(wsi, 200, "ok", 0);
     else if (path_ok(uri)) page = uri;
     char path[1024];
     if (!page || snprintf(path, sizeof path, "%s%s", n->o.web_root, page) >= (int)sizeof path || !is_file(path)) {
-        if (page && page != uri) {
-            /* A page, not an asset: the pages are not built (or --web-root is wrong). */
-            lws_return_http_status(wsi, 503, "Chorus hub is running, but its web pages are missing: run 'make' "
-                                             "(or check --web-root).");
-        } else {
-            lws_return_http_status(wsi, 404, "Not found");
-        }
-        return lws_http_transaction_completed(wsi);
+        /* A page, not an asset: the pages are not built (or --web-root is wrong). */
+        if (page && page != uri)
+            return answer(wsi, 503, "Chorus hub is running, but its web pages are missing: run 'make' "
+                                    "(or check --web-root).", 0);
+        return answer(wsi, 404, "Not found", 0);
     }
-    char hdr[256];
+    char hdr[sizeof n->http.frame_screen + 128];
     int hl = 0;
     int immutable = !strncmp(page, "/assets/", 8);
     hl += snprintf(hdr + hl, sizeof hdr - (size_t)hl, "cache-control: %s\x0d\x0a",
                    immutable ? "public, max-age=31536000, immutable" : "no-cache");
-    hl += snprintf(hdr + hl, sizeof hdr - (size_t)hl, "x-content-type-options: nosniff\x0d\x0a");
+    /* Only the screen page may be framed, and only where the event file says. */
+    hl += snprintf(hdr + hl, sizeof hdr - (size_t)hl, "content-security-policy: %s\x0d\x0a",
+                   http_frame_ancestors(&n->http, !strcmp(page, "/screen.html")));
     char ae[128] = "";
     lws_hdr_copy(wsi, ae, sizeof ae, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
     char gz[1040];
@@ -215,17 +326,56 @@ static int serve(struct net *n, struct lws *wsi, const char *uri) {
         file = gz;
         hl += snprintf(hdr + hl, sizeof hdr - (size_t)hl, "content-encoding: gzip\x0d\x0avary: accept-encoding\x0d\x0a");
     }
-    int r = lws_serve_http_file(wsi, file, mime_of(path), hdr, hl);
+    int r = serve_small(wsi, file, mime_of(path), hdr, hl);
+    if (r != SERVE_NOT_SMALL) return r;
+    r = lws_serve_http_file(wsi, file, mime_of(path), hdr, hl);
     if (r < 0 || (r > 0 && lws_http_transaction_completed(wsi))) return -1;
     return 0;
+}
+
+/* A connection was accepted as descriptor fd: refuse it (1) when it is in
+ * the reserve. It gets a 503 it can show (best effort: a non-blocking
+ * write into an empty socket), and the log one line per FD_LOG_MS with
+ * the count. */
+static int fd_refuse(struct net *n, int fd) {
+    if (fd < n->fd_soft) return 0;
+    static const char busy[] = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+                               "Retry-After: 10\r\nConnection: close\r\nContent-Length: 41\r\n\r\n"
+                               "The hub is full; try again in a moment.\r\n";
+    _Static_assert(sizeof "The hub is full; try again in a moment.\r\n" - 1 == 41, "Content-Length");
+    if (!n->o.tls_cert) {   /* over TLS a plain answer would be noise: just close */
+        ssize_t w = send(fd, busy, sizeof busy - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+        (void)w;
+    }
+    n->fd_refused++;
+    n->wstats.refused_fd++;
+    int64_t now = util_mono_ms();
+    if (now - n->fd_logged_ms >= FD_LOG_MS) {
+        log_warn("connections refused at the descriptor limit", "count=%llu in_last_s=%lld in_use=%d limit=%d total=%llu",
+                 (unsigned long long)(n->fd_refused - n->fd_refused_logged),
+                 (long long)(n->fd_logged_ms ? (now - n->fd_logged_ms) / 1000 : 0), fd, n->fd_soft + FD_RESERVE,
+                 (unsigned long long)n->fd_refused);
+        n->fd_logged_ms = now;
+        n->fd_refused_logged = n->fd_refused;
+    }
+    return 1;
 }
 
 static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
     struct net *n = lws_context_user(lws_get_context(wsi));
     switch (reason) {
-    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION:
+        return fd_refuse(n, (int)(intptr_t)in);
+    case LWS_CALLBACK_HTTP: {
+        int rc;
+        if (refuse_big(wsi, &rc)) return rc;
+        /* Only GET and HEAD mean anything here; a body that may follow is
+         * not read, so the connection ends after the answer. */
+        if (lws_hdr_total_length(wsi, WSI_TOKEN_GET_URI) <= 0 && lws_hdr_total_length(wsi, WSI_TOKEN_HEAD_URI) <= 0)
+            return answer(wsi, 405, "method not allowed: this hub serves GET and HEAD", 1);
         if (!strcmp((const char *)in, "/api/report")) return serve_report(n, wsi, user);
         return serve(n, wsi, (const char *)in);
+    }
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         struct pss_http *p = user;
         if (p && p->body) return write_body(wsi, p);
@@ -252,7 +402,11 @@ static int cb_http(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 /* --- WebSocket: chorus.v1 ------------------------------------------------ */
 
+/* Close wsi (a chorus.v1 connection) with code: lws sends the close frame
+ * and waits for the peer's; net_write_now writes nothing after it. */
 static int close_with(struct lws *wsi, int code) {
+    struct pss *p = lws_wsi_user(wsi);
+    if (p) p->closing = 1;
     const char *why = wire_close_reason(code);
     lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
     return -1;
@@ -281,8 +435,19 @@ static int write_queued(struct net *n, struct lws *wsi, struct session *s) {
 static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len) {
     struct net *n = lws_context_user(lws_get_context(wsi));
     if (reason == LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION) {
-        char uri[16];
-        return lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0 ? -1 : 0;
+        char uri[16], origin[EVENT_ORIGIN_MAX + 1];
+        int rc;
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || strcmp(uri, "/ws") != 0) return -1;
+        if (refuse_big(wsi, &rc)) return -1;
+        /* A browser page elsewhere may not open a session here (http.h); a
+         * client without Origin is not a browser and may. */
+        int ol = lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN);
+        if (ol > 0 && (ol >= (int)sizeof origin || lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0 ||
+                       !http_origin_ok(&n->http, origin))) {
+            answer(wsi, 403, "this page's origin may not connect to this hub (add it to the event file's \"origins\")", 1);
+            return -1;
+        }
+        return 0;
     }
     struct pss *p = user;   /* NULL only for context-wide reasons (init, destroy...) */
     if (!p) return 0;
@@ -315,7 +480,7 @@ static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *us
     case LWS_CALLBACK_SERVER_WRITEABLE:
         return s ? write_queued(n, wsi, s) : -1;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
-        p->peer_closed = 1;   /* lws answers it; no data frame may follow */
+        p->closing = 1;   /* lws answers it; no data frame may follow */
         return 0;
     case LWS_CALLBACK_CLOSED:
         if (s) {
@@ -341,10 +506,25 @@ static const struct lws_protocols protocols[] = {
 
 /* --- timers, wake-ups and signals ----------------------------------------- */
 
+/* After a crowd (or a flood) leaves, give the freed heap back to the
+ * system: glibc keeps it otherwise, and a hub that held 19,000 sockets once
+ * would keep their memory for the rest of the night. At most every 10 s,
+ * when the connections dropped by TRIM_DROP since the last look. */
+#define TRIM_DROP 2000
+static void maybe_trim(struct net *n) {
+    int64_t now = util_mono_ms();
+    if (now - n->trim_ms < 10000) return;
+    n->trim_ms = now;
+    uint32_t c = server_conns(n->srv);
+    if (c + TRIM_DROP < n->trim_conns) malloc_trim(0);
+    n->trim_conns = c;
+}
+
 static void on_tick(evutil_socket_t fd, short what, void *arg) {
     (void)fd; (void)what;
     struct net *n = arg;
     server_tick(n->srv);
+    maybe_trim(n);
 }
 
 static void on_wake(evutil_socket_t fd, short what, void *arg) {
@@ -393,7 +573,7 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
     (void)what;
     struct net *n = arg;
     if (n->stop_started) { event_base_loopbreak(n->base); return; }
-    fprintf(stderr, "chorus-hub: %s: closing connections\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    log_info("closing connections", "signal=%s", sig == SIGINT ? "SIGINT" : "SIGTERM");
     n->stop_started = util_mono_ms();
     server_shutdown(n->srv);
     struct timeval tv = {0, 20000};
@@ -402,19 +582,55 @@ static void on_signal(evutil_socket_t sig, short what, void *arg) {
     else event_base_loopbreak(n->base);
 }
 
+/* SIGHUP: load the TLS certificate and key again from the same files (a
+ * renewal put new ones there; lws_tls_cert_updated swaps them into the
+ * vhost's SSL_CTX): connections that come next get the new certificate,
+ * open ones keep theirs. A pair that does not check out (tls_check) is
+ * refused and the certificate in use stays. */
+static void on_hup(evutil_socket_t sig, short what, void *arg) {
+    (void)sig; (void)what;
+    struct net *n = arg;
+    char err[512];
+    int64_t not_after;
+    if (!n->tls.on) { log_info("SIGHUP: no TLS certificate to reload", "-"); return; }
+    if (tls_check(n->o.tls_cert, n->o.tls_key, &not_after, err, sizeof err) < 0) {
+        n->tls.failures++;
+        log_error("SIGHUP: certificate not reloaded, the one in use stays", "reason=%s", log_q(err));
+        return;
+    }
+    lws_tls_cert_updated(n->ctx, n->o.tls_cert, n->o.tls_key, NULL, 0, NULL, 0);
+    n->tls.reloads++;
+    n->tls.not_after = not_after;
+    log_info("SIGHUP: certificate reloaded", "cert=%s days_left=%lld", log_q(n->o.tls_cert),
+             (long long)((not_after - util_now_ms() / 1000) / 86400));
+}
+
+/* libwebsockets' own log lines, as ours (rate-limited like every line). */
+static void lws_log(int level, const char *line) {
+    char text[300];
+    size_t l = strlen(line);
+    while (l > 0 && (line[l - 1] == '\n' || line[l - 1] == '\r')) l--;
+    snprintf(text, sizeof text, "%.*s", (int)l, line);
+    if (level & LLL_ERR) log_error("libwebsockets", "text=%s", log_q(text));
+    else log_warn("libwebsockets", "text=%s", log_q(text));
+}
+
 /* --- life cycle ----------------------------------------------------------- */
 
 struct net *net_new(const struct net_opts *o, struct server *srv, struct api *api, char *err, size_t errlen) {
     struct net *n = calloc(1, sizeof *n);
     if (!n) { snprintf(err, errlen, "out of memory"); return NULL; }
     n->o = *o;
+    struct rlimit rl;
+    int nofile = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY ? (int)rl.rlim_cur : 1024;
+    n->fd_soft = nofile > 2 * FD_RESERVE ? nofile - FD_RESERVE : nofile / 2;
     n->srv = srv;
     n->api = api;
     evthread_use_pthreads();
     n->base = event_base_new();
     if (!n->base) { snprintf(err, errlen, "cannot create the event loop"); goto fail; }
     signal(SIGPIPE, SIG_IGN);
-    lws_set_log_level(LLL_ERR, NULL);
+    lws_set_log_level(LLL_ERR, lws_log);
 
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
@@ -426,6 +642,18 @@ struct net *net_new(const struct net_opts *o, struct server *srv, struct api *ap
     info.foreign_loops = loops;
     info.user = n;
     info.vhost_name = "chorus";
+    /* Requests up to HTTP_HEADER_BUF are read, so those over our limits get
+     * their 414/431 instead of lws closing at its default 4096. */
+    info.max_http_header_data = HTTP_HEADER_BUF;
+    /* Added by lws to every HTTP response it or we send (errors included). */
+    static const struct lws_protocol_vhost_options sec_hdrs[] = {
+        {&sec_hdrs[1], NULL, "content-security-policy:", HTTP_CSP_BASE},
+        {&sec_hdrs[2], NULL, "referrer-policy:", "no-referrer"},
+        {NULL, NULL, "x-content-type-options:", "nosniff"},
+    };
+    info.headers = sec_hdrs;
+    struct http_cfg hc = {.port = o->port, .bind = o->bind, .public_url = o->public_url, .ev = o->ev};
+    http_policy_init(&n->http, &hc);
     /* No lws "validity" ping timer per connection: lws keeps those in one
      * sorted list and inserts by walking it, O(n) per connect (a third of
      * the hub's CPU while 19,000 phones connect). Dead phones are found by
@@ -436,6 +664,31 @@ struct net *net_new(const struct net_opts *o, struct server *srv, struct api *ap
     info.ka_probes = 3;
     info.ka_interval = 10;
     info.timeout_secs = 20;
+    /* HTTPS and WSS: lws loads the files; tls_check first, so a wrong file
+     * is named instead of "cannot listen". HTTP/1.1 only (no h2 by ALPN):
+     * the pages, the pipelining and the WebSocket path are the ones tested. */
+    if (o->tls_cert && o->tls_key) {
+        if (tls_check(o->tls_cert, o->tls_key, &n->tls.not_after, err, errlen) < 0) goto fail;
+        n->tls.on = 1;
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = n->o.tls_cert;
+        info.ssl_private_key_filepath = n->o.tls_key;
+        info.alpn = "http/1.1";
+    }
+    /* GET /metrics: its own protocol (http.c), mounted on its path; lws
+     * copies the protocols, not the mount. */
+    static const struct lws_http_mount metrics_mount = {
+        .mountpoint = HTTP_METRICS_PATH, .mountpoint_len = sizeof HTTP_METRICS_PATH - 1,
+        .origin = HTTP_METRICS_PROTO, .origin_protocol = LWSMPRO_CALLBACK,
+    };
+    struct lws_protocols metrics_proto = *http_metrics_protocol();
+    metrics_proto.user = &n->o.metrics;
+    const struct lws_protocols *pprotocols[] = {&protocols[0], &protocols[1], &metrics_proto, NULL};
+    if (o->metrics.render) {
+        info.protocols = NULL;
+        info.pprotocols = pprotocols;
+        info.mounts = &metrics_mount;
+    }
     n->ctx = lws_create_context(&info);
     if (!n->ctx) {
         snprintf(err, errlen, "cannot listen on port %d%s%s (in use, or not allowed)", o->port,
@@ -452,6 +705,10 @@ struct net *net_new(const struct net_opts *o, struct server *srv, struct api *ap
     event_add(n->tick, &tv);
     event_add(n->sigint, NULL);
     event_add(n->sigterm, NULL);
+    if (!(n->sighup = evsignal_new(n->base, SIGHUP, on_hup, n)) || event_add(n->sighup, NULL) < 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     return n;
 fail:
     net_free(n);
@@ -471,7 +728,7 @@ int net_write_now(void *arg, void *conn, struct msg *m) {
     struct net *n = arg;
     struct lws *wsi = conn;
     const struct pss *p = lws_wsi_user(wsi);
-    if (!p || p->peer_closed || lws_partial_buffered(wsi) || lws_is_ssl(wsi)) return 0;
+    if (!p || p->closing || lws_partial_buffered(wsi) || lws_is_ssl(wsi)) return 0;
     uint8_t *payload = m->data + MSG_HEADROOM;
     uint8_t *f = frame_ws_header(payload, m->len);
     size_t flen = (size_t)(payload - f) + m->len;
@@ -499,6 +756,7 @@ void net_free(struct net *n) {
     if (n->drain) event_free(n->drain);
     if (n->sigint) event_free(n->sigint);
     if (n->sigterm) event_free(n->sigterm);
+    if (n->sighup) event_free(n->sighup);
     if (n->ctx) {
         lws_context_destroy(n->ctx);
         if (n->base) event_base_loop(n->base, EVLOOP_NONBLOCK);
@@ -513,3 +771,5 @@ void net_free(struct net *n) {
     if (n->base) event_base_free(n->base);
     free(n);
 }
+
+void net_tls_stats(const struct net *n, struct net_tls_stats *out) { *out = n->tls; }

@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include "api.h"
+#include "http.h"
 #include "server.h"
 
 struct net;
@@ -23,11 +24,17 @@ struct net_opts {
     const char *web_root;       /* the built pages */
     int tick_ms;                /* server_tick period */
     const char *report_key;     /* the key GET /api/report needs (the crew's) */
+    const char *public_url;     /* --public-url (NULL: none): an origin of the hub's own (http.h) */
+    const struct event_def *ev; /* NULL: no event-file origins, screen never framed */
+    /* HTTPS and WSS on the port when both are set (PEM files; the
+     * certificate file holds its chain). SIGHUP loads them again. */
+    const char *tls_cert, *tls_key;
+    struct http_metrics metrics;   /* GET /metrics (http.h); render NULL: none */
 };
 
 /* Create the loop and the listening context; connections go to srv, GET
  * /api/report to api (net sets api's notify). Returns NULL with a one-line
- * reason in err. */
+ * reason in err (a TLS certificate or key that does not check out: tls.h). */
 struct net *net_new(const struct net_opts *o, struct server *srv, struct api *api, char *err, size_t errlen);
 /* Run until SIGINT/SIGTERM has closed every connection (or 3 s passed).
  * Returns 0, or -1 when the loop failed. */
@@ -38,17 +45,23 @@ void net_free(struct net *n);
 
 /* struct server_io's want_write, write_now and kill (arg is the net). */
 void net_want_write(void *n, void *conn);
+int net_write_now(void *n, void *conn, struct msg *m);
 void net_kill(void *n, void *conn);
 
-int net_write_now(void *n, void *conn, struct msg *m);
-/* A wake-up another thread can trigger: fn(arg) then runs on the loop.
- * Owned by the net (freed by net_free). NULL on out-of-memory. */
 /* How WebSocket messages went out since the start: written whole by
  * net_write_now, written partly by it (the rest buffered by lws), or through
- * lws's writable callback (queued). */
-struct net_wstats { uint64_t direct, short_writes, queued; };
+ * lws's writable callback (queued); and connections refused (503) because
+ * the hub was at its descriptor limit. */
+struct net_wstats { uint64_t direct, short_writes, queued, refused_fd; };
 void net_write_stats(const struct net *n, struct net_wstats *out);
 
+/* TLS: on (HTTPS), the certificate's expiry (Unix seconds), and the SIGHUP
+ * reloads that took effect or were refused (the certificate in use stays). */
+struct net_tls_stats { int on; int64_t not_after, reloads, failures; };
+void net_tls_stats(const struct net *n, struct net_tls_stats *out);
+
+/* A wake-up another thread can trigger: fn(arg) then runs on the loop.
+ * Owned by the net (freed by net_free). NULL on out-of-memory. */
 struct net_waker;
 struct net_waker *net_waker_new(struct net *n, void (*fn)(void *), void *arg);
 /* Thread-safe (the signature fits store_start's notify). */

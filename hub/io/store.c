@@ -12,13 +12,19 @@
  * written after it. */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
 #include <sqlite3.h>
 #include "chant.h"
+#include "log.h"
 #include "schema.h"
 #include "store.h"
 #include "util.h"
@@ -29,7 +35,8 @@
 enum {
     Q_DEVICE, Q_SESS_START, Q_SESS_END, Q_VOTE, Q_VOTE_SIG, Q_REACT, Q_CHANT, Q_POLL, Q_POLL_OPT,
     Q_POLL_CLOSE, Q_MARKER, Q_SECOND, Q_SECOND_REACT, Q_TOTAL, Q_TOTAL_ID, Q_MAX_SIGNAL,
-    Q_MOD_LOG, Q_CHANT_MOD, Q_BAN, Q_MODE, Q_POLL_REVEAL, Q_COUNT
+    Q_MOD_LOG, Q_CHANT_MOD, Q_BAN, Q_MODE, Q_POLL_REVEAL, Q_POLL_REOPEN, Q_MARKER_EDIT, Q_MARKER_DELETE,
+    Q_SECOND_LATE, Q_COUNT
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -50,6 +57,14 @@ static const char *const sql_text[Q_COUNT] = {
                      "CASE WHEN reveal = 'on_close' THEN ?2 END) WHERE id = ?1 AND closed_ms IS NULL",
     [Q_POLL_REVEAL] = "UPDATE polls SET revealed_ms = ?2 WHERE id = ?1 AND revealed_ms IS NULL",
     [Q_MARKER] = "INSERT INTO markers(ts_ms, kind, label) VALUES(?1, ?2, ?3)",
+    [Q_POLL_REOPEN] = "UPDATE polls SET closed_ms = NULL, revealed_ms = CASE WHEN reveal = 'on_close' THEN NULL "
+                      "ELSE revealed_ms END WHERE id = ?1",
+    [Q_MARKER_EDIT] = "UPDATE markers SET label = coalesce(?2, label), kind = coalesce(?3, kind) WHERE ts_ms = ?1",
+    [Q_MARKER_DELETE] = "DELETE FROM markers WHERE ts_ms = ?1",
+    /* Taps a phone made in an earlier second (its offline backlog): added to
+     * that second, whose row the hub wrote when it ended (audience kept). */
+    [Q_SECOND_LATE] = "INSERT INTO seconds(sec, audience, taps, votes, chants) VALUES(?1, 0, ?2, 0, 0) "
+                      "ON CONFLICT(sec) DO UPDATE SET taps = taps + excluded.taps",
     [Q_SECOND] = "INSERT INTO seconds(sec, audience, taps, votes, chants) VALUES(?1, ?2, ?3, ?4, ?5) "
                  "ON CONFLICT(sec) DO UPDATE SET audience = excluded.audience, taps = taps + excluded.taps, "
                  "votes = votes + excluded.votes, chants = chants + excluded.chants",
@@ -154,17 +169,115 @@ static int read_secret(sqlite3 *db, uint8_t *secret, char *err, size_t errlen) {
     return rc;
 }
 
-static int write_secret(sqlite3 *db, uint8_t *secret, char *err, size_t errlen) {
-    char hex[2 * AUTH_SECRET_LEN + 1];
-    if (auth_secret_new(secret) < 0) { snprintf(err, errlen, "no randomness for the token secret"); return -1; }
-    for (int i = 0; i < AUTH_SECRET_LEN; i++) snprintf(hex + 2 * i, 3, "%02x", secret[i]);
-    sqlite3_stmt *st = prepare(db, "INSERT OR REPLACE INTO chorus_meta(key, value) VALUES('token_secret', ?1)", err, errlen);
-    if (!st) return -1;
-    sqlite3_bind_text(st, 1, hex, -1, SQLITE_TRANSIENT);
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { snprintf(err, errlen, "database: %s", sqlite3_errmsg(db)); return -1; }
+/* The token secret's key file, STORE_KEY_SUFFIX after the database's path
+ * (store.h). It holds the secret in hex and a newline, mode 0600. Returns
+ * 0 read, 1 absent, -1 unreadable or malformed (err says which). */
+static int read_key_file(const char *path, uint8_t *secret, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) return 1;
+    if (fd < 0) { snprintf(err, errlen, "cannot read the key file %s: %s", path, strerror(errno)); return -1; }
+    char buf[2 * AUTH_SECRET_LEN + 8];
+    struct stat st;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    if (fstat(fd, &st) == 0 && (st.st_mode & 077))
+        log_warn("the key file can be read by others; make it mode 0600", "key_file=%s mode=%03o", log_q(path),
+                 (unsigned)(st.st_mode & 0777));
+    close(fd);
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' ')) n--;
+    if (n == 2 * AUTH_SECRET_LEN)
+        for (int i = 0; i < AUTH_SECRET_LEN; i++) {
+            int hi = hexval(buf[2 * i]), lo = hexval(buf[2 * i + 1]);
+            if (hi < 0 || lo < 0) { n = -1; break; }
+            secret[i] = (uint8_t)(hi * 16 + lo);
+        }
+    if (n != 2 * AUTH_SECRET_LEN) {
+        snprintf(err, errlen, "the key file %s does not hold a token secret (%d hex digits)", path, 2 * AUTH_SECRET_LEN);
+        return -1;
+    }
     return 0;
+}
+
+/* Create the key file (never over an existing one: O_EXCL), 0600, written
+ * and synced before the secret leaves the database. Returns 0 or -1. */
+static int write_key_file(const char *path, const uint8_t *secret, char *err, size_t errlen) {
+    char hex[2 * AUTH_SECRET_LEN + 2];
+    for (int i = 0; i < AUTH_SECRET_LEN; i++) snprintf(hex + 2 * i, 3, "%02x", secret[i]);
+    hex[2 * AUTH_SECRET_LEN] = '\n';
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) { snprintf(err, errlen, "cannot create the key file %s: %s", path, strerror(errno)); return -1; }
+    int ok = write(fd, hex, 2 * AUTH_SECRET_LEN + 1) == 2 * AUTH_SECRET_LEN + 1 && fsync(fd) == 0;
+    int e = errno;
+    close(fd);
+    if (!ok) {
+        unlink(path);
+        snprintf(err, errlen, "cannot write the key file %s: %s", path, strerror(e));
+        return -1;
+    }
+    /* The file's name must survive a power cut too. */
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *(slash == dir ? slash + 1 : slash) = 0;
+    int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) { fsync(dfd); close(dfd); }
+    return 0;
+}
+
+/* The token secret, kept in the key file beside the database so that a
+ * copy of the database handed to analysts can not mint tokens. A database
+ * from before the key file holds it in chorus_meta: it is written to the
+ * key file, then deleted from the database, overwritten (secure_delete),
+ * and the file rebuilt (VACUUM) and checkpointed so no page or WAL frame
+ * keeps a copy. A new database gets a new secret. Returns 0 or -1. */
+static int secret_setup(sqlite3 *db, const char *dbpath, uint8_t *secret, char *err, size_t errlen) {
+    char path[PATH_MAX];
+    uint8_t old[AUTH_SECRET_LEN];
+    if (snprintf(path, sizeof path, "%s" STORE_KEY_SUFFIX, dbpath) >= (int)sizeof path) {
+        snprintf(err, errlen, "database path too long");
+        return -1;
+    }
+    if (exec(db, "BEGIN IMMEDIATE", err, errlen) < 0) return -1;
+    int in_db = read_secret(db, old, err, errlen);
+    int in_file = in_db < 0 ? -1 : read_key_file(path, secret, err, errlen);
+    if (in_file < 0) goto fail;
+    if (in_file == 0 && in_db == 0 && memcmp(old, secret, sizeof old) != 0) {
+        snprintf(err, errlen, "the key file %s holds another token secret than this database: "
+                 "it belongs to another database (move it away, then start again)", path);
+        goto fail;
+    }
+    if (in_file > 0) {
+        int64_t devices = int_query(db, "SELECT count(*) FROM devices", 0);
+        if (in_db == 0) {
+            memcpy(secret, old, sizeof old);
+        } else if (auth_secret_new(secret) < 0) {
+            snprintf(err, errlen, "no randomness for the token secret");
+            goto fail;
+        } else if (devices > 0) {
+            log_warn("no token secret for this database: made a new one; phones that joined before come back as "
+                     "new devices (copy the key file along with the database)", "key_file=%s devices=%lld",
+                     log_q(path), (long long)devices);
+        }
+        if (write_key_file(path, secret, err, errlen) < 0) goto fail;
+    }
+    if (in_db == 0) {
+        if (exec(db, "PRAGMA secure_delete = ON", err, errlen) < 0 ||
+            exec(db, "DELETE FROM chorus_meta WHERE key = 'token_secret'", err, errlen) < 0)
+            goto fail;
+    }
+    if (exec(db, "COMMIT", err, errlen) < 0) goto fail;
+    if (in_db == 0) {
+        int64_t t0 = util_mono_ms();
+        if (exec(db, "VACUUM", err, errlen) < 0 || exec(db, "PRAGMA wal_checkpoint(TRUNCATE)", err, errlen) < 0 ||
+            exec(db, "PRAGMA secure_delete = OFF", err, errlen) < 0)
+            return -1;
+        log_info("token secret moved out of the database into its key file", "key_file=%s vacuum_ms=%lld",
+                 log_q(path), (long long)(util_mono_ms() - t0));
+    }
+    return 0;
+fail:
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_exec(db, "PRAGMA secure_delete = OFF", NULL, NULL, NULL);
+    return -1;
 }
 
 /* The event row: created on first start, name and config refreshed later;
@@ -230,9 +343,8 @@ static int migrate_v2(sqlite3 *db, char *err, size_t errlen) {
     return step_done(db, sel, rc, err, errlen);
 }
 
-/* Schema, event row, secret. */
-static int setup(struct store *s, const struct event_def *ev, int64_t now, struct rec_boot *boot,
-                 char *err, size_t errlen) {
+/* Schema, event row. */
+static int setup(struct store *s, const struct event_def *ev, int64_t now, char *err, size_t errlen) {
     sqlite3 *db = s->db;
     int64_t ver = int_query(db, "PRAGMA user_version", 0);
     int64_t tables = int_query(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", 0);
@@ -254,9 +366,6 @@ static int setup(struct store *s, const struct event_def *ev, int64_t now, struc
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
     if (exec(db, sql, err, errlen) < 0) goto fail;
     if (write_event(db, ev, now, err, errlen) < 0) goto fail;
-    /* The token secret: made once per database. */
-    int rc = read_secret(db, boot->secret, err, errlen);
-    if (rc < 0 || (rc > 0 && write_secret(db, boot->secret, err, errlen) < 0)) goto fail;
     /* Sessions left open by a killed hub end at the last second it recorded. */
     if (exec(db, "UPDATE sessions SET end_ms = max(start_ms, coalesce((SELECT max(sec) * 1000 + 999 FROM seconds), start_ms)) "
                  "WHERE end_ms IS NULL", err, errlen) < 0) goto fail;
@@ -305,13 +414,44 @@ static int reload_totals(sqlite3 *db, const struct event_def *ev, struct agg_sav
     return step_done(db, st, rc, err, errlen);
 }
 
-/* The open poll (the newest one without closed_ms), its options and votes. */
+/* The votes of one poll into sv: the poll `which` (an SQL expression) for
+ * the count, id (0: the same expression) for the rows; options >= nopts are
+ * skipped. */
+static int reload_votes(sqlite3 *db, struct agg_saved *sv, const char *which, int64_t id, int nopts, char *err,
+                        size_t errlen) {
+    char sql[256];
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM votes WHERE poll = %s", which);
+    int64_t n = int_query(db, sql, 0);
+    sv->vote_device = malloc((size_t)(n > 0 ? n : 1) * sizeof *sv->vote_device);
+    sv->vote_option = malloc((size_t)(n > 0 ? n : 1));
+    if (!sv->vote_device || !sv->vote_option) { snprintf(err, errlen, "out of memory"); return -1; }
+    snprintf(sql, sizeof sql, "SELECT device, option FROM votes WHERE poll = %s", id ? "?1" : which);
+    sqlite3_stmt *st = prepare(db, sql, err, errlen);
+    if (!st) return -1;
+    if (id) sqlite3_bind_int64(st, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && (int64_t)sv->nvotes < n) {
+        int opt = sqlite3_column_int(st, 1);
+        if (opt < 0 || opt >= nopts) continue;
+        sv->vote_device[sv->nvotes] = sqlite3_column_int64(st, 0);
+        sv->vote_option[sv->nvotes++] = (uint8_t)opt;
+    }
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+    return step_done(db, st, rc, err, errlen);
+}
+
+/* The open poll (the newest one without closed_ms), its options and votes;
+ * with no open poll, the votes of the last closed one (for a reopen). */
 static int reload_poll(sqlite3 *db, struct agg_saved *sv, char *err, size_t errlen) {
     sqlite3_stmt *st = prepare(db, "SELECT id, question, allow_change, opened_ms, reveal, revealed_ms IS NOT NULL "
                                    "FROM polls WHERE closed_ms IS NULL ORDER BY id DESC LIMIT 1", err, errlen);
     if (!st) return -1;
     int rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW) return step_done(db, st, rc, err, errlen);
+    if (rc != SQLITE_ROW) {
+        if (step_done(db, st, rc, err, errlen) < 0) return -1;
+        return reload_votes(db, sv, "(SELECT id FROM polls WHERE closed_ms IS NOT NULL ORDER BY closed_ms DESC, id DESC "
+                                    "LIMIT 1)", 0, WIRE_MAX_OPTIONS, err, errlen);
+    }
     struct agg_poll *p = sv->poll = calloc(1, sizeof *p);
     if (p) {
         p->id = sqlite3_column_int64(st, 0);
@@ -338,20 +478,7 @@ static int reload_poll(sqlite3 *db, struct agg_saved *sv, char *err, size_t errl
         return -1;
     }
 
-    int64_t n = int_query(db, "SELECT count(*) FROM votes WHERE poll = (SELECT max(id) FROM polls WHERE closed_ms IS NULL)", 0);
-    sv->vote_device = malloc((size_t)(n > 0 ? n : 1) * sizeof *sv->vote_device);
-    sv->vote_option = malloc((size_t)(n > 0 ? n : 1));
-    if (!sv->vote_device || !sv->vote_option) { snprintf(err, errlen, "out of memory"); return -1; }
-    if (!(st = prepare(db, "SELECT device, option FROM votes WHERE poll = ?1", err, errlen))) return -1;
-    sqlite3_bind_int64(st, 1, p->id);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW && (int64_t)sv->nvotes < n) {
-        int opt = sqlite3_column_int(st, 1);
-        if (opt < 0 || opt >= p->nopts) continue;
-        sv->vote_device[sv->nvotes] = sqlite3_column_int64(st, 0);
-        sv->vote_option[sv->nvotes++] = (uint8_t)opt;
-    }
-    if (rc == SQLITE_ROW) rc = SQLITE_DONE;
-    return step_done(db, st, rc, err, errlen);
+    return reload_votes(db, sv, "(SELECT max(id) FROM polls WHERE closed_ms IS NULL)", p->id, p->nopts, err, errlen);
 }
 
 /* Moderation: the crew's mode, approved and hidden texts, banned devices. */
@@ -472,7 +599,8 @@ struct store *store_open(const char *path, const struct event_def *ev, int queue
         snprintf(err, errlen, "cannot open database %s: %s", path, sqlite3_errmsg(s->db));
         goto fail;
     }
-    if (setup(s, ev, util_now_ms(), boot, err, errlen) < 0) goto fail;
+    if (setup(s, ev, util_now_ms(), err, errlen) < 0) goto fail;
+    if (secret_setup(s->db, path, boot->secret, err, errlen) < 0) goto fail;
     if (reload(s, ev, boot, err, errlen) < 0) goto fail;
     for (int i = 0; i < Q_COUNT; i++) {
         if (sqlite3_prepare_v3(s->db, sql_text[i], -1, SQLITE_PREPARE_PERSISTENT, &s->q[i], NULL) != SQLITE_OK) {
@@ -494,7 +622,7 @@ fail:
 }
 
 int store_push(struct store *s, struct rec *r) {
-    assert(r->type >= REC_DEVICE && r->type <= REC_POLL_REVEAL);
+    assert(r->type >= REC_DEVICE && r->type <= REC_MARKER_EDIT);
     assert(r->type != REC_SECOND || r->second);
     int droppable = r->type == REC_REACT || r->type == REC_CHANT || (r->type == REC_MOD && !r->want_ack);
     pthread_mutex_lock(&s->mu);
@@ -578,6 +706,7 @@ static int write_rec(struct store *s, const struct rec *r) {
         sqlite3_bind_int64(q[Q_SESS_END], 2, r->ts_ms);
         return step(q[Q_SESS_END]);
     case REC_VOTE:
+        if (r->kind == 1) return 0;   /* a re-send: the first one is written */
         sqlite3_bind_int64(q[Q_VOTE], 1, r->a);
         sqlite3_bind_int64(q[Q_VOTE], 2, r->b);
         sqlite3_bind_int(q[Q_VOTE], 3, r->c);
@@ -595,7 +724,15 @@ static int write_rec(struct store *s, const struct rec *r) {
         bind_section(s, q[Q_REACT], 3, r->section);
         sqlite3_bind_text(q[Q_REACT], 4, s->ev->reactions[r->kind], -1, SQLITE_STATIC);
         sqlite3_bind_int(q[Q_REACT], 5, r->c);
-        return step(q[Q_REACT]);
+        if (step(q[Q_REACT]) < 0) return -1;
+        if (!r->d) return 0;
+        sqlite3_bind_int64(q[Q_SECOND_LATE], 1, r->ts_ms / 1000);
+        sqlite3_bind_int(q[Q_SECOND_LATE], 2, r->c);
+        if (step(q[Q_SECOND_LATE]) < 0) return -1;
+        sqlite3_bind_int64(q[Q_SECOND_REACT], 1, r->ts_ms / 1000);
+        sqlite3_bind_text(q[Q_SECOND_REACT], 2, s->ev->reactions[r->kind], -1, SQLITE_STATIC);
+        sqlite3_bind_int(q[Q_SECOND_REACT], 3, r->c);
+        return step(q[Q_SECOND_REACT]);
     case REC_CHANT:
         sqlite3_bind_int64(q[Q_CHANT], 1, r->ts_ms);
         sqlite3_bind_int64(q[Q_CHANT], 2, r->b);
@@ -628,6 +765,18 @@ static int write_rec(struct store *s, const struct rec *r) {
         sqlite3_bind_int64(q[Q_POLL_CLOSE], 1, r->a);
         sqlite3_bind_int64(q[Q_POLL_CLOSE], 2, r->ts_ms);
         return step(q[Q_POLL_CLOSE]);
+    case REC_POLL_REOPEN:
+        sqlite3_bind_int64(q[Q_POLL_REOPEN], 1, r->a);
+        return step(q[Q_POLL_REOPEN]);
+    case REC_MARKER_EDIT:
+        if (r->c) {
+            sqlite3_bind_int64(q[Q_MARKER_DELETE], 1, r->a);
+            return step(q[Q_MARKER_DELETE]);
+        }
+        sqlite3_bind_int64(q[Q_MARKER_EDIT], 1, r->a);
+        if (r->text) sqlite3_bind_text(q[Q_MARKER_EDIT], 2, r->text, -1, SQLITE_STATIC);
+        if (r->kind >= 0) sqlite3_bind_text(q[Q_MARKER_EDIT], 3, wire_marker_name((enum marker_kind)r->kind), -1, SQLITE_STATIC);
+        return step(q[Q_MARKER_EDIT]);
     case REC_MARKER:
         sqlite3_bind_int64(q[Q_MARKER], 1, r->ts_ms);
         sqlite3_bind_text(q[Q_MARKER], 2, wire_marker_name((enum marker_kind)r->kind), -1, SQLITE_STATIC);
@@ -662,6 +811,12 @@ static int write_rec(struct store *s, const struct rec *r) {
     return -1;
 }
 
+static int64_t mono_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void *writer(void *arg) {
     struct store *s = arg;
     struct rec *batch = malloc(ROUND_MAX * sizeof *batch);
@@ -676,12 +831,12 @@ static void *writer(void *arg) {
         s->count -= n;
         pthread_mutex_unlock(&s->mu);
 
-        int64_t t0 = util_mono_ms();
+        int64_t t0 = util_mono_ms(), u0 = mono_us();
         int ok = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
         for (int i = 0; ok && i < n; i++) ok = write_rec(s, &batch[i]) == 0;
         if (ok) ok = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
         if (!ok) {
-            fprintf(stderr, "chorus-hub: store: commit of %d records failed: %s\n", n, sqlite3_errmsg(s->db));
+            log_error("store commit failed", "records=%d error=%s", n, log_q(sqlite3_errmsg(s->db)));
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         }
         int64_t t1 = util_mono_ms();
@@ -706,6 +861,7 @@ static void *writer(void *arg) {
         }
         if (ok) { s->st.commits++; s->st.written += n; } else s->st.failed++;
         s->st.last_commit_us = (t1 - t0) * 1000;
+        metrics_hist_add(&s->st.commit, (double)(mono_us() - u0) / 1e6);
         /* Under mu, so store_stop_notify can make sure no call is under way. */
         if (acks && s->notify) s->notify(s->notify_arg);
         pthread_mutex_unlock(&s->mu);

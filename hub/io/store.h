@@ -16,9 +16,16 @@
 
 struct store;
 
+/* The token secret (the key of the audience tokens) lives in a file beside
+ * the database, path + STORE_KEY_SUFFIX, mode 0600, never in the database:
+ * a copy of the database handed to analysts can not mint tokens. */
+#define STORE_KEY_SUFFIX ".key"
+
 /* Open or create the database, apply the schema, record/check the event
- * (the database holds one event: another code is refused), and reload what
- * the server needs into *boot (the caller owns it: rec_boot_clear). ev must
+ * (the database holds one event: another code is refused), read the token
+ * secret from its key file (made with a new secret for a new database;
+ * an older database's secret is moved from the database into it), and
+ * reload what the server needs into *boot (the caller owns it: rec_boot_clear). ev must
  * outlive the store. queue_max is the queue capacity in records. max_pages >
  * 0 caps the database size (PRAGMA max_page_count; used to test a full
  * disk). Returns NULL with a one-line reason in err (boot is then empty). */

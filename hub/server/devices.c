@@ -1,5 +1,8 @@
-/* devices.c -- device tables (see devices.h). Invariant: cap > next - 1
- * once devices_init returned, so every known device has a row. */
+/* devices.c -- device tables (see devices.h). Invariants: cap > next - 1
+ * once devices_init returned, so every known device has a row; live[i]
+ * names a device only while slot[device] == i + 1 (a connection's buckets
+ * are registered at most once, and unregistered when the device's slot
+ * changes). */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,9 +24,13 @@ int devices_ensure(struct devices *d, int64_t device) {
     uint8_t *ban = realloc(d->banned, cap);
     if (!ban) return -1;
     d->banned = ban;
+    struct rate_bucket *lim = realloc(d->lim, cap * LIM_DEVICE_COUNT * sizeof *lim);
+    if (!lim) return -1;
+    d->lim = lim;
     memset(sec + d->cap, -1, cap - d->cap);
     memset(sl + d->cap, 0, (cap - d->cap) * sizeof *sl);
     memset(ban + d->cap, 0, cap - d->cap);
+    memset(lim + d->cap * LIM_DEVICE_COUNT, 0, (cap - d->cap) * LIM_DEVICE_COUNT * sizeof *lim);
     d->cap = cap;
     return 0;
 }
@@ -40,10 +47,15 @@ void devices_free(struct devices *d) {
     free(d->section);
     free(d->slot);
     free(d->banned);
+    free(d->lim);
+    free(d->live);
     d->section = NULL;
     d->slot = NULL;
     d->banned = NULL;
+    d->lim = NULL;
+    d->live = NULL;
     d->cap = 0;
+    d->live_cap = 0;
 }
 
 int64_t devices_new(struct devices *d) {
@@ -64,9 +76,37 @@ uint32_t devices_slot(const struct devices *d, int64_t device) {
     return device >= 0 && (size_t)device < d->cap ? d->slot[device] : 0;
 }
 
+/* The device's live connection (if any) gives its buckets back. */
+static void save_live(struct devices *d, int64_t device) {
+    uint32_t old = d->slot[device];
+    if (!old || old - 1 >= d->live_cap || d->live[old - 1].device != device) return;
+    memcpy(d->lim + (size_t)device * LIM_DEVICE_COUNT, d->live[old - 1].b, LIM_DEVICE_COUNT * sizeof *d->lim);
+    d->live[old - 1].device = 0;
+    d->live[old - 1].b = NULL;
+}
+
 void devices_set_slot(struct devices *d, int64_t device, uint32_t slot_plus_1) {
     assert(device >= 0 && (size_t)device < d->cap);
+    if (d->slot[device] != slot_plus_1) save_live(d, device);
     d->slot[device] = slot_plus_1;
+}
+
+int devices_attach(struct devices *d, int64_t device, uint32_t slot, struct rate_bucket *b) {
+    assert(device >= 1 && (size_t)device < d->cap);
+    if (slot >= d->live_cap) {
+        size_t cap = d->live_cap ? d->live_cap : 1024;
+        while (cap <= slot) cap *= 2;
+        struct devices_live *l = realloc(d->live, cap * sizeof *l);
+        if (!l) return -1;
+        memset(l + d->live_cap, 0, (cap - d->live_cap) * sizeof *l);
+        d->live = l;
+        d->live_cap = cap;
+    }
+    devices_set_slot(d, device, slot + 1);
+    memcpy(b, d->lim + (size_t)device * LIM_DEVICE_COUNT, LIM_DEVICE_COUNT * sizeof *b);
+    d->live[slot].device = device;
+    d->live[slot].b = b;
+    return 0;
 }
 
 int devices_is_banned(const struct devices *d, int64_t device) {
@@ -80,11 +120,42 @@ void devices_set_banned(struct devices *d, int64_t device, int banned) {
     d->nbanned += banned ? 1 : -1;
 }
 
-int devices_allow_join(struct devices *d, uint32_t ip_hash, const struct event_limit *lim, uint32_t now_ms) {
-    uint32_t i = ip_hash % DEVICES_IP_BUCKETS;
-    if (d->ipb[i].ip != ip_hash) {
-        d->ipb[i].ip = ip_hash;
-        memset(&d->ipb[i].b, 0, sizeof d->ipb[i].b);
+/* The entry of the address with this hash (never 0): its own, else an
+ * empty one, else the one idle longest in its probe window (reset). */
+static struct rate_bucket *ip_entry(struct devices_iptab *t, uint32_t ip_hash, uint32_t now_ms) {
+    uint32_t base = ip_hash % DEVICES_IP_BUCKETS, pick = base, idle = 0;
+    for (uint32_t k = 0; k < DEVICES_IP_PROBE; k++) {
+        uint32_t i = (base + k) % DEVICES_IP_BUCKETS;
+        if (t->e[i].ip == ip_hash) return &t->e[i].b;
+        uint32_t age = t->e[i].ip ? now_ms - t->e[i].b.last_ms : UINT32_MAX;
+        if (age > idle || k == 0) { idle = age; pick = i; }
     }
-    return rate_allow(&d->ipb[i].b, lim, now_ms, 1);
+    t->e[pick].ip = ip_hash;
+    memset(&t->e[pick].b, 0, sizeof t->e[pick].b);
+    return &t->e[pick].b;
+}
+
+int devices_allow_join(struct devices *d, uint32_t ip_hash, const struct event_limit *lim, uint32_t now_ms) {
+    return rate_allow(ip_entry(&d->joins, ip_hash, now_ms), lim, now_ms, 1);
+}
+
+int devices_key_may_try(struct devices *d, uint32_t ip_hash, const struct event_limit *lim, uint32_t now_ms) {
+    if (rate_peek(ip_entry(&d->keys, ip_hash, now_ms), lim, now_ms) >= 1) return 1;
+    d->key_refused++;
+    d->key_unlogged++;
+    return 0;
+}
+
+void devices_key_failed(struct devices *d, uint32_t ip_hash, const struct event_limit *lim, uint32_t now_ms) {
+    rate_allow(ip_entry(&d->keys, ip_hash, now_ms), lim, now_ms, 1);
+    d->key_failures++;
+    d->key_unlogged++;
+}
+
+int64_t devices_key_log(struct devices *d, uint32_t now_ms) {
+    if (!d->key_unlogged || (d->key_logged_ms && now_ms - d->key_logged_ms < DEVICES_KEY_LOG_MS)) return 0;
+    int64_t n = d->key_unlogged;
+    d->key_unlogged = 0;
+    d->key_logged_ms = now_ms ? now_ms : 1;
+    return n;
 }

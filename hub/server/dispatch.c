@@ -6,14 +6,17 @@
  * reply. Anything wrong is answered with a named error (docs/protocol.md):
  * an ack with ok:false when the message had an id, an error message
  * otherwise; a client over its error budget is closed with 1008. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "chant.h"
 #include "enc.h"
 #include "filter.h"
+#include "log.h"
 #include "server_impl.h"
 
 static void reject(struct server *srv, struct session *s, const struct proto_msg *m, const char *code, const char *text) {
+    metrics_refusal_add(&srv->refused, code);
     if (m && m->has_id) server_send(srv, s, proto_ack_err(m->id, code, text));
     else server_send(srv, s, proto_error_msg(code, text));
     if (session_error(s, server_now32(srv)) < 0) server_close(srv, s, WIRE_CLOSE_POLICY);
@@ -82,13 +85,54 @@ static int64_t admit_device(struct server *srv, struct session *s, const struct 
     if (is_new) devices_new(&srv->dev);   /* room was ensured above */
     uint32_t old = devices_slot(&srv->dev, device);
     struct session *o = old ? conns_at(&srv->conns, old - 1) : NULL;
+    /* The device's buckets move to this connection (from the older one, or
+     * from where its last connection left them): a reconnection starts
+     * where the device stood, never with full buckets. */
+    if (devices_attach(&srv->dev, device, s->slot, s->b) < 0) {
+        reject(srv, s, m, E_STORE_FAILED, "out of memory");
+        return 0;
+    }
     if (o && o != s) {
         o->device = 0;  /* its close must not clear the new owner */
         server_close(srv, o, WIRE_CLOSE_REPLACED);
     }
-    devices_set_slot(&srv->dev, device, s->slot + 1);
     auth_token_make(srv->secret, srv->ev->code, device, token, toklen);
     return device;
+}
+
+/* A role key from the address. The right key is always accepted: a fan
+ * on the crew's own network (a venue NAT) sending wrong keys must never
+ * lock the crew out on show night; keys are long and random (--new-event),
+ * so guessing is not what protects them. A wrong key is charged to the
+ * address's key_failures_per_ip budget; over it, the answer is key_locked
+ * and the connection is closed, so each further guess costs a new
+ * connection (and counts against --max-anon-per-ip). Both refusals are
+ * counted for the crew's health view and logged at most every 10 s with a
+ * count. Returns 1 when the key is right (after rejecting m otherwise). */
+static int key_ok(struct server *srv, struct session *s, const struct proto_msg *m, const char *key) {
+    const struct event_limit *lim = &srv->ev->limits[LIM_KEY_FAILURES];
+    uint32_t now = server_now32(srv);
+    int ok = 0;
+    if (!m->key.p) {
+        reject(srv, s, m, E_BAD_KEY, "this role needs its key");
+        return 0;
+    }
+    if ((ok = auth_key_ok(key, m->key.p, m->key.n))) {
+        /* accepted, whatever the address's budget */
+    } else if (!devices_key_may_try(&srv->dev, s->ip_hash, lim, now)) {
+        reject(srv, s, m, E_KEY_LOCKED, "too many wrong keys from this address; wait a minute before trying again");
+        server_close(srv, s, WIRE_CLOSE_POLICY);
+    } else {
+        devices_key_failed(&srv->dev, s->ip_hash, lim, now);
+        reject(srv, s, m, E_BAD_KEY, "wrong key for this role");
+    }
+    int64_t n = ok ? 0 : devices_key_log(&srv->dev, now);
+    if (n)
+        log_warn("wrong or refused role keys", "count=%lld latest_role=%s latest_from=%s wrong_total=%lld "
+                 "refused_total=%lld next_line_in_s=10", (long long)n, wire_role_name(m->role),
+                 log_q(s->ip[0] ? s->ip : "unknown"), (long long)srv->dev.key_failures,
+                 (long long)srv->dev.key_refused);
+    return ok;
 }
 
 static void on_hello(struct server *srv, struct session *s, const struct proto_msg *m) {
@@ -96,8 +140,7 @@ static void on_hello(struct server *srv, struct session *s, const struct proto_m
     if (m->event.p && m->event.n > 0 && !str_eq(m->event, srv->ev->code))
         return reject(srv, s, m, E_UNKNOWN_EVENT, "this hub does not run that event");
     const char *key = role_key(srv->ev, m->role);
-    if (key && !auth_key_ok(key, m->key.p, m->key.n))
-        return reject(srv, s, m, E_BAD_KEY, m->key.p ? "wrong key for this role" : "this role needs its key");
+    if (key && !key_ok(srv, s, m, key)) return;
     int section = -1;
     if (m->section.p && m->section.n > 0) {
         section = event_def_section(srv->ev, m->section.p, m->section.n);
@@ -128,6 +171,16 @@ static void on_hello(struct server *srv, struct session *s, const struct proto_m
 
 /* --- audience ------------------------------------------------------------- */
 
+/* When the fan made a signal: now, or `age` ms before (a phone's offline
+ * backlog). Hub time is authoritative: never in the future, never more than
+ * WIRE_MAX_AGE_MS back, never before the hub started. */
+static int64_t made_at(const struct server *srv, int64_t age) {
+    int64_t now = server_now(srv), up = server_mono(srv) - srv->start_mono;
+    int64_t max = up < WIRE_MAX_AGE_MS ? up : WIRE_MAX_AGE_MS;
+    if (age <= 0 || max <= 0) return now;
+    return now - (age < max ? age : max);
+}
+
 static void on_vote(struct server *srv, struct session *s, const struct proto_msg *m) {
     struct agg_poll *p = srv->agg->poll;
     if (limited(srv, s, LIM_VOTES, 1)) return reject(srv, s, m, E_RATE_LIMITED, "too many votes; slow down");
@@ -136,14 +189,27 @@ static void on_vote(struct server *srv, struct session *s, const struct proto_ms
         return reject(srv, s, m, E_UNKNOWN_POLL, "no such poll");
     }
     if (m->option < 0 || m->option >= p->nopts) return reject(srv, s, m, E_BAD_OPTION, "no such option in this poll");
+    int64_t at = made_at(srv, m->age);
+    struct rec r = {.type = REC_VOTE, .want_ack = 1, .a = p->id, .b = s->device, .c = (int32_t)m->option,
+                    .section = s->section, .ts_ms = at > p->opened_ms ? at : p->opened_ms,
+                    .slot = s->slot, .gen = s->gen, .msg_id = m->id};
+    if (dedup_seen(&srv->seen, s->device, m->cid) && agg_vote_of(srv->agg, s->device) == (int)m->option) {
+        /* A re-send of a vote already counted (its ack was lost with the
+         * connection): counted once, acked once the round holding it committed. */
+        r.kind = 1;
+        r.d = r.c;
+        if (server_persist(srv, &r) < 0) reject(srv, s, m, E_STORE_FAILED, "the hub is overloaded; retry soon");
+        return;
+    }
     int prev;
     int rc = agg_vote(srv->agg, s->device, (int)m->option, &prev);
+    if (rc < 0) dedup_forget(&srv->seen, s->device, m->cid);   /* refused: a later re-send is a new try */
     if (rc == AGG_ALREADY_VOTED) return reject(srv, s, m, E_ALREADY_VOTED, "this poll does not allow changing a vote");
     if (rc < 0) return reject(srv, s, m, E_STORE_FAILED, "out of memory");
-    struct rec r = {.type = REC_VOTE, .want_ack = 1, .a = p->id, .b = s->device, .c = (int32_t)m->option,
-                    .d = prev, .section = s->section, .slot = s->slot, .gen = s->gen, .msg_id = m->id};
+    r.d = prev;
     if (server_persist(srv, &r) < 0) {
         agg_vote_revert(srv->agg, s->device, (int)m->option, prev);
+        dedup_forget(&srv->seen, s->device, m->cid);
         reject(srv, s, m, E_STORE_FAILED, "the hub could not store the vote; retry");
     }
 }
@@ -153,6 +219,17 @@ static void on_react(struct server *srv, struct session *s, const struct proto_m
     if (kind < 0) return reject(srv, s, m, E_BAD_FIELD, "field 'kind' is not one of the event's reactions");
     if (limited(srv, s, LIM_REACT_MSGS, 1) || limited(srv, s, LIM_REACT_TAPS, (double)m->n))
         return reject(srv, s, m, E_RATE_LIMITED, "too many reactions; slow down");
+    int64_t at = made_at(srv, m->age);
+    if (m->age >= 1000 && at / 1000 < server_now(srv) / 1000) {
+        /* A backlog from a phone that was offline: stored in the second the
+         * taps were made (the timeline), not as a burst now. */
+        agg_react_late(srv->agg, kind, m->n);
+        struct rec r = {.type = REC_REACT, .b = s->device, .kind = (int8_t)kind, .c = (int32_t)m->n, .d = 1,
+                        .section = s->section, .ts_ms = at};
+        server_persist(srv, &r);   /* droppable like every reaction row; the totals keep it */
+        if (m->has_id) server_send(srv, s, proto_ack_ok(m->id));
+        return;
+    }
     agg_react(srv->agg, kind, m->n);
     s->pend_taps[kind] += (int32_t)m->n;
     if (!s->dirty) {
@@ -172,7 +249,7 @@ static void on_chant(struct server *srv, struct session *s, const struct proto_m
     char disp[CHANT_MAX_BYTES + 1], key[CHANT_KEY_MAX];
     switch (chant_normalize(m->text.p, m->text.n, disp, key)) {
     case 0: break;
-    case CHANT_TOO_LONG: return reject(srv, s, m, E_TOO_LONG, "a chant is at most 64 bytes");
+    case CHANT_TOO_LONG: return reject(srv, s, m, E_TOO_LONG, "a chant is at most 64 characters");
     case CHANT_EMPTY: return reject(srv, s, m, E_BAD_FIELD, "field 'text' is empty");
     default: return reject(srv, s, m, E_BAD_FIELD, "field 'text' has control characters");
     }
@@ -184,11 +261,16 @@ static void on_chant(struct server *srv, struct session *s, const struct proto_m
         return reject(srv, s, m, E_BLOCKED, "this text is not allowed here");
     }
     uint8_t flags = mod_flags(srv->mod, key);
+    int held = mod_mode(srv->mod) == MOD_APPROVE && !(flags & CHANT_APPROVED);
+    if (dedup_seen(&srv->seen, s->device, m->cid)) {   /* a re-send after a lost ack: counted once */
+        if (m->has_id) server_send(srv, s, proto_ack_chant(m->id, held));
+        return;
+    }
     agg_chant(srv->agg, key, disp, now / 1000, s->device, now, flags);
-    struct rec r = {.type = REC_CHANT, .b = s->device, .section = s->section, .text = strdup(disp), .key = strdup(key)};
+    struct rec r = {.type = REC_CHANT, .b = s->device, .section = s->section, .text = strdup(disp), .key = strdup(key),
+                    .ts_ms = made_at(srv, m->age)};
     if (r.text && r.key) server_persist(srv, &r);
     else { free(r.text); free(r.key); }
-    int held = mod_mode(srv->mod) == MOD_APPROVE && !(flags & CHANT_APPROVED);
     if (m->has_id) server_send(srv, s, proto_ack_chant(m->id, held));
 }
 
@@ -289,6 +371,22 @@ static void on_poll_close(struct server *srv, struct session *s, const struct pr
     server_keep_closed(srv, old);
 }
 
+/* Undo an accidental close: the last closed poll opens again with the votes
+ * it had (the same poll, so the report counts it once); an on_close poll
+ * hides its results again. Only while no other poll is open. */
+static void on_poll_reopen(struct server *srv, struct session *s, const struct proto_msg *m) {
+    struct agg_poll *p = srv->last_closed;
+    if (srv->agg->poll) return reject(srv, s, m, E_NOT_ALLOWED, "a poll is open; close it before reopening another");
+    if (!p || p->id != m->poll) return reject(srv, s, m, E_UNKNOWN_POLL, "only the last closed poll can be reopened");
+    struct rec r = {.type = REC_POLL_REOPEN, .want_ack = 1, .a = p->id, .slot = s->slot, .gen = s->gen,
+                    .msg_id = m->id};
+    if (server_persist(srv, &r) < 0) return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
+    srv->last_closed = NULL;   /* agg owns it again */
+    if (p->reveal == REVEAL_ON_CLOSE) p->revealed = 0;
+    agg_poll_reopen(srv->agg, p);
+    server_broadcast_poll(srv, p, 1);
+}
+
 /* Show a poll's results to everybody: the open poll, or the last closed one. */
 static void on_poll_reveal(struct server *srv, struct session *s, const struct proto_msg *m) {
     struct agg_poll *p = srv->agg->poll && srv->agg->poll->id == m->poll ? srv->agg->poll
@@ -304,12 +402,38 @@ static void on_poll_reveal(struct server *srv, struct session *s, const struct p
 
 static void on_marker(struct server *srv, struct session *s, const struct proto_msg *m) {
     if (blank(m->text)) return reject(srv, s, m, E_BAD_FIELD, "field 'label' is blank");
-    struct rec r = {.type = REC_MARKER, .want_ack = 1, .kind = (int8_t)m->marker,
+    int64_t ts = server_marker_ts(srv);
+    struct rec r = {.type = REC_MARKER, .want_ack = 1, .kind = (int8_t)m->marker, .ts_ms = ts,
                     .text = strndup(m->text.p, m->text.n), .slot = s->slot, .gen = s->gen, .msg_id = m->id};
     if (!r.text || server_persist(srv, &r) < 0)
         return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the marker; retry");
     server_keep_marker(srv, m->text.p, m->text.n, m->marker, r.ts_ms);
     server_broadcast_watchers(srv, enc_marker(m->text.p, m->text.n, m->marker, r.ts_ms));
+}
+
+/* Correct (label, kind) or delete one of the newest markers, named by its ts;
+ * every screen, stage and crew page gets the new list and song now playing. */
+static void on_marker_edit(struct server *srv, struct session *s, const struct proto_msg *m) {
+    int i = srv->nmarkers - 1;
+    while (i >= 0 && srv->markers[i].ts != m->at) i--;
+    if (i < 0) return reject(srv, s, m, E_UNKNOWN_MARKER, "no such marker among the newest 20");
+    int del = m->type == PT_MARKER_DELETE;
+    if (!del && m->has_label && blank(m->text)) return reject(srv, s, m, E_BAD_FIELD, "field 'label' is blank");
+    struct rec r = {.type = REC_MARKER_EDIT, .want_ack = 1, .a = m->at, .c = del,
+                    .kind = (int8_t)(!del && m->has_kind ? (int)m->marker : -1),
+                    .text = !del && m->has_label ? strndup(m->text.p, m->text.n) : NULL,
+                    .slot = s->slot, .gen = s->gen, .msg_id = m->id};
+    if ((!del && m->has_label && !r.text) || server_persist(srv, &r) < 0)
+        return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
+    struct rec_marker *k = &srv->markers[i];
+    if (del) {
+        memmove(k, k + 1, (size_t)(srv->nmarkers - i - 1) * sizeof *k);
+        srv->nmarkers--;
+    } else {
+        if (m->has_label) snprintf(k->label, sizeof k->label, "%.*s", (int)m->text.n, m->text.p);
+        if (m->has_kind) k->kind = m->marker;
+    }
+    server_broadcast_watchers(srv, enc_markers(srv->markers, srv->nmarkers, server_now_playing(srv)));
 }
 
 /* --- moderation (crew) ------------------------------------------------------ */
@@ -366,6 +490,17 @@ static void on_mod(struct server *srv, struct session *s, const struct proto_msg
     if (server_persist(srv, &r) < 0) reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
 }
 
+/* --- OSC gates (crew) ------------------------------------------------------ */
+
+/* Open or close OSC out: the master gate (no target) or one target's. The
+ * lighting operator's one-click cut; not stored (oscctl.c). */
+static void on_osc_gate(struct server *srv, struct session *s, const struct proto_msg *m) {
+    if (server_osc_set_gate(srv, (int)m->osc_target, m->osc_on, s->session_id) < 0)
+        return reject(srv, s, m, E_BAD_FIELD, srv->ev->osc ? "field 'target' is not one of the event's OSC targets"
+                                                           : "this event sends no OSC (no 'osc' in the event file)");
+    server_send(srv, s, proto_ack_ok(m->id));
+}
+
 /* --- entry ---------------------------------------------------------------- */
 
 static int is_audience_message(enum proto_type t) {
@@ -382,11 +517,17 @@ void server_frame(struct server *srv, struct session *s, const uint8_t *buf, siz
         if (limited(srv, s, LIM_PINGS, 1)) return reject(srv, s, &m, E_RATE_LIMITED, "too many pings");
         return server_send(srv, s, proto_pong(m.c, server_now(srv)));
     }
-    if (m.type == PT_HELLO) return on_hello(srv, s, &m);
+    if (m.type == PT_HELLO) {
+        on_hello(srv, s, &m);
+        server_joined(srv, s);
+        return;
+    }
     if (!session_is_ready(s)) return reject(srv, s, &m, E_NOT_ALLOWED, "send hello first");
     int audience = is_audience_message(m.type);
     if (audience ? s->role != ROLE_AUDIENCE : s->role != ROLE_CREW)
         return reject(srv, s, &m, E_NOT_ALLOWED, audience ? "only audience devices send this" : "only crew sends this");
+    if (!audience && limited(srv, s, LIM_CREW_MSGS, 1))
+        return reject(srv, s, &m, E_RATE_LIMITED, "too many crew messages at once; slow down and retry");
     switch (m.type) {
     case PT_VOTE: return on_vote(srv, s, &m);
     case PT_REACT: return on_react(srv, s, &m);
@@ -396,7 +537,10 @@ void server_frame(struct server *srv, struct session *s, const uint8_t *buf, siz
     case PT_POLL_CLOSE: return on_poll_close(srv, s, &m);
     case PT_POLL_REVEAL: return on_poll_reveal(srv, s, &m);
     case PT_MARKER: return on_marker(srv, s, &m);
+    case PT_MARKER_EDIT: case PT_MARKER_DELETE: return on_marker_edit(srv, s, &m);
+    case PT_POLL_REOPEN: return on_poll_reopen(srv, s, &m);
     case PT_MOD: return on_mod(srv, s, &m);
+    case PT_OSC_GATE: return on_osc_gate(srv, s, &m);
     default: return;
     }
 }

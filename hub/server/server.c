@@ -102,6 +102,12 @@ void server_broadcast_poll(struct server *srv, const struct agg_poll *p, int ope
     msg_unref(crew);
 }
 
+int64_t server_marker_ts(struct server *srv) {
+    int64_t ts = server_now(srv);
+    if (srv->nmarkers && ts <= srv->markers[srv->nmarkers - 1].ts) ts = srv->markers[srv->nmarkers - 1].ts + 1;
+    return ts;
+}
+
 void server_keep_marker(struct server *srv, const char *label, size_t n, enum marker_kind kind, int64_t ts) {
     if (srv->nmarkers == REC_MARKERS_MAX) {
         memmove(srv->markers, srv->markers + 1, (REC_MARKERS_MAX - 1) * sizeof srv->markers[0]);
@@ -165,10 +171,30 @@ struct session *server_open(struct server *srv, void *conn, const char *ip) {
     s->state = SS_NEW;
     s->section = -1;
     s->opened_ms = server_mono(srv);
+    session_set_ip(s, ip);
     s->ip_hash = util_hash_str(ip);
     if (!s->ip_hash) s->ip_hash = 1;
     srv->conns_total++;
+    int a = anon_add(&srv->anon, s->ip_hash, srv->max_anon);
+    if (a < 0) {
+        /* Its address already has max_anon connections that have not said
+         * hello: say why, and close once that is written. */
+        srv->refused_anon++;
+        metrics_refusal_add(&srv->refused, E_RATE_LIMITED);
+        server_send(srv, s, proto_error_msg(E_RATE_LIMITED, "too many connections from your address are still "
+                                                            "joining; retry in a few seconds"));
+        server_close(srv, s, WIRE_CLOSE_POLICY);
+    } else {
+        s->anon = a == 0;
+    }
     return s;
+}
+
+void server_joined(struct server *srv, struct session *s) {
+    if (s->anon && s->state != SS_NEW) {
+        anon_del(&srv->anon, s->ip_hash);
+        s->anon = 0;
+    }
 }
 
 void server_closed(struct server *srv, struct session *s) {
@@ -185,6 +211,7 @@ void server_closed(struct server *srv, struct session *s) {
     }
     if (s->role == ROLE_AUDIENCE && s->device > 0 && devices_slot(&srv->dev, s->device) == s->slot + 1)
         devices_set_slot(&srv->dev, s->device, 0);
+    if (s->anon) anon_del(&srv->anon, s->ip_hash);
     conns_remove(&srv->conns, s);
     session_clear(s);
     free(s);
@@ -229,6 +256,7 @@ static struct msg *health_msg(struct server *srv) {
         .signals_per_s = srv->signals_rate, .votes_per_s = srv->votes_rate,
         .signals_total = srv->agg->signals_total, .dropped_slow = srv->dropped_slow,
         .devices = srv->dev.next - 1,
+        .keys_wrong = srv->dev.key_failures, .keys_refused = srv->dev.key_refused,
     };
     srv->io.stats(srv->io.arg, &h.store);
     for (uint32_t i = 0; i < conns_end(&srv->conns); i++) {
@@ -351,6 +379,7 @@ struct server *server_new(const struct server_opts *o, const struct event_def *e
     srv->next_poll = boot->max_poll + 1;
     double every = 1000.0 / (o->tick_ms * o->audience_hz);
     srv->audience_every = every < 1 ? 1 : (int)lround(every);
+    srv->max_anon = o->max_anon_per_ip ? o->max_anon_per_ip : SERVER_ANON_DEFAULT;
     snprintf(srv->join_url, sizeof srv->join_url, "%s", o->join_url ? o->join_url : "");
     return srv;
 }

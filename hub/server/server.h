@@ -47,7 +47,9 @@ struct server_opts {
     int tick_ms;                /* the server_tick period */
     double audience_hz;         /* snapshots per second to each phone */
     const char *join_url;       /* the audience URL (QR code), copied */
+    uint32_t max_anon_per_ip;   /* connections per address not yet past hello (anon.h); 0: SERVER_ANON_DEFAULT */
 };
+#define SERVER_ANON_DEFAULT 1000
 
 struct server;
 
@@ -86,5 +88,32 @@ void server_acks(struct server *srv, const struct rec_result *res, size_t n);
 void server_shutdown(struct server *srv);
 /* Connections currently in the table. */
 uint32_t server_conns(const struct server *srv);
+
+/* --- OSC (hub/io/osc.c calls these on the loop thread; oscctl.c) --------- */
+
+struct oscmap_view;
+struct oscmap_stats;
+#define SERVER_OSC_UNKNOWN (-1)   /* no such prepared poll or target */
+#define SERVER_OSC_BAD     (-2)   /* a label that is empty, too long or not UTF-8 */
+#define SERVER_OSC_STATE   (-3)   /* that poll is already open / no poll is open */
+#define SERVER_OSC_STORE   (-4)   /* the store queue is full: nothing changed */
+/* The show as OSC sends it: fills v (section_rate excepted: hub/io/osc.c
+ * counts the reaction rows main.c hands the store). Strings in v point
+ * into the server's state: valid until the server next runs. */
+void server_osc_view(struct server *srv, struct oscmap_view *v);
+/* 1 when target i's gate and the master gate are open. */
+int server_osc_gate_open(struct server *srv, int i);
+/* A desk set a marker (kind: note unless given): stored, shown to screens,
+ * stage and crew like a crew's marker. Returns 0 or SERVER_OSC_*. */
+int server_osc_marker(struct server *srv, const char *label, size_t n, enum marker_kind kind);
+/* A desk opens the prepared poll i (event file `polls`), closing the open
+ * one; the same prepared poll still open is left as it is (a cue fired
+ * twice must not reset the votes). Returns 0 or SERVER_OSC_*. */
+int server_osc_poll_open(struct server *srv, int i);
+/* A desk closes the open poll. Returns 0 or SERVER_OSC_*. */
+int server_osc_poll_close(struct server *srv);
+/* The OSC side's counters; the crew gets the `osc` status every second, at
+ * once when a crew member connects or a gate changes. */
+void server_osc_status(struct server *srv, const struct oscmap_stats *st);
 
 #endif

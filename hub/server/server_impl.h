@@ -4,16 +4,23 @@
 #ifndef CHORUS_SERVER_IMPL_H
 #define CHORUS_SERVER_IMPL_H
 
+#include "anon.h"
 #include "agg.h"
 #include "auth.h"
 #include "conns.h"
+#include "dedup.h"
 #include "devices.h"
+#include "metrics.h"
 #include "mod.h"
+#include "oscmap.h"
 #include "proto.h"
 #include "server.h"
 
 struct server {
     struct server_io io;
+    struct anon anon;           /* per address: connections not yet past hello */
+    uint32_t max_anon;
+    uint64_t refused_anon;      /* connections refused for it */
     const struct event_def *ev;
     struct agg *agg;
     struct mod *mod;            /* chant moderation: mode, approved and hidden texts */
@@ -35,7 +42,16 @@ struct server {
     struct proto_dec dec;
     /* figures for the crew's health message */
     int64_t dropped_slow, signals_last, signals_rate, votes_last, votes_rate, conns_total;
+    struct metrics_refusals refused;    /* refused messages by error code (dispatch.c reject), for /metrics */
     int stopping;
+    struct dedup seen;          /* votes and chants delivered, by (device, cid): re-sends count once */
+    /* OSC (oscctl.c): the gates the crew switches (from the event file at
+     * start, not stored), the I/O side's last counters, the prepared poll
+     * a desk opened (index + 1) and its poll id. */
+    int osc_ready;
+    uint8_t osc_on, osc_target_on[OSC_TARGETS_MAX];
+    struct oscmap_stats osc_stats;
+    int64_t osc_status_ms, osc_crew_seen, osc_prepared, osc_prepared_poll;
 };
 
 /* Clocks (the io's, or the system's). now32 is ms since start, for buckets. */
@@ -64,5 +80,18 @@ const char *server_now_playing(const struct server *srv);
 void server_keep_closed(struct server *srv, struct agg_poll *p);
 /* Store s's coalesced taps (one REACT row per kind). */
 void server_flush_taps(struct server *srv, struct session *s);
+
+/* The crew opens (on) or closes an OSC gate: target -1 is the master gate.
+ * by: the crew member's session, for the log. Every crew member gets the
+ * new status. Returns 0, SERVER_OSC_UNKNOWN (no such target, or no OSC). */
+int server_osc_set_gate(struct server *srv, int target, int on, int64_t by);
+
+/* The time for a new marker: now, or 1 ms after the last marker. A
+ * marker's ts names it (marker.edit / marker.delete, the store's rows):
+ * never two in the same ms, whoever sets them (crew, OSC desk). */
+int64_t server_marker_ts(struct server *srv);
+
+/* s has had its hello answered: it no longer counts as anonymous. */
+void server_joined(struct server *srv, struct session *s);
 
 #endif

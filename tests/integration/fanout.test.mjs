@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { startHub, audience, crew, newId, KEYS, ROOT, cleanup } from './lib.mjs';
 
 const written = (out) => {
-  const m = /messages written: (\d+) at once, (\d+) partly \(rest buffered\), (\d+) queued/.exec(out);
+  const m = /msg="messages written" at_once=(\d+) partly=(\d+) queued=(\d+)/.exec(out);
   assert.ok(m, `the hub reports how it wrote (${out.slice(-300)})`);
   return { direct: +m[1], partly: +m[2], queued: +m[3] };
 };

@@ -69,23 +69,52 @@ check('small: timeline sums', X.smallTimeline.sums, {
 ok('small: JSON has no detail section', R.detail === undefined, 'detail present');
 
 /* CSV */
-const csv = (f) => readFileSync(join(csvDir, f), 'utf8').trimEnd().split('\n');
+/* Every *_ms column is followed by its ISO 8601 UTC twin (*_utc; the
+ * timeline's sec by time_utc). utcChecked() checks each twin against its
+ * epoch value and returns the lines without the twins, for the checks below. */
+function splitCsv(line) {
+  const out = [];
+  let cur = '', q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (q) { if (c === '"' && line[i + 1] === '"') { cur += '""'; i++; } else if (c === '"') { q = false; cur += c; } else cur += c; }
+    else if (c === '"') { q = true; cur += c; } else if (c === ',') { out.push(cur); cur = ''; } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+function utcChecked(name, lines) {
+  const head = splitCsv(lines[0]);
+  const twins = head.map((h, i) => (/_utc$/.test(h) ? i : -1)).filter((i) => i >= 0);
+  let bad = '';
+  for (const l of lines.slice(1)) {
+    const f = splitCsv(l);
+    for (const i of twins) {
+      const ms = head[i] === 'time_utc' ? Number(f[i - 1]) * 1000 : Number(f[i - 1]);
+      const want = f[i - 1] === '' ? '' : new Date(ms).toISOString();
+      if (f[i] !== want && !bad) bad = `${head[i]}: ${f[i]} for ${f[i - 1]} (want ${want})`;
+    }
+  }
+  ok(`${name}: every *_ms has its ISO 8601 UTC twin`, twins.length > 0 && !bad, bad || 'no *_utc column');
+  return lines.map((l) => splitCsv(l).filter((_, i) => !twins.includes(i)).join(','));
+}
+const csv = (f) => utcChecked(`csv ${f}`, readFileSync(join(csvDir, f), 'utf8').trimEnd().split('\n'));
 const dev = csv('devices.csv');
 check('small csv: devices.csv', ['id,section,level,created_ms,first_ms,sessions,connected_s,reacts,taps,votes,chants', ...X.smallDevicesCsv], dev);
 check('small csv: chants.csv', ['rank,text,count,devices,first_ms,hidden,held,approved_ms', `1,LOUDER,3,2,${X.T + 130000},0,0,`,
   `2,encore,1,1,${X.T + 2100000},0,0,`, `3,"say ""hey"", ho",1,1,${X.T + 1160000},0,0,`, `4,we love you,1,1,${X.T + 1150000},0,0,`],
   csv('chants.csv'));
-check('small csv: mod_log.csv (no moderation: the header only)', ['time,ts_ms,session,action,text,device,detail'], csv('mod_log.csv'));
+check('small csv: mod_log.csv (no moderation: the header only)', ['ts_ms,session,action,text,device,detail'], csv('mod_log.csv'));
 check('small csv: votes.csv', ['poll,device,option,ts_ms,changes', `1,2,0,${X.T + 1340000},3`, `1,4,1,${X.T + 1310400},0`,
   `2,1,0,${X.T + 1605000},0`], csv('votes.csv'));
 const polls = csv('polls.csv');
 check('small csv: polls.csv', [
-  'poll,question,allow_change,opened_ms,closed_ms,audience_at_open,voters,turnout,changed_devices,changes,option,label,votes,share,winner',
-  `1,Best song?,1,${X.T + 1300000},${X.T + 1500000},2,2,1,1,3,0,Song One,1,0.5,1`,
-  `1,Best song?,1,${X.T + 1300000},${X.T + 1500000},2,2,1,1,3,1,Song Two,1,0.5,1`,
-  `1,Best song?,1,${X.T + 1300000},${X.T + 1500000},2,2,1,1,3,2,Both,0,0,0`,
-  `2,Encore?,0,${X.T + 1600000},,3,1,0.333333,0,0,0,Yes,1,1,1`,
-  `2,Encore?,0,${X.T + 1600000},,3,1,0.333333,0,0,1,No,0,0,0`], polls);
+  'poll,question,allow_change,opened_ms,closed_ms,audience_at_open,voters,turnout,turnout_of_peak,peak_during,changed_devices,changes,option,label,votes,share,winner',
+  `1,Best song?,1,${X.T + 1300000},${X.T + 1500000},2,2,1,0.666667,3,1,3,0,Song One,1,0.5,1`,
+  `1,Best song?,1,${X.T + 1300000},${X.T + 1500000},2,2,1,0.666667,3,1,3,1,Song Two,1,0.5,1`,
+  `1,Best song?,1,${X.T + 1300000},${X.T + 1500000},2,2,1,0.666667,3,1,3,2,Both,0,0,0`,
+  `2,Encore?,0,${X.T + 1600000},,3,1,0.333333,0.333333,3,0,0,0,Yes,1,1,1`,
+  `2,Encore?,0,${X.T + 1600000},,3,1,0.333333,0.333333,3,0,0,1,No,0,0,0`], polls);
 const tcsv = csv('timeline.csv');
 ok('small csv: timeline.csv rows', tcsv.length === 1 + 2340, `got ${tcsv.length} lines`);
 check('small csv: timeline.csv header and marker rows', [
@@ -97,6 +126,15 @@ check('small csv: timeline.csv header and marker rows', [
 /* HTML: self-contained, figures present, data escaped */
 const html = readFileSync(htmlFile, 'utf8');
 ok('small html: self-contained (no external src/href)', !/(src|href)\s*=\s*["']?(https?:)?\/\//i.test(html), 'external reference found');
+ok('small html: turnout against the poll\'s busiest moment, its definition one click away',
+  html.includes('phones voted, <b>66.7%</b> of the <b>3</b> connected at the busiest moment of the poll') &&
+  html.includes('<summary>how is this counted?</summary>'), 'turnout wording missing');
+{
+  const helpText = execFileSync(process.argv[2], ['--help']).toString();
+  ok('--help says what each output holds and the default',
+    /timeline\.csv\s+one row per second/.test(helpText) && /ISO 8601/.test(helpText) &&
+    /Default \(no output option\): a short text summary/.test(helpText), helpText);
+}
 ok('small html: Chart.js inlined', html.includes('Chart.js v4.6.1') && html.includes('<canvas id=ch-timeline>'), 'chart library missing');
 ok('small html: headline and sections', ['Small Test Night', 'Devices joined', 'Peak moments', 'Best song?', 'Engagement ladder',
   'Retention', 'Loudest section', 'Technical break', 'say &quot;hey&quot;, ho'].every((s) => html.includes(s)),
@@ -119,9 +157,49 @@ execFileSync('sqlite3', [evil, "UPDATE markers SET label = CAST(X'536F6E67C328' 
 const EV = report(evil);
 check('json: invalid UTF-8 in a label becomes ? (key kept)', { id: 1, label: 'Song?(' }, EV.markers[0]);
 
+/* ---- "no section": one definition in every table (issue 10 item 13) ----
+ * Every table of devices by section (the audience by section, the ladder,
+ * the loudest section) counts the same devices, by the section each had
+ * when it sent something (docs/analytics.md, "No section"). A phone that
+ * joined without a section (its session says so), tapped, then picked C on
+ * the same session and tapped again is in "no section" AND C everywhere;
+ * the watcher d5 (never picked one) is in "no section" only. */
+function sectionsAgree(name, R) {
+  const rows = (list) => Object.fromEntries(list.map((s) => [s.section, s.devices]));
+  const reach = rows(R.reach.sections), ladder = rows(R.ladder.sections), loud = rows(R.sections.sections);
+  const bad = Object.keys(reach).filter((k) => reach[k] !== ladder[k] || reach[k] !== loud[k])
+    .map((k) => `${k || 'no section'}: audience ${reach[k]}, ladder ${ladder[k]}, loudest ${loud[k]}`);
+  ok(`${name}: every table counts the same devices per section`, bad.length === 0 && R.reach.sections.length === R.sections.sections.length, bad.join('; '));
+}
+const picked = join(DIR, 'picked.db');
+execFileSync(GEN, ['small', picked]);
+execFileSync('sqlite3', [picked, `INSERT INTO devices(id, created_ms, section) VALUES (6, ${X.T + 50000}, 'C');
+  INSERT INTO sessions(device, role, section, start_ms, end_ms) VALUES (6, 'audience', '', ${X.T + 50000}, ${X.T + 900000});
+  INSERT INTO signals(ts_ms, device, section, kind, reaction, n) VALUES (${X.T + 60500}, 6, '', 'react', 'heart', 4),
+    (${X.T + 400000}, 6, 'C', 'react', 'clap', 6);`]);
+const P = report(picked);
+check('no section: a phone that picked C after joining is in both, in every table', {
+  reach: [['A', 2], ['B', 3], ['C', 1], ['', 2]],
+  ladder: [['A', 2, [0, 1, 0, 0, 1]], ['B', 3, [0, 0, 1, 1, 1]], ['C', 1, [0, 1, 0, 0, 0]], ['', 2, [1, 1, 0, 0, 0]]],
+  loudest: [['A', 2, 40], ['B', 3, 26], ['C', 1, 6], ['', 2, 4]],
+}, {
+  reach: P.reach.sections.map((s) => [s.section, s.devices]),
+  ladder: P.ladder.sections.map((s) => [s.section, s.devices, s.counts]),
+  loudest: P.sections.sections.map((s) => [s.section, s.devices, s.taps]),
+});
+sectionsAgree('no section (picked later)', P);
+sectionsAgree('small', R);
+{
+  const ph = run(['--db', picked, '--html', join(DIR, 'picked.html')]);
+  const t = ph.status === 0 ? readFileSync(join(DIR, 'picked.html'), 'utf8') : '';
+  const rule = 'A phone counts in the section it had when it sent something';
+  ok('no section: the HTML states the one rule at both tables', t.split(rule).length - 1 === 2, `exit ${ph.status}, rule found ${t.split(rule).length - 1} times`);
+}
+
 /* ---- quiet (no polls, no chants, no markers) and empty ---- */
 const Q = report(gen('quiet', 'quiet.db'));
 for (const fig of Object.keys(X.quiet)) check(`quiet: ${fig}`, X.quiet[fig], Q[fig]);
+sectionsAgree('quiet', Q);
 const E = report(gen('empty', 'empty.db'));
 for (const fig of Object.keys(X.empty)) check(`empty: ${fig}`, X.empty[fig], E[fig]);
 const eh = run(['--db', join(DIR, 'empty.db'), '--html', join(DIR, 'empty.html')]);
@@ -132,7 +210,8 @@ const modDb = gen('mod', 'mod.db');
 const modCsv = join(DIR, 'mod-csv');
 const MD = report(modDb, ['--csv', modCsv, '--html', join(DIR, 'mod.html')]);
 for (const fig of Object.keys(X.mod)) check(`mod: ${fig}`, X.mod[fig], MD[fig]);
-const mcsv = (f) => readFileSync(join(modCsv, f), 'utf8').trimEnd().split('\n');
+sectionsAgree('mod', MD);
+const mcsv = (f) => utcChecked(`mod csv ${f}`, readFileSync(join(modCsv, f), 'utf8').trimEnd().split('\n'));
 check('mod csv: chants.csv (one row per group, hidden, held, approval)', X.modChantsCsv, mcsv('chants.csv'));
 check('mod csv: mod_log.csv (the audit trail, every row)', X.modLogCsv, mcsv('mod_log.csv'));
 const mhtml = readFileSync(join(DIR, 'mod.html'), 'utf8');
@@ -161,10 +240,10 @@ const V1 = report(v1Db, ['--csv', v1Csv, '--html', join(DIR, 'v1.html')]);
 for (const fig of Object.keys(X.v1)) check(`v1: ${fig}`, X.v1[fig], V1[fig]);
 for (const fig of ['reach', 'funnel', 'ladder', 'timeline', 'markers', 'peaks', 'polls', 'retention', 'sections'])
   check(`v1: ${fig} as in the same crowd's v2 database`, MD[fig], V1[fig]);
-const vcsv = (f) => readFileSync(join(v1Csv, f), 'utf8').trimEnd().split('\n');
+const vcsv = (f) => utcChecked(`v1 csv ${f}`, readFileSync(join(v1Csv, f), 'utf8').trimEnd().split('\n'));
 check('v1 csv: chants.csv by exact text, no moderation columns filled', ['rank,text,count,devices,first_ms,hidden,held,approved_ms',
   `1,louder,2,2,${X.T + 110000},0,,`, `2,ENCORE,1,1,${X.T + 40000},0,,`], vcsv('chants.csv').slice(0, 3));
-check('v1 csv: mod_log.csv has the header only', ['time,ts_ms,session,action,text,device,detail'], vcsv('mod_log.csv'));
+check('v1 csv: mod_log.csv has the header only', ['ts_ms,session,action,text,device,detail'], vcsv('mod_log.csv'));
 ok('v1 html: moderation not recorded', readFileSync(join(DIR, 'v1.html'), 'utf8').includes('Not recorded: this database is of schema v1'),
   'no v1 notice');
 const vtext = run(['--db', v1Db]);
@@ -187,6 +266,7 @@ check('crowd: timeline length', G.timeline_len, M.timeline.sec.length);
 check('crowd: top peak', { sec: G.top_peak_sec, taps: G.top_peak_taps }, M.peaks[0]);
 check('crowd: top chant', { text: G.top_chant, count: G.top_chant_count }, M.chants.top[0]);
 check('crowd: section taps', G.section_taps, Object.fromEntries(M.sections.sections.map((s) => [s.section, s.taps])));
+sectionsAgree('crowd', M);
 check('crowd: polls', G.polls, M.polls.map((p) => ({ voters: p.voters, changed: p.changed_devices, counts: p.options.map((o) => o.votes) })));
 ok('crowd: tally ends at the result', M.polls.every((p) => diff(p.options.map((o) => o.votes), p.tally.counts[p.tally.counts.length - 1]) === null),
   'last tally row differs from the votes table');

@@ -25,7 +25,8 @@ export const small = {
   reach: {
     devices: 5, sessions: 6, rejoined_devices: 1, peak_audience: 5, peak_sec: S + 40,
     sections: [
-      { section: 'A', devices: 1, share: 0.2 }, { section: 'B', devices: 3, share: 0.6 },
+      // d1 sent from A, then from B: in both (docs/analytics.md, "No section")
+      { section: 'A', devices: 2, share: 0.4 }, { section: 'B', devices: 3, share: 0.6 },
       { section: 'C', devices: 0, share: 0 }, { section: '', devices: 1, share: 0.2 },
     ],
   },
@@ -38,7 +39,8 @@ export const small = {
     levels: ['watched', 'reacted', 'voted', 'chanted', 'all'],
     overall: { devices: 5, counts: [1, 0, 1, 1, 2], shares: [0.2, 0, 0.2, 0.2, 0.4] },
     sections: [
-      { section: 'A', devices: 1, counts: [0, 0, 0, 0, 1], shares: [0, 0, 0, 0, 1] },
+      // per section, what each device sent from it: d1 only reacted from A and only voted from B
+      { section: 'A', devices: 2, counts: [0, 1, 0, 0, 1], shares: [0, 0.5, 0, 0, 0.5] },
       { section: 'B', devices: 3, counts: [0, 0, 1, 1, 1], shares: [0, 0, third, third, third] },
       { section: 'C', devices: 0, counts: [0, 0, 0, 0, 0], shares: [null, null, null, null, null] },
       { section: '', devices: 1, counts: [1, 0, 0, 0, 0], shares: [1, 0, 0, 0, 0] },
@@ -94,10 +96,10 @@ export const small = {
   },
   sections: {
     sections: [
-      { section: 'A', devices: 2, taps: 40, taps_per_device: 20, device_minutes: 3590000 / 60000, taps_per_device_minute: 40 * 60000 / 3590000 },
-      { section: 'B', devices: 3, taps: 26, taps_per_device: 26 / 3, device_minutes: 75, taps_per_device_minute: 26 / 75 },
-      { section: 'C', devices: 0, taps: 0, taps_per_device: null, device_minutes: 0, taps_per_device_minute: null },
-      { section: '', devices: 1, taps: 0, taps_per_device: 0, device_minutes: 1, taps_per_device_minute: 0 },
+      { section: 'A', devices: 2, taps: 40, taps_per_device: 20 },
+      { section: 'B', devices: 3, taps: 26, taps_per_device: 26 / 3 },
+      { section: 'C', devices: 0, taps: 0, taps_per_device: null },
+      { section: '', devices: 1, taps: 0, taps_per_device: 0 },
     ],
     loudest: 'A',
   },
@@ -249,10 +251,10 @@ export const modChantsCsv = [
   `4,olé,1,1,${T + 210000},0,0,`,
 ];
 
-/* mod_log.csv of mod: every mod_log row by time (time,ts_ms,session,action,text,device,detail). */
-const iso = (ms) => new Date(ms).toISOString();
+/* mod_log.csv of mod: every mod_log row by time (ts_ms,ts_utc,session,action,text,device,detail;
+ * the check drops ts_utc after checking it against ts_ms). */
 export const modLogCsv = [
-  'time,ts_ms,session,action,text,device,detail',
+  'ts_ms,session,action,text,device,detail',
   ...[
     [30000, 1, 'mode', '', '', 'approve'], [60000, 1, 'approve', 'Encore', '', ''],
     [90000, 2, 'approve', 'go team', '', ''], [100000, 2, 'hide', 'LOUDER', '', ''],
@@ -263,7 +265,7 @@ export const modLogCsv = [
     [200000, 2, 'mode', '', '', 'auto'], [230000, 2, 'hide', 'go team', '', ''],
     [235000, 1, 'hide', 'boo', '', ''], [236000, 1, 'unhide', 'boo', '', ''],
     [237000, 1, 'hide', 'meh', '', ''], [240000, 1, 'approve', 'LOUDER', '', ''],
-  ].map(([dt, ...rest]) => [iso(T + dt), T + dt, ...rest].join(',')),
+  ].map(([dt, ...rest]) => [T + dt, ...rest].join(',')),
 ];
 
 /* v1: the same crowd in an un-migrated schema v1 archive: chants group by

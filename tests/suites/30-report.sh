@@ -7,6 +7,9 @@
 #     scripted history (edge cases), chant moderation (schema v2) and the same
 #     crowd in a v1 archive, and a generated crowd; CSV, HTML, --compare and
 #     bad input.
+#  1b. tests/report/print.mjs: the HTML printed on A4 in Debian's chromium
+#     (nothing clipped, headers repeat, marker kinds in words); saves
+#     tests/artifacts/report-print.pdf and report-print.png.
 #  2. tests/report/hub.mjs: a scripted crowd through the real hub, then the
 #     report over the hub's database; a second hub run with chant moderation
 #     (skipped, and said so, without the hub).
@@ -47,6 +50,17 @@ rc=$?
 cat "$WORK/check.out"
 count "$WORK/check.out"
 if [ $rc != 0 ] && ! grep -q '^FAIL ' "$WORK/check.out"; then echo "FAIL check.mjs crashed (exit $rc)"; fail=$((fail + 1)); fi
+
+if [ -x /usr/bin/chromium ]; then
+    mkdir -p "$WORK/print"
+    node tests/report/print.mjs "$REPORT" "$GEN" "$WORK/print" >"$WORK/print.out" 2>&1
+    rc=$?
+    cat "$WORK/print.out"
+    count "$WORK/print.out"
+    if [ $rc != 0 ] && ! grep -q '^FAIL ' "$WORK/print.out"; then echo "FAIL print.mjs crashed (exit $rc)"; fail=$((fail + 1)); fi
+else
+    echo "FAIL print test: /usr/bin/chromium is missing (scripts/deps.sh installs it)"; fail=$((fail + 1))
+fi
 
 if [ -x "$HUB" ]; then
     mkdir -p "$WORK/hub"

@@ -33,6 +33,32 @@ static void normalization(void) {
     CHECK_EQ(norm(padded, d, k), 0);
 }
 
+/* The limit is 64 characters as a reader counts them, in every script; the
+ * phone's counter (web/src/lib/chars.js) counts the same texts the same. */
+static void limit_in_characters(void) {
+    char d[CHANT_MAX_BYTES + 1], k[CHANT_KEY_MAX], s[600];
+    s[0] = 0;
+    for (int i = 0; i < 64; i++) strcat(s, "\xe5\x8a\xa0");          /* 加 x64: 192 bytes */
+    CHECK_EQ(norm(s, d, k), 0);
+    CHECK_EQ(chant_chars(d, strlen(d)), 64);
+    strcat(s, "\xe5\x8a\xa0");                                      /* 65 */
+    CHECK_EQ(norm(s, d, k), CHANT_TOO_LONG);
+    s[0] = 0;
+    for (int i = 0; i < 15; i++) strcat(s, "Ayo ");                  /* Indonesian, 60 */
+    strcat(s, "Ayo!");
+    CHECK_EQ(norm(s, d, k), 0);
+    CHECK_EQ(chant_chars(d, strlen(d)), 64);
+    CHECK_EQ(chant_chars("e\xcc\x81", 3), 1);                       /* e + combining acute */
+    CHECK_EQ(chant_chars("\xf0\x9f\x91\x8d\xf0\x9f\x8f\xbd", 8), 1); /* thumbs up, skin tone */
+    CHECK_EQ(chant_chars("\xf0\x9f\x87\xae\xf0\x9f\x87\xa9", 8), 1); /* flag ID */
+    CHECK_EQ(chant_chars("\xf0\x9f\x87\xae\xf0\x9f\x87\xa9\xf0\x9f\x87\xae", 12), 2); /* flag + lone RI */
+    CHECK_EQ(chant_chars("\xe2\x80\x8d\xf0\x9f\x8e\xb8", 7), 2);   /* ZWJ alone, then an emoji */
+    CHECK_EQ(chant_chars("\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9\xe2\x80\x8d\xf0\x9f\x91\xa7", 18), 1);
+    s[0] = 0;
+    for (int i = 0; i < 64; i++) strcat(s, "\xf0\x9f\x8e\xb8");      /* 64 guitars: 256 bytes */
+    CHECK_EQ(norm(s, d, k), 0);
+}
+
 static void window_expires(void) {
     struct chant_top *t = chant_top_new(16);
     struct chant_entry top[5];
@@ -100,6 +126,7 @@ static void matches_recount(void) {
 
 int main(void) {
     TEST(normalization);
+    TEST(limit_in_characters);
     TEST(window_expires);
     TEST(full_table_drops_new_texts);
     TEST(matches_recount);

@@ -55,6 +55,37 @@ static void valid_messages(void) {
     DEC(marker, NULL);
 }
 
+/* A phone's own id and the age of a signal; undoing a poll close; fixing
+ * or deleting a marker. */
+static void show_night_fields(void) {
+    uint8_t b[256];
+    struct proto_msg m;
+    struct proto_error e;
+    const char *vote[] = {"t", "s:vote", "id", "i:7", "poll", "i:1", "option", "i:0", "cid", "i:9007199254740992", "age", "i:-5"};
+    CHECK_EQ(proto_decode(&dec, b, pack(b, 12, vote), &m, &e), 0);
+    CHECK_EQ(m.cid, 9007199254740992LL);
+    CHECK_EQ(m.age, -5);                       /* accepted; the hub bounds it */
+    const char *chant[] = {"t", "s:chant", "text", "s:Ayo!", "cid", "i:0"};
+    DEC(chant, E_BAD_FIELD);                   /* ids start at 1 */
+    const char *react[] = {"t", "s:react", "kind", "s:fire", "n", "i:3", "age", "i:45000"};
+    CHECK_EQ(proto_decode(&dec, b, pack(b, 8, react), &m, &e), 0);
+    CHECK_EQ(m.age, 45000);
+    const char *reopen[] = {"t", "s:poll.reopen", "id", "i:1", "poll", "i:3"};
+    CHECK_EQ(proto_decode(&dec, b, pack(b, 6, reopen), &m, &e), 0);
+    CHECK_EQ(m.type, PT_POLL_REOPEN);
+    const char *edit[] = {"t", "s:marker.edit", "id", "i:2", "at", "i:1700000000123", "kind", "s:song_end"};
+    CHECK_EQ(proto_decode(&dec, b, pack(b, 8, edit), &m, &e), 0);
+    CHECK_EQ(m.at, 1700000000123LL);
+    CHECK(m.has_kind && !m.has_label && m.marker == MARKER_SONG_END);
+    const char *nothing[] = {"t", "s:marker.edit", "id", "i:2", "at", "i:5"};
+    DEC(nothing, E_BAD_FIELD);                 /* nothing to change */
+    const char *del[] = {"t", "s:marker.delete", "id", "i:2", "at", "i:5"};
+    CHECK_EQ(proto_decode(&dec, b, pack(b, 6, del), &m, &e), 0);
+    CHECK_EQ(m.type, PT_MARKER_DELETE);
+    const char *noid[] = {"t", "s:marker.delete", "at", "i:5"};
+    DEC(noid, E_BAD_FIELD);
+}
+
 static void bad_fields(void) {
     const char *no_t[] = {"x", "i:1"};
     DEC(no_t, E_BAD_FRAME);
@@ -158,6 +189,7 @@ static void encoders_roundtrip(void) {
 int main(void) {
     proto_dec_init(&dec);
     TEST(valid_messages);
+    TEST(show_night_fields);
     TEST(bad_fields);
     TEST(malformed_bytes);
     TEST(random_input_never_crashes);

@@ -440,9 +440,11 @@ static void slow_client_is_dropped(void) {
     struct session *p = connect_ip(srv, 1, "10.0.0.1");
     SEND(srv, p, "t", "s:hello", "role", "s:screen", "key", "s:sk");
     struct session *c0 = crew(srv, 5);
-    /* A screen that never reads: its control queue fills with markers and it
-     * is killed (the crew is not rate limited). */
-    for (int i = 0; i < SESSION_OUTQ_MAX + 5; i++) {
+    /* A screen that never reads: its control queue (a watcher's, larger
+     * than a phone's) fills with markers and it is killed. The crew sends
+     * within its crew_msgs limit (10/s): the clock moves 100 ms a marker. */
+    for (int i = 0; i < SESSION_OUTQ_WATCHER_MAX + 5; i++) {
+        F.mono += 100; F.now += 100;
         SEND(srv, c0, "t", "s:marker", "id", "i:1", "label", "s:Song");
         drain(srv, c0);                                  /* the crew reads its copy */
     }

@@ -1,6 +1,7 @@
 /* Unit tests: store (schema, group commit, acks after commit, reload after
  * restart, exact reaction totals, failed commits, schema guards). */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <sqlite3.h>
 #include "store.h"
@@ -52,6 +53,13 @@ static void write_and_reload(void) {
     uint8_t secret[AUTH_SECRET_LEN];
     memcpy(secret, boot.secret, sizeof secret);
     rec_boot_clear(&boot);
+    /* The secret is in the key file beside the database (0600), not in it. */
+    char keyfile[160];
+    struct stat kst;
+    snprintf(keyfile, sizeof keyfile, "%s" STORE_KEY_SUFFIX, db);
+    CHECK_EQ(stat(keyfile, &kst), 0);
+    CHECK_EQ(kst.st_mode & 0777, 0600);
+    CHECK_EQ(q1("SELECT count(*) FROM chorus_meta WHERE key = 'token_secret'"), 0);
     CHECK_EQ(store_start(s, NULL, NULL), 0);
 
     struct rec r;

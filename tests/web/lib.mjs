@@ -165,3 +165,53 @@ export async function joinPhone(page, section) {
 }
 
 export function cleanup(dir) { try { rmSync(dir, { recursive: true, force: true }); } catch { /* fine */ } }
+
+/**
+ * A TCP proxy in front of the hub that can go silent the way a venue's Wi-Fi
+ * does: cut({up, down}) stops forwarding in one or both directions without
+ * closing anything (no FIN, no RST: the page sees nothing but silence);
+ * heal() resets the cut connections (the network came back; the page's
+ * socket was dead) and forwards new ones again. Returns {port, base, cut,
+ * heal, close, target}. target (the hub's port) may be set later: start the
+ * proxy first and pass `--public-url proxy.base` to the hub, so the hub lets
+ * pages from the proxy's origin connect.
+ */
+export async function silentProxy(target) {
+  const { createServer: tcp, connect } = await import('node:net');
+  const pairs = new Set();
+  let cutting = null;
+  const server = tcp((client) => {
+    const hub = connect(proxy.target, '127.0.0.1');
+    const pair = { client, hub };
+    pairs.add(pair);
+    // The page's Origin is the proxy's; a reverse proxy in front of a hub
+    // presents the hub's own (its origin check is not what is tested here).
+    client.on('data', (d) => {
+      if (pair.cut?.up) return;
+      if (!pair.started) {
+        pair.started = true;
+        d = Buffer.from(d.toString('latin1').replace(/^(Origin: https?:\/\/127\.0\.0\.1:)\d+/im, `$1${proxy.target}`), 'latin1');
+      }
+      hub.write(d);
+    });
+    hub.on('data', (d) => { if (!(pair.cut?.down)) client.write(d); });
+    const end = () => { pairs.delete(pair); client.destroy(); hub.destroy(); };
+    client.on('close', end); hub.on('close', end);
+    client.on('error', end); hub.on('error', end);
+    if (cutting) pair.cut = cutting;
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const port = server.address().port;
+  const proxy = {
+    target,
+    port,
+    base: `http://127.0.0.1:${port}`,
+    cut({ up = true, down = true } = {}) { cutting = { up, down }; for (const p of pairs) p.cut = cutting; },
+    heal() {
+      cutting = null;
+      for (const p of [...pairs]) if (p.cut) { p.client.resetAndDestroy?.() ?? p.client.destroy(); p.hub.destroy(); pairs.delete(p); }
+    },
+    close() { for (const p of pairs) { p.client.destroy(); p.hub.destroy(); } return new Promise((r) => server.close(r)); },
+  };
+  return proxy;
+}

@@ -36,7 +36,7 @@ describe('a hub restart', () => {
     await hub.stop();
     await eventually(async () => assert.match(await text(screen, '.s-pill'), /Reconnecting…/i), 5000);
     for (const p of [a, b]) {
-      await eventually(async () => assert.match(await text(p, '.banner'), /Connection lost — reconnecting\. Your taps and vote are kept\./), 5000);
+      await eventually(async () => assert.match(await text(p, '.banner'), /Connection lost — reconnecting\. What you tap, vote or chant now is saved and sent when you are back\./), 5000);
       assert.match(await text(p, '.pill'), /^Reconnecting…$/i);
     }
     // While the hub is down: b votes and taps.

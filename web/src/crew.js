@@ -16,6 +16,7 @@ import { t, num, langSelect, onLang, applyDom, extend } from './lib/i18n.js';
 import { keyConn } from './lib/keypage.js';
 import { iconSvg } from './lib/icons.js';
 import { analyticsView } from './lib/analytics.js';
+import { oscPanel } from './lib/oscpanel.js';
 import { moderation as modEn, crewshow as showEn } from './i18n/en.js';
 import { moderation as modZh, crewshow as showZh } from './i18n/zh.js';
 import { moderation as modId, crewshow as showId } from './i18n/id.js';
@@ -43,6 +44,8 @@ const markerLog = h('ol.c-log');
 const errLog = h('ol.c-log.c-errs', { 'aria-live': 'polite' });
 const livePanel = h('div.c-live');
 const modPanel = buildModeration();
+// Shown once the hub says the event sends OSC (its `osc` status message).
+const osc = oscPanel({ request: (m) => conn.request(m), onError: (a) => logError(a) });
 const analytics = analyticsView({
   key: () => conn.key(),
   forgetKey: () => conn.forgetKey(),
@@ -77,7 +80,8 @@ const root = h('div.c-root', null,
         h('section.c-card', { 'aria-labelledby': 'mh' },
           h('h2', { id: 'mh', 'data-t': 'crew.markers' }, t('crew.markers')), markerPanel.el, markerLog),
         h('section.c-card', { 'aria-labelledby': 'hh' },
-          h('h2', { id: 'hh', 'data-t': 'crew.health' }, t('crew.health')), healthPanel))),
+          h('h2', { id: 'hh', 'data-t': 'crew.health' }, t('crew.health')), healthPanel),
+        osc.el)),
     h('div.c-side', null,
       h('section.c-card.c-formcard', { 'aria-labelledby': 'fh' },
         h('h2', { id: 'fh', 'data-t': 'crew.poll.open' }, t('crew.poll.open')), form.el),
@@ -115,7 +119,13 @@ const conn = keyConn('crew', {
       case 'snap': onSnap(m); break;
       case 'poll': setPoll(m.poll); renderPoll(true); break;
       case 'health': S.health = m; renderHealth(); renderAud(); break;
+      case 'osc': osc.update(m); break;
       case 'marker': onMarker(m.marker); break;
+      case 'markers': // a crew member corrected or deleted one: the hub's list
+        S.markers = (m.markers || []).slice().reverse();
+        S.playing = m.now_playing || null;
+        renderMarkers();
+        break;
       case 'error': logError(m); break;
       default: break;
     }
@@ -128,7 +138,9 @@ const conn = keyConn('crew', {
 function setPoll(p) {
   if (!p) return;
   if (p.open) {
-    if (!S.poll || S.poll.id !== p.id) { S.counts = p.options.map(() => 0); S.voters = 0; }
+    if (S.last?.id === p.id) { // reopened: its votes are kept
+      S.counts = S.last.counts || p.options.map(() => 0); S.voters = S.last.voters || 0; S.last = null;
+    } else if (!S.poll || S.poll.id !== p.id) { S.counts = p.options.map(() => 0); S.voters = 0; }
     S.poll = p;
     return;
   }
@@ -198,7 +210,10 @@ function renderPoll(rebuild) {
       h('ol.c-bars', null, bars.map((b) => (b.el = h('li', null,
         h('div.c-bartop', null, h('span.c-blabel', null, b.label), b.n, b.pct),
         h('div.c-track', null, b.fill))))),
-      p.open ? h('button.btn.danger.big.c-close', { type: 'button', onclick: () => closePoll(p.id) }, t('crew.poll.close')) : null,
+      p.open ? h('button.btn.danger.big.c-close', { type: 'button', onclick: () => closePoll(p.id) }, t('crew.poll.close'))
+        : h('div.c-reopenbox', null,
+          h('button.btn.c-reopen', { type: 'button', onclick: (e) => reopenPoll(p.id, e.currentTarget) }, t('crew.poll.reopen')),
+          h('span.c-hint', null, t('crew.poll.reopen.hint'))),
       lastHidden ? h('div.c-hiddenbox.c-lasthidden', null,
         h('p', null, t('crew.poll.hidden.last', { q: lastHidden.question })),
         revealButton(lastHidden)) : null);
@@ -239,6 +254,15 @@ async function revealPoll(id, btn) {
 }
 
 const votesText = (n) => (n === 1 ? t('crew.poll.votes.one') : t('crew.poll.votes', { n: num(n) }));
+
+// Undo a close (a slip of the finger): the same poll opens again with its
+// votes; screens, stage and phones follow; the report counts it once.
+async function reopenPoll(id, btn) {
+  btn.disabled = true;
+  const ack = await conn.request({ t: 'poll.reopen', poll: id });
+  if (ack.ok) toast(t('crew.poll.reopened'), 'ok');
+  else { logError(ack); btn.disabled = false; }
+}
 
 async function closePoll(id) {
   // Closing ends the vote on every phone at once: ask first.
@@ -750,13 +774,49 @@ function buildMarkers() {
   };
 }
 
+// Each marker can be corrected (label, kind) or deleted; the hub answers
+// every page with the new list (`markers`), so this log redraws from it.
+let editingTs = null;
 function renderMarkers() {
   markerPanel.playing();
   if (!S.markers.length) { fill(markerLog, h('li.c-empty', null, t('crew.marker.none'))); return; }
-  fill(markerLog, S.markers.map((m) => h('li', null,
+  fill(markerLog, S.markers.map((m) => (m.ts === editingTs ? markerEditor(m) : h('li', { 'data-ts': m.ts },
     h('time', null, new Date(m.ts).toLocaleTimeString()),
     h('span.c-kind', { class: m.kind }, t(`crew.marker.${m.kind}`)),
-    h('span', null, m.label))));
+    h('span.c-mlabel', null, m.label),
+    h('span.c-macts', null,
+      h('button.btn.small.ghost.c-medit', { type: 'button', 'aria-label': t('crew.marker.edit.aria', { label: m.label }), onclick: () => { editingTs = m.ts; renderMarkers(); markerLog.querySelector('.c-meditor input')?.focus(); } }, t('crew.marker.edit')),
+      h('button.btn.small.ghost.c-mdel', { type: 'button', 'aria-label': t('crew.marker.delete.aria', { label: m.label }), onclick: () => deleteMarker(m) }, t('crew.marker.delete')))))));
+}
+
+function markerEditor(m) {
+  const input = h('input.field', { value: m.label, 'aria-label': t('crew.marker.label'), list: 'songlist', autocomplete: 'off' });
+  const kind = h('select.field', { 'aria-label': t('crew.marker.kind') },
+    ['song_start', 'song_end', 'note'].map((k) => h('option', { value: k, selected: k === m.kind }, t(`crew.marker.${k}`))));
+  const save = async (e) => {
+    e.preventDefault();
+    const label = input.value.trim();
+    if (!label) { input.focus(); return toast(t('crew.marker.label'), 'error'); }
+    if (bytes(label) > 64) return toast(t('err.too_long'), 'error');
+    const msg = { t: 'marker.edit', at: m.ts };
+    if (label !== m.label) msg.label = label;
+    if (kind.value !== m.kind) msg.kind = kind.value;
+    if (!msg.label && !msg.kind) { editingTs = null; renderMarkers(); return undefined; }
+    const ack = await conn.request(msg);
+    if (ack.ok) { editingTs = null; toast(t('crew.marker.fixed'), 'ok'); renderMarkers(); } else logError(ack);
+    return undefined;
+  };
+  return h('li.c-meditor', { 'data-ts': m.ts }, h('form', { onsubmit: save },
+    h('time', null, new Date(m.ts).toLocaleTimeString()), kind, input,
+    h('button.btn.small.primary', { type: 'submit' }, t('crew.marker.save')),
+    h('button.btn.small.ghost', { type: 'button', onclick: () => { editingTs = null; renderMarkers(); } }, t('crew.mod.cancel'))));
+}
+
+async function deleteMarker(m) {
+  if (!await ask(t('crew.marker.delete.title'), t('crew.marker.delete.body', { label: m.label, kind: t(`crew.marker.${m.kind}`) }), t('crew.marker.delete'))) return;
+  const ack = await conn.request({ t: 'marker.delete', at: m.ts });
+  if (ack.ok) toast(t('crew.marker.deleted', { label: m.label }), 'ok');
+  else logError(ack);
 }
 
 // ---------------------------------------------------------------- audience, live, health
@@ -806,6 +866,9 @@ function renderHealth() {
     stat(t('crew.health.failed'), num(st.failed || 0), warn(st.failed > 0)),
     stat(t('crew.health.lastcommit'), `${num(st.last_commit_ms || 0)} ms`, warn(st.last_commit_ms > 200)),
     stat(t('crew.health.storedropped'), num(st.dropped || 0), warn(st.dropped > 0)),
+    // Someone guessing the crew, screen or stage key (refused: its address is locked out for now).
+    stat(t('crew.health.keyswrong'), num(m.keys?.wrong || 0), warn(m.keys?.wrong > 0)),
+    stat(t('crew.health.keysrefused'), num(m.keys?.refused || 0), warn(m.keys?.refused > 0)),
     stat(t('crew.health.uptime'), clock((m.uptime_s || 0) * 1000))));
 }
 
@@ -830,11 +893,11 @@ function renderErrors() {
 
 function renderPill(s) {
   pill.className = `pill ${s}`;
-  setText(pill, s === 'live' ? t('conn.live') : s === 'reconnecting' ? t('conn.reconnecting') : s === 'connecting' ? t('conn.connecting') : '');
+  setText(pill, s === 'live' ? t('conn.live') : s === 'reconnecting' || s === 'stale' ? t('conn.reconnecting') : s === 'connecting' ? t('conn.connecting') : '');
   pill.hidden = !pill.textContent;
 }
 
-onLang(() => { analytics.relang(); modPanel.relang(); markerPanel.songs(S.ev?.songs || []); renderPoll(true); renderAud(); renderLive(); renderHealth(); renderMarkers(); renderErrors(); renderPill(conn.state); });
+onLang(() => { osc.render(); analytics.relang(); modPanel.relang(); markerPanel.songs(S.ev?.songs || []); renderPoll(true); renderAud(); renderLive(); renderHealth(); renderMarkers(); renderErrors(); renderPill(conn.state); });
 applyDom();
 renderPoll(true); renderAud(); renderHealth(); renderMarkers(); renderErrors();
 view(location.hash === '#analytics' ? 'analytics' : 'live');

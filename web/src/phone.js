@@ -12,19 +12,37 @@
 //   approval says so (and says when it was approved); a refused text is
 //   refused kindly, without repeating it; when the crew closes chants the
 //   chant box gives way to the reason, and comes back when they reopen;
-// - a device the crew banned (close 4003) stops reconnecting and says why.
+// - a device the crew banned (close 4003) stops reconnecting and says why;
+// - offline is said within seconds (conn.js "stale"), never shown as LIVE; a
+//   vote or chant made then is "saved, sent when you are back", kept in
+//   localStorage with an id of its own (`cid`) and sent again with that id
+//   until the hub answers, so a re-send never counts twice (the hub
+//   remembers the ids); nothing invites the fan to send it again;
+// - taps made offline keep the second they were made (`age`), so a backlog
+//   is not a fake peak in the report;
+// - a chant shows a live counter in characters (lib/chars.js, the hub's own
+//   count) and is never cut.
 import './css/base.css';
 import './css/phone.css';
 import { Conn, eventCode, rememberEvent } from './lib/conn.js';
 import { h, $, fill, setText, store, toast } from './lib/dom.js';
 import { t, num, langSelect, onLang, applyDom } from './lib/i18n.js';
 import { iconSvg } from './lib/icons.js';
+import { CHANT_MAX_CHARS, chantLength, chantText } from './lib/chars.js';
 
 const FLUSH_MS = 250;
 const MAX_N = 50;           // protocol: n is 1..50 per react
 const MAX_PENDING_TAPS = 200; // all kinds: the hub's react_taps burst; more would be refused
 const MAX_FRAMES = 2;         // per flush: 8 frames/s stays under the hub's react_msgs 10/s
-const enc = new TextEncoder();
+const MAX_OUTBOX = 3;         // chants kept while offline: the hub's chants burst
+const LATE_MS = 1000;         // taps older than this carry their age
+
+// An id of this phone's own for a vote or chant (1..2^53), kept with it until
+// the hub answered: a re-send with the same id counts once.
+function newCid() {
+  const [a, b] = crypto.getRandomValues(new Uint32Array(2));
+  return (a % 2 ** 21) * 2 ** 32 + b + 1;
+}
 
 const S = {
   code: eventCode(),
@@ -33,11 +51,12 @@ const S = {
   poll: null,          // the poll as last told by the hub
   counts: [], voters: 0,
   vote: null,          // {poll, option, status: sending|counted|queued|failed|missed, changed, reason}
-  taps: {},            // kind -> taps not yet sent
+  taps: new Map(),     // "kind|second" -> {kind, at, n}: taps not yet sent, by the second they were made
   mine: {},            // kind -> taps made on this page
   chants: [], audience: 0, energy: 0,
   chantMode: 'auto',   // snapshot chant_mode: auto | approve | off
-  chantNote: null,     // {kind: held|approved|blocked, key?}: the last chant's fate, under the form
+  chantNote: null,     // {kind: held|approved|blocked|saved|sending, key?}: the last chant's fate, under the form
+  outbox: [],          // chants not yet answered by the hub: {cid, text, at} (localStorage chorus.outbox)
   everLive: false,
   banned: false,
   sectionSent: true,   // false: a section picked offline, sent after the next welcome
@@ -106,6 +125,7 @@ function onState(state, info) {
     showBanned();
   }
   renderStatus();
+  if (state === 'live' && info?.recovered) sendQueued(); // the link came back without a reconnect
   if (state === 'refused') {
     S.joined = false;
     const code = info?.code;
@@ -140,18 +160,20 @@ function onWelcome(m) {
   document.title = `${S.ev.name || 'Chorus'} · Chorus`;
 
   const wp = m.poll;
-  const v = S.vote;
   if (wp) {
     if (!S.poll || S.poll.id !== wp.id) { S.counts = wp.options.map(() => 0); S.voters = 0; }
     S.poll = wp;
+    if (!S.vote || S.vote.poll !== wp.id) S.vote = queuedVote(wp.id) || S.vote;
+    const v = S.vote;
     const waiting = v && v.poll === wp.id && (v.status === 'queued' || v.status === 'sending');
     if (typeof wp.voted === 'number') {
       if (waiting && v.option !== wp.voted && wp.allow_change) sendVote(v);
-      else { S.vote = { poll: wp.id, option: wp.voted, status: 'counted', changed: v?.changed && v.option === wp.voted }; keepVote(S.vote); }
+      else { S.vote = { poll: wp.id, option: wp.voted, status: 'counted', changed: v?.changed && v.option === wp.voted }; keepVote(S.vote); keepQueuedVote(null); }
     } else if (waiting) {
       sendVote(v);
     }
   } else {
+    const v = S.vote;
     if (S.poll && S.poll.open) {
       S.poll = { ...S.poll, open: false };
       if (v && v.poll === S.poll.id && v.status !== 'counted') v.status = 'missed';
@@ -170,6 +192,7 @@ function onWelcome(m) {
   if (!S.joined) S.joined = true;
   renderLive();
   flushTaps(); // taps made while offline: one batch now
+  sendOutbox();
   if (!S.sectionSent) sendSection(store('chorus.section') || '');
   if (S.ev.sections?.length && !store('chorus.section') && !store('chorus.section.skip')) showSections(false);
 }
@@ -190,6 +213,17 @@ function onSnap(m) {
   renderFigures();
   renderPollResults();
   renderChants();
+  if (Date.now() - lastResend > 5000) sendQueued(); // an ack that never came (a slow hub): try again, same ids
+}
+
+// What waits for the hub goes again with its own ids (the hub counts it once).
+let lastResend = 0;
+function sendQueued() {
+  if (!conn.live) return;
+  lastResend = Date.now();
+  const v = S.vote;
+  if (v && v.status === 'queued' && S.poll?.id === v.poll && S.poll.open) sendVote(v);
+  sendOutbox();
 }
 
 function onPoll(p) {
@@ -199,6 +233,7 @@ function onPoll(p) {
   if (p.counts) { S.counts = p.counts; S.voters = p.voters || 0; } else if (fresh) { S.counts = p.options.map(() => 0); S.voters = 0; }
   const v = S.vote;
   if (!p.open && v && v.poll === p.id && v.status !== 'counted' && v.status !== 'failed') v.status = 'missed';
+  if (p.open && v && v.poll === p.id && v.status === 'missed') { v.status = 'queued'; sendQueued(); } // reopened
   buildPoll();
   if (fresh && p.open && navigator.vibrate) navigator.vibrate(30);
 }
@@ -211,23 +246,33 @@ function castVote(option) {
   if (v && v.status === 'counted' && !p.allow_change) return;
   if (v && v.option === option && (v.status === 'counted' || v.status === 'sending')) return;
   const hadCounted = v && (v.status === 'counted' || v.hadCounted);
-  S.vote = { poll: p.id, option, status: 'queued', hadCounted };
+  S.vote = { poll: p.id, option, status: 'queued', hadCounted, cid: newCid(), at: Date.now() };
+  keepQueuedVote(S.vote);
   if (conn.live) sendVote(S.vote); else renderVote();
   if (navigator.vibrate) navigator.vibrate(15);
 }
 
 async function sendVote(v) {
+  if (v.inflight) return;
+  v.inflight = true;
   v.status = 'sending';
+  v.cid ||= newCid();
   renderVote();
-  const ack = await conn.request({ t: 'vote', poll: v.poll, option: v.option });
+  const age = Date.now() - (v.at || Date.now());
+  const ack = await conn.request({ t: 'vote', poll: v.poll, option: v.option, cid: v.cid, age: age >= LATE_MS ? age : undefined });
+  v.inflight = false;
   if (S.vote !== v) return; // a newer tap replaced this vote
   if (ack.ok) {
     v.status = 'counted';
     v.changed = !!ack.changed || !!v.hadCounted;
     keepVote(v);
-  } else if (ack.code === 'offline') {
-    v.status = 'queued'; // sent again after the welcome, which also tells us if it was counted
+    keepQueuedVote(null);
+  } else if (ack.code === 'offline' || ack.code === 'timeout') {
+    // Maybe counted, maybe not: kept and sent again with the same id (the
+    // hub counts it once), after the welcome, which also says if it was counted.
+    v.status = 'queued';
   } else {
+    keepQueuedVote(null);
     v.status = 'failed';
     v.reason = reason(ack);
   }
@@ -240,6 +285,19 @@ function keepVote(v) {
   store('chorus.vote', JSON.stringify({ ev: S.code || '', poll: v.poll, option: v.option }));
 }
 
+// A vote not yet acked survives a reload too (with its id).
+function keepQueuedVote(v) {
+  store('chorus.outvote', v ? JSON.stringify({ ev: S.code || '', poll: v.poll, option: v.option, cid: v.cid, at: v.at }) : null);
+}
+
+function queuedVote(poll) {
+  try {
+    const k = JSON.parse(store('chorus.outvote') || 'null');
+    if (k && k.poll === poll && k.ev === (S.code || '')) return { poll, option: k.option, cid: k.cid, at: k.at, status: 'queued' };
+  } catch { /* none */ }
+  return null;
+}
+
 function keptVote(poll) {
   try {
     const k = JSON.parse(store('chorus.vote') || 'null');
@@ -250,8 +308,13 @@ function keptVote(poll) {
 
 // ---------------------------------------------------------------- reactions
 function tap(kind, btn) {
-  const pending = Object.values(S.taps).reduce((a, b) => a + b, 0);
-  if (pending < MAX_PENDING_TAPS) S.taps[kind] = (S.taps[kind] || 0) + 1;
+  let pending = 0;
+  for (const b of S.taps.values()) pending += b.n;
+  if (pending < MAX_PENDING_TAPS) {
+    const now = Date.now(), key = `${kind}|${Math.floor(now / 1000)}`;
+    const b = S.taps.get(key);
+    if (b) b.n++; else S.taps.set(key, { kind, at: now, n: 1 });
+  }
   S.mine[kind] = (S.mine[kind] || 0) + 1;
   burst(btn, kind);
   const badge = btn.querySelector('.mine');
@@ -260,17 +323,20 @@ function tap(kind, btn) {
 }
 
 // One frame per kind per 250 ms, at most MAX_FRAMES frames per flush; kinds
-// take turns so none starves. Taps made offline wait here and go out as one
-// batch (the same frames) right after the welcome.
+// take turns so none starves. Taps wait here by the second they were made;
+// those made offline go out right after the welcome, each batch with its
+// age, so the hub files them under the seconds the fan tapped.
 let turn = 0;
 function flushTaps() {
   if (!conn.live) return;
-  const kinds = Object.keys(S.taps);
+  const kinds = [...new Set([...S.taps.values()].map((b) => b.kind))];
   for (let f = 0; f < MAX_FRAMES && kinds.length; f++) {
     const kind = kinds.splice(turn++ % kinds.length, 1)[0];
-    const n = Math.min(MAX_N, S.taps[kind]);
-    conn.send({ t: 'react', kind, n });
-    if (S.taps[kind] > n) S.taps[kind] -= n; else delete S.taps[kind];
+    const [key, b] = [...S.taps].find(([, x]) => x.kind === kind); // the oldest second first (insertion order)
+    const n = Math.min(MAX_N, b.n);
+    const age = Date.now() - b.at;
+    conn.send({ t: 'react', kind, n, age: age >= LATE_MS ? age : undefined });
+    if (b.n > n) b.n -= n; else S.taps.delete(key);
   }
 }
 setInterval(flushTaps, FLUSH_MS);
@@ -289,30 +355,82 @@ function burst(btn, kind) {
 }
 
 // ---------------------------------------------------------------- chants
-async function sendChant(text, input) {
-  text = text.trim();
+// A chant goes to the outbox first (localStorage, with its own id) and leaves
+// it when the hub answered. Offline, it waits there: "saved, sent when you
+// are back"; the form is cleared so nothing invites a second copy.
+function loadOutbox() {
+  try {
+    const o = JSON.parse(store('chorus.outbox') || '[]');
+    return Array.isArray(o) ? o.filter((c) => c && c.ev === (S.code || '') && typeof c.text === 'string').slice(0, MAX_OUTBOX) : [];
+  } catch { return []; }
+}
+function saveOutbox() { store('chorus.outbox', S.outbox.length ? JSON.stringify(S.outbox) : null); }
+
+function sendChant(text, input) {
+  text = chantText(text);
   if (!text) return;
-  const bytes = enc.encode(text).length;
-  if (bytes > 64) { toast(t('chant.tooLong', { n: bytes }), 'error'); return; }
-  const ack = await conn.request({ t: 'chant', text });
-  if (S.banned) return; // the page already says why; "offline" would mislead
+  if (chantLength(text).over) { renderCounter(); input?.focus(); return; } // the counter says why; never cut
+  S.outbox = loadOutbox();
+  if (S.outbox.length >= MAX_OUTBOX) { setChantNote({ kind: 'full' }); return; }
+  const item = { ev: S.code || '', cid: newCid(), text, at: Date.now() };
+  S.outbox.push(item);
+  saveOutbox();
+  if (input) { input.value = ''; renderCounter(); }
+  if (conn.live) deliver(item, input);
+  else setChantNote({ kind: 'saved' });
+}
+
+let delivering = false;
+async function sendOutbox() {
+  if (delivering || !conn.live) return;
+  delivering = true;
+  try {
+    for (const item of loadOutbox()) {
+      if (!conn.live) break;
+      if (!(await deliver(item))) break;
+    }
+  } finally { delivering = false; }
+}
+
+// Send one outbox chant; true when the hub answered (either way).
+async function deliver(item, input) {
+  setChantNote({ kind: 'sending' });
+  const age = Date.now() - item.at;
+  const ack = await conn.request({ t: 'chant', text: item.text, cid: item.cid, age: age >= LATE_MS ? age : undefined });
+  if (S.banned) return true; // the page already says why; "offline" would mislead
+  if (ack.code === 'offline' || ack.code === 'timeout') { setChantNote({ kind: 'saved' }); return false; }
+  S.outbox = loadOutbox().filter((c) => c.cid !== item.cid);
+  saveOutbox();
   if (ack.ok && ack.held) {
     // Counted, but on no screen until the crew approves it: say that, not "sent!".
-    setChantNote({ kind: 'held', key: looseKey(text) });
-    if (input) input.value = '';
+    setChantNote({ kind: 'held', key: looseKey(item.text) });
   } else if (ack.ok) {
-    setChantNote(null);
+    setChantNote({ kind: 'sent.note' });
     toast(t('chant.sent'), 'ok', 2000);
-    if (input) input.value = '';
   } else if (ack.code === 'blocked') {
     setChantNote({ kind: 'blocked' }); // never repeat the text back
-    if (input) input.select();
   } else if (ack.code === 'chants_off') {
+    setChantNote(null);
     S.chantMode = 'off';
     renderChantMode();
   } else {
+    setChantNote(null);
+    if (input && !input.value) { input.value = item.text; renderCounter(); } // refused: give the text back
     toast(reason(ack), 'error');
   }
+  return true;
+}
+
+// The live counter under the chant box: characters as the hub counts them.
+function renderCounter() {
+  const el = $('#chantcount');
+  if (!el || !chantInput) return;
+  const { chars, over } = chantLength(chantInput.value);
+  el.className = `ccounter ${over ? 'over' : chars > CHANT_MAX_CHARS - 8 ? 'near' : ''}`;
+  setText(el, over ? t('chant.tooLong', { n: chars, max: CHANT_MAX_CHARS }) : t('chant.counter', { n: chars, max: CHANT_MAX_CHARS }));
+  chantInput.setAttribute('aria-invalid', String(over));
+  const btn = $('#chantsend');
+  if (btn) btn.disabled = over;
 }
 
 // Close enough to the hub's grouping key (NFKC, case-folded, spaces
@@ -329,7 +447,7 @@ function renderChantNote() {
   if (!el) return;
   const n = S.chantNote;
   if (n?.kind === 'held' && S.chants.some(([text]) => looseKey(text) === n.key)) n.kind = 'approved';
-  el.className = `cstatus ${n ? { held: 'pending', approved: 'ok', blocked: 'error' }[n.kind] : ''}`;
+  el.className = `cstatus ${n ? { held: 'pending', approved: 'ok', blocked: 'error', saved: 'pending', sending: 'pending', full: 'error', 'sent.note': 'ok' }[n.kind] : ''}`;
   setText(el, n ? t(`chant.${n.kind}`) : '');
 }
 
@@ -533,7 +651,8 @@ function reactName(k) {
 let chantInput;
 function buildChants() {
   if (chantCard.firstChild) return;
-  chantInput = h('input.field', { id: 'chant', name: 'chant', maxlength: 64, autocomplete: 'off', enterkeyhint: 'send', placeholder: t('chant.placeholder'), 'data-t-ph': 'chant.placeholder' });
+  // No maxlength: it counts UTF-16 units and cuts silently; the counter says instead.
+  chantInput = h('input.field', { id: 'chant', name: 'chant', autocomplete: 'off', enterkeyhint: 'send', placeholder: t('chant.placeholder'), 'data-t-ph': 'chant.placeholder', 'aria-describedby': 'chantcount', oninput: () => renderCounter() });
   fill(chantCard,
     h('div.card-h', null, h('h2', { id: 'chanth', 'data-t': 'chant.title' }, t('chant.title'))),
     h('div.chantbox', { id: 'chantbox' },
@@ -541,7 +660,8 @@ function buildChants() {
       h('form.chantform', { onsubmit: (e) => { e.preventDefault(); sendChant(chantInput.value, chantInput); } },
         h('label.sr-only', { for: 'chant', 'data-t': 'chant.label' }, t('chant.label')),
         chantInput,
-        h('button.btn.primary', { type: 'submit', 'data-t': 'chant.send' }, t('chant.send'))),
+        h('button.btn.primary', { type: 'submit', id: 'chantsend', 'data-t': 'chant.send' }, t('chant.send'))),
+      h('p.ccounter', { id: 'chantcount', 'aria-live': 'polite' }),
       h('p.cstatus', { id: 'chantnote', role: 'status', 'aria-live': 'polite' }),
       h('h3.sub', { 'data-t': 'chant.top' }, t('chant.top')),
       h('ul.chants', { id: 'chants' })),
@@ -552,6 +672,7 @@ function buildChants() {
   renderChants();
   renderChantNote();
   renderChantMode();
+  renderCounter();
 }
 
 function renderChantMode() {
@@ -616,11 +737,11 @@ function showBanned() {
 
 function renderStatus() {
   const st = conn.state;
-  const label = st === 'live' ? t('conn.live') : st === 'reconnecting' ? t('conn.reconnecting') : st === 'connecting' ? t('conn.connecting') : st === 'banned' ? t('conn.banned') : '';
+  const label = st === 'live' ? t('conn.live') : st === 'reconnecting' || st === 'stale' ? t('conn.reconnecting') : st === 'connecting' ? t('conn.connecting') : st === 'banned' ? t('conn.banned') : '';
   statusPill.className = `pill ${st}`;
   statusPill.hidden = !label;
   setText(statusPill, label);
-  if (st === 'reconnecting' && S.everLive) {
+  if ((st === 'reconnecting' || st === 'stale') && S.everLive) {
     banner.hidden = false;
     fill(banner, navigator.onLine === false ? t('conn.offline') : t('conn.reconnecting.calm'));
   } else if (st === 'replaced') {
@@ -654,6 +775,7 @@ onLang(() => {
 
 // ---------------------------------------------------------------- start
 applyDom();
+S.outbox = loadOutbox();
 renderStatus();
 conn.preconnect();
 if (store('chorus.token') && S.code) join(); // returning device: straight in

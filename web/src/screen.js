@@ -103,6 +103,7 @@ const conn = keyConn('screen', {
     else if (m.t === 'snap') onSnap(m);
     else if (m.t === 'poll') onPoll(m.poll);
     else if (m.t === 'marker') onMarker(m.marker);
+    else if (m.t === 'markers') onMarkers(m);
   },
   onState: renderPill,
 });
@@ -414,6 +415,16 @@ function onMarker(mk) {
   }
   renderMarker();
 }
+// The crew corrected or deleted a marker: the song now playing is the hub's
+// again, and a flashed marker that is gone (or changed) stops showing.
+function onMarkers(m) {
+  S.nowPlaying = m.now_playing || null;
+  if (S.flash && !(m.markers || []).some((x) => x.ts === S.flash.ts && x.label === S.flash.label && x.kind === S.flash.kind)) {
+    S.flash = null;
+    clearTimeout(flashTimer);
+  }
+  renderMarker();
+}
 function flash(mk, ms) {
   S.flash = mk;
   clearTimeout(flashTimer);
@@ -446,7 +457,7 @@ function renderPill(state) {
   const st = state || conn?.state;
   pill.className = `pill s-pill ${st}`;
   pill.hidden = st === 'live';
-  setText(pill, st === 'reconnecting' ? t('conn.reconnecting') : st === 'connecting' ? t('conn.connecting') : '');
+  setText(pill, st === 'reconnecting' || st === 'stale' ? t('conn.reconnecting') : st === 'connecting' ? t('conn.connecting') : '');
 }
 
 onLang(() => {

@@ -58,6 +58,8 @@ const conn = keyConn('performer', {
       if (mk.kind === 'song_start') S.nowPlaying = mk.label || null;
       else if (mk.kind === 'song_end') S.nowPlaying = null;
       else return;
+    } else if (m.t === 'markers') {
+      S.nowPlaying = m.now_playing || null;   // a marker was corrected or deleted
     } else if (m.t === 'snap') {
       if (m.poll && S.poll && m.poll.id === S.poll.id) {
         if (m.poll.counts) S.counts = m.poll.counts;
@@ -182,7 +184,7 @@ setInterval(tick, 250);
 function renderPill(s) {
   el.pill.className = `pill ${s}`;
   el.pill.hidden = s === 'live';
-  setText(el.pill, s === 'reconnecting' ? t('conn.reconnecting') : t('conn.connecting'));
+  setText(el.pill, s === 'reconnecting' || s === 'stale' ? t('conn.reconnecting') : t('conn.connecting'));
 }
 
 onLang(() => render());

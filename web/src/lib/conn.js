@@ -1,7 +1,9 @@
 // conn.js -- one WebSocket to the hub speaking chorus.v1 (binary msgpack maps).
 //
-// States: "connecting" (socket or hello under way), "live" (welcome received),
-// "reconnecting" (waiting out a backoff), "refused" (the hub rejected our
+// States: "connecting" (socket or hello under way), "live" (welcome received,
+// and the hub heard from recently), "stale" (live, but the hub has been silent
+// for longer than its own cadence allows: the page must not say LIVE, and
+// sends wait as if offline), "reconnecting" (waiting out a backoff), "refused" (the hub rejected our
 // hello: bad_key, unknown_event...; we stop until the page says otherwise),
 // "replaced" (close 4000: the same device connected elsewhere; we stop so two
 // tabs don't fight), "banned" (close 4003, or `error banned` to our hello: the
@@ -13,14 +15,20 @@
 // in lockstep. The attempt counter resets only after 10 s of a healthy
 // connection, so a hub that accepts and drops at once is not hammered.
 //
-// A silent network cut (no close frame) is found by liveness: every message
-// counts; after 6 s of silence we ping, after 20 s we drop the socket.
+// A silent network cut (no close frame) is found by liveness. The hub talks
+// at a known cadence (phones: a snapshot every 1/--audience-hz s, 1 s by
+// default; the other roles 10/s), so every message counts and the expected
+// gap is learnt from the last ones: after max(1.5 s, 2 gaps) of silence we
+// ping (the hub answers at once), after max(3 s, 3 gaps) the page stops
+// saying LIVE ("stale", within 3-4 s of the cut), after max(10 s, 6 gaps) we
+// drop the socket and reconnect. A message in between makes it live again.
 import { Encoder, Decoder } from '@msgpack/msgpack';
 
 const enc = new Encoder({ ignoreUndefined: true });
 const dec = new Decoder();
 const BASE_MS = 1000, CAP_MS = 30000, FLOOR_MS = 250, HEALTHY_MS = 10000;
-const PING_AFTER_MS = 6000, DEAD_AFTER_MS = 20000, ACK_TIMEOUT_MS = 15000;
+const PING_AFTER_MS = 1500, STALE_AFTER_MS = 3000, DEAD_AFTER_MS = 10000, ACK_TIMEOUT_MS = 15000;
+const WATCH_MS = 500;
 const STOP_CODES = new Set(['bad_key', 'unknown_event', 'bad_field']);
 // Close codes of docs/protocol.md (named in hub/core/wire.h).
 const CLOSE_REPLACED = 4000, CLOSE_BANNED = 4003;
@@ -43,8 +51,12 @@ export class Conn {
     this.welcome = null;
     this.warm = null;     // a socket opened by preconnect(), not yet used
     this.clockOffset = 0; // server now - Date.now()
-    setInterval(() => this.#watch(), 2000);
+    this.gap = 1000;      // the hub's usual silence between messages (learnt)
+    this.pinged = 0;
+    setInterval(() => this.#watch(), WATCH_MS);
     addEventListener('online', () => { if (this.state === 'reconnecting') this.#schedule(200 + Math.random() * 1500); });
+    // The phone knows it lost the network: not LIVE from this moment.
+    addEventListener('offline', () => { if (this.state === 'live') { this.#set('stale'); this.#failPending(); } });
   }
 
   /** Connect (again) now, resetting the backoff. */
@@ -153,7 +165,13 @@ export class Conn {
     };
     if (ws.readyState === WebSocket.OPEN) hello(); else ws.onopen = hello;
     ws.onmessage = (ev) => {
-      this.lastRx = Date.now();
+      const now = Date.now();
+      // Learn the cadence from snapshots (a slow average, capped so one long
+      // quiet spell can not make a dead link look normal).
+      if (this.welcome) this.gap = Math.min(10000, 0.8 * this.gap + 0.2 * (now - this.lastRx));
+      this.lastRx = now;
+      this.pinged = 0;
+      if (this.state === 'stale') this.#set('live', { recovered: true });
       if (typeof ev.data === 'string') return;
       let msg;
       try { msg = dec.decode(new Uint8Array(ev.data)); } catch { return; }
@@ -175,6 +193,7 @@ export class Conn {
     if (typeof msg.now === 'number') this.clockOffset = msg.now - Date.now();
     if (msg.t === 'welcome') {
       this.welcome = msg;
+      this.gap = 1000;
       this.liveSince = Date.now();
       this.#set('live');
     } else if (msg.t === 'ack') {
@@ -226,12 +245,20 @@ export class Conn {
   #watch() {
     if (this.state === 'live' && Date.now() - this.liveSince > HEALTHY_MS) this.attempt = 0;
     if (!this.ws || this.state === 'refused') return;
-    const quiet = Date.now() - this.lastRx;
-    if (quiet > DEAD_AFTER_MS) {
+    const now = Date.now(), quiet = now - this.lastRx, gap = Math.max(this.gap, 300);
+    if (quiet > Math.max(DEAD_AFTER_MS, 6 * gap)) {
       this.#drop();
       this.#retry();
-    } else if (quiet > PING_AFTER_MS && this.live) {
-      this.send({ t: 'ping', c: Date.now() % 1e9 });
+      return;
+    }
+    if (!this.welcome) return;
+    if (quiet > Math.max(STALE_AFTER_MS, 3 * gap) && this.state === 'live') {
+      this.#set('stale');
+      this.#failPending();  // an ack will not come on this socket; the page keeps what it sent
+    }
+    if (quiet > Math.max(PING_AFTER_MS, 2 * gap) && now - this.pinged > PING_AFTER_MS) {
+      this.pinged = now;
+      try { this.ws.send(enc.encode({ t: 'ping', c: now % 1e9 })); } catch { /* closing */ }
     }
   }
 }

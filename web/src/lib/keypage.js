@@ -1,7 +1,8 @@
 // keypage.js -- the connection shared by the screen, stage and crew pages:
 // hello with a role key, and a clear page-wide message when the hub refuses
-// the key or the event. The key comes from ?key=, else (crew only) from
-// localStorage; a key that worked is remembered for the crew.
+// the key or the event. The key comes from ?key=, else from localStorage
+// (crew) or sessionStorage (screen, stage: this tab); once it worked it is
+// remembered there and removed from the address bar.
 import { Conn, eventCode, rememberEvent } from './conn.js';
 import { h, fill, param, store } from './dom.js';
 import { t, applyDom } from './i18n.js';
@@ -15,7 +16,7 @@ import { t, applyDom } from './i18n.js';
 export function keyConn(role, opts) {
   const fromUrl = param('key');
   const memKey = `chorus.key.${role}`;
-  let key = fromUrl || (opts.askKey ? store(memKey) : null);
+  let key = fromUrl || (opts.askKey ? store(memKey) : tabKey(memKey));
   let code = eventCode();
   let conn;
 
@@ -66,10 +67,10 @@ export function keyConn(role, opts) {
     hello: () => ({ t: 'hello', role, event: code || undefined, key }),
     onMessage: (m) => {
       if (m.t === 'welcome') {
-        if (opts.askKey && key) {
-          store(memKey, key);
-          // Remembered now: take the key out of the address bar (and out of
-          // screenshots, history and shoulder-surfing).
+        // Remembered now (crew: this browser; screen and stage: this tab, so
+        // a kiosk reload still works): take the key out of the address bar
+        // (and out of screenshots, history and shoulder-surfing).
+        if (key && (opts.askKey ? (store(memKey, key), true) : tabKey(memKey, key))) {
           const u = new URL(location.href);
           if (u.searchParams.has('key')) { u.searchParams.delete('key'); history.replaceState(null, '', u); }
         }
@@ -91,6 +92,16 @@ export function keyConn(role, opts) {
   applyDom();
   if (!key) refuse(null); else conn.start();
   return conn;
+}
+
+/** The key kept for this tab only (sessionStorage): read, or write (then
+ * true when it was kept, false when the browser refuses storage). */
+function tabKey(name, value) {
+  try {
+    if (value === undefined) return sessionStorage.getItem(name);
+    sessionStorage.setItem(name, value);
+    return true;
+  } catch { return value === undefined ? null : false; }
 }
 
 /** Scale a fixed-size design (w x h) to fit the window, letterboxed. */
