@@ -122,7 +122,7 @@ for s in $ONLY; do
     flood)    # 2,000 phones voting while 17,000 connections from one address never say hello
         run flood '' --devices 2000 --screens 4 --procs 1 --connect-rate 5000 --react-rate 0.5 \
             --polls 2 --poll-at 1 --poll-every 9 --poll-len 8 --vote-share 0.9 --vote-within 6 --allow-change \
-            --probe-rate 4 --duration 20 --flood 17000 --flood-at 2 --flood-rate 20000 ;;
+            --probe-rate 4 --duration 20 --flood 17000 --flood-at 2 --flood-rate 5000 ;;
     *) echo "bench: unknown scenario $s" >&2; exit 2 ;;
     esac
 done
@@ -174,6 +174,7 @@ const F = [
   ["flood", "flood_open_max", "flood connections open at once (max)", "", j => g(j, "flood.open_max")],
   ["flood", "hub_cpu_pct", "hub CPU", "%", j => g(j, "hub.cpu_pct_avg")],
   ["flood", "hub_rss_mb", "hub RSS max", "MiB", j => g(j, "hub.rss_kb_max") / 1024],
+  ["flood", "machine_cpu_pct", "machine CPU, all processes (max 200)", "%", j => g(j, "machine_cpu_pct")],
   ["flood", "dropped", "crowd connections dropped", "", j => g(j, "conns.dropped")],
   ["storm", "all_back_s", "all back after the drop", "s",
      j => { const v = g(j, "storm.all_back_s"); return v == null || v < 0 ? Infinity : v; }, v => v <= 10, "<= 10"],
