@@ -165,7 +165,7 @@ describe('chant moderation', () => {
     await crew.locator('.c-queue').getByRole('button', { name: `Hide “${DRUMS}”` }).click();
     await eventually(async () => assert.match(await text(crew, '.c-hidden'), new RegExp(`${DRUMS} Unhide`)));
     await eventually(async () => assert.match(await queueText(crew), /Nothing waiting — new chants appear here\./));
-    assert.match(await text(crew, '.c-modack'), /Hidden “Louder drums” from every screen\./);
+    await eventually(async () => assert.match(await text(crew, '.c-modack'), /Hidden “Louder drums” from every screen\./));
     await sleep(1200);
     assert.deepEqual(await screenChants(screen), [`${ENCORE} ×1`], 'exactly the approved chant');
     await snap(screen, 'screen-after-hide');
@@ -203,7 +203,7 @@ describe('chant moderation', () => {
     await eventually(async () => assert.match(await text(crew, '.c-modtop'), new RegExp(`${ENCORE} ×1 Hidden`, 'i')));
     await crew.locator('.c-hidden').getByRole('button', { name: `Unhide “${ENCORE}”` }).click();
     await eventually(async () => assert.deepEqual(await screenChants(screen), [`${ENCORE} ×1`]), 2000);
-    assert.match(await text(crew, '.c-modack'), /“Encore please” can show again\./);
+    await eventually(async () => assert.match(await text(crew, '.c-modack'), /“Encore please” can show again\./));
 
     await crew.getByLabel('Hide a text before anyone sends it').fill('Boring band');
     await crew.locator('.c-modcard form', { has: crew.locator('#modhide') }).getByRole('button', { name: 'Hide' }).click();
@@ -228,7 +228,7 @@ describe('chant moderation', () => {
     await crew.getByRole('radio', { name: 'Off' }).click();
     await dlg.getByRole('button', { name: 'Close chants' }).click();
     await eventually(async () => assert.equal(await crew.getByRole('radio', { name: 'Off' }).getAttribute('aria-checked'), 'true'));
-    assert.match(await text(crew, '.c-modack'), /Chant mode: Off\./);
+    await eventually(async () => assert.match(await text(crew, '.c-modack'), /Chant mode: Off\./));
     assert.match(await queueText(crew), /Chants are closed, so nothing is waiting\./);
     for (const [p, l] of [[pA, 'en'], [pZ, 'zh']]) {
       await eventually(async () => {
@@ -267,8 +267,8 @@ describe('chant moderation', () => {
     await dlg.getByRole('button', { name: 'Ban device' }).click();
     await eventually(async () => assert.match(await text(pB, 'main'), BLOCKED.en), 5000);
     await eventually(async () => assert.match(await text(crew, '.c-modcard'), /Banned devices 1 banned/i));
-    assert.match(await text(crew, '.c-modack'), new RegExp(`Device ${device} banned\\.`));
-    assert.match(await text(crew, '.c-bannedhere'), new RegExp(`Device ${device} “Ban me maybe” Unban`));
+    await eventually(async () => assert.match(await text(crew, '.c-modack'), new RegExp(`Device ${device} banned\\.`)));
+    await eventually(async () => assert.match(await text(crew, '.c-bannedhere'), new RegExp(`Device ${device} “Ban me maybe” Unban`)));
     const sockets = pB.sockets;
     await sleep(3000);
     assert.equal(pB.sockets, sockets, 'no reconnect after 4003');
