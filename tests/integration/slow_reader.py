@@ -7,29 +7,12 @@ every msgpack message in it, and prints one JSON line:
 A frame cut by another, or a message that does not decode whole, is bad.
 Used by hub.test.mjs to check the hub's direct and buffered writes keep
 the stream whole when the socket fills; stdlib only."""
-import base64, json, os, socket, struct, sys, time
+import json, socket, struct, sys, time
+
+import wsraw
 
 port, key, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
-s = socket.socket()
-s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-s.connect(("127.0.0.1", port))
-wskey = base64.b64encode(os.urandom(16)).decode()
-s.sendall((f"GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-           f"Sec-WebSocket-Key: {wskey}\r\nSec-WebSocket-Version: 13\r\n"
-           f"Sec-WebSocket-Protocol: chorus.v1\r\n\r\n").encode())
-resp = b""
-while b"\r\n\r\n" not in resp:
-    resp += s.recv(1)
-assert b" 101 " in resp, resp
-buf = resp.split(b"\r\n\r\n", 1)[1]
-
-def mpstr(t):
-    b = t.encode()
-    return bytes([0xa0 | len(b)]) + b
-
-payload = bytes([0x83]) + mpstr("t") + mpstr("hello") + mpstr("role") + mpstr("screen") + mpstr("key") + mpstr(key)
-mask = os.urandom(4)
-s.sendall(bytes([0x82, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
+s, buf = wsraw.screen(port, key, 4096)
 
 
 def unpack(b, i):

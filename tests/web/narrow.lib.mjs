@@ -12,11 +12,11 @@ import { encode, decode } from '@msgpack/msgpack';
 import { startHub, launch, text, sleep, CODE, KEYS } from './lib.mjs';
 import { phone, joinIn, overflow, snap, soon, LANG } from './crewphone.lib.mjs';
 
-const QUESTION = 'Which song should close tonight’s show — vote now, the band is waiting backstage for the crowd to decide';
-const OPTIONS = ['Opening Anthem (extended live version with the horns)', 'Neon Skies — acoustic, just the two of us',
+export const QUESTION = 'Which song should close tonight’s show — vote now, the band is waiting backstage for the crowd to decide';
+export const OPTIONS = ['Opening Anthem (extended live version with the horns)', 'Neon Skies — acoustic, just the two of us',
   'Encore Medley: all the old favourites in one', 'Supercalifragilistic Extra Long Song Title XX'];
 
-async function crewSocket(port) {
+export async function crewSocket(port) {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`, 'chorus.v1');
   await new Promise((r, j) => { ws.on('open', r); ws.on('error', j); });
   const inbox = [];
@@ -33,7 +33,7 @@ async function crewSocket(port) {
   return ws;
 }
 
-async function narrow(browser, url, lang) {
+export async function narrow(browser, url, lang) {
   const ctx = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true, locale: LANG[lang].locale });
   ctx.setDefaultTimeout(15000);
   const page = await ctx.newPage();
@@ -44,7 +44,7 @@ async function narrow(browser, url, lang) {
   return page;
 }
 
-async function fitsAt360(page, what) {
+export async function fitsAt360(page, what) {
   await sleep(300); // layout after the last message
   const bad = await overflow(page);
   await snap(page, `narrow-${what}`);
