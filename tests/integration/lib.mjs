@@ -147,3 +147,18 @@ export async function openPoll(crewClient, options = ['Yes', 'No'], extra = {}) 
 }
 
 export function cleanup(dir) { try { rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ } }
+
+// One HTTP(S) request with node's http.request or https.request; resolves
+// {status, headers, body}.
+export function httpRequest(request, options) {
+  return new Promise((resolve, reject) => {
+    const req = request(options, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { body += d; });
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -5,20 +5,11 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import { startHub, Client, audience, crew, openPoll, newId, KEYS, cleanup, sleep } from './lib.mjs';
+import { startHub, Client, audience, crew, openPoll, newId, KEYS, cleanup, sleep, httpRequest } from './lib.mjs';
 
 // One HTTP request; resolves {status, headers, body}.
 function http(port, path, { method = 'GET', headers = {} } = {}) {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return httpRequest(request, { host: '127.0.0.1', port, path, method, headers });
 }
 
 // The samples of a Prometheus text: 'name{labels}' -> number.

@@ -13,7 +13,7 @@ import { connect as tcpConnect } from 'node:net';
 import { join } from 'node:path';
 import WebSocket from 'ws';
 import { encode, decode } from '@msgpack/msgpack';
-import { HUB, DEMO, ROOT, KEYS, freePort, tempDir, cleanup, sleep } from './lib.mjs';
+import { HUB, DEMO, ROOT, KEYS, freePort, tempDir, cleanup, sleep, httpRequest } from './lib.mjs';
 
 // A CA, and certificates for localhost/127.0.0.1 it signs.
 function makeCa(dir) {
@@ -56,16 +56,7 @@ function peerCert(port, ca) {
 }
 
 function get(port, path, ca, headers = {}) {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, ca, headers }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d) => { body += d; });
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  return httpRequest(request, { host: '127.0.0.1', port, path, ca, headers });
 }
 
 function wss(port, ca) {
