@@ -728,7 +728,7 @@ int net_write_now(void *arg, void *conn, struct msg *m) {
     struct net *n = arg;
     struct lws *wsi = conn;
     const struct pss *p = lws_wsi_user(wsi);
-    if (!p || p->closing || lws_partial_buffered(wsi) || lws_is_ssl(wsi)) return 0;
+    if (n->o.tls_cert || !p || p->closing || lws_partial_buffered(wsi)) return 0;   /* TLS: lws encrypts */
     uint8_t *payload = m->data + MSG_HEADROOM;
     uint8_t *f = frame_ws_header(payload, m->len);
     size_t flen = (size_t)(payload - f) + m->len;
