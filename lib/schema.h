@@ -9,12 +9,15 @@
 #ifndef CHORUS_SCHEMA_H
 #define CHORUS_SCHEMA_H
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* v2: polls.reveal and polls.revealed_ms (results hidden until revealed),
  * devices.banned, signals.chant_key (the chant's grouping key, so the
  * report groups chants as the live screen does), chant_mod, mod_log. A v1
  * database is migrated by the hub at start (hub/io/store.c); the report
- * reads both. */
+ * reads both.
+ * v3: polls.played_ms and polls.played_option (the result the crew confirmed
+ * with "Play it"), markers.poll (the poll whose crowd choice a song_start
+ * marker started). Migrated by the hub at start; the report reads v1..v3. */
 
 #define SCHEMA_SQL \
 "CREATE TABLE IF NOT EXISTS chorus_meta(\n" \
@@ -34,7 +37,8 @@
 "CREATE TABLE IF NOT EXISTS polls(\n" \
 "  id INTEGER PRIMARY KEY, question TEXT NOT NULL, allow_change INTEGER NOT NULL,\n" \
 "  opened_ms INTEGER NOT NULL, closed_ms INTEGER, audience_at_open INTEGER NOT NULL,\n" \
-"  reveal TEXT NOT NULL DEFAULT 'live', revealed_ms INTEGER);\n" \
+"  reveal TEXT NOT NULL DEFAULT 'live', revealed_ms INTEGER,\n" \
+"  played_ms INTEGER, played_option INTEGER);\n" \
 "CREATE TABLE IF NOT EXISTS poll_options(\n" \
 "  poll INTEGER NOT NULL REFERENCES polls(id), idx INTEGER NOT NULL, label TEXT NOT NULL,\n" \
 "  PRIMARY KEY (poll, idx)) WITHOUT ROWID;\n" \
@@ -55,7 +59,8 @@
 "  sec INTEGER NOT NULL, reaction TEXT NOT NULL, taps INTEGER NOT NULL,\n" \
 "  PRIMARY KEY (sec, reaction)) WITHOUT ROWID;\n" \
 "CREATE TABLE IF NOT EXISTS markers(\n" \
-"  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL);\n" \
+"  id INTEGER PRIMARY KEY, ts_ms INTEGER NOT NULL, kind TEXT NOT NULL, label TEXT NOT NULL,\n" \
+"  poll INTEGER);\n" \
 "CREATE TABLE IF NOT EXISTS chant_mod(\n" \
 "  key TEXT PRIMARY KEY, text TEXT NOT NULL, flags INTEGER NOT NULL, ts_ms INTEGER NOT NULL);\n" \
 "CREATE TABLE IF NOT EXISTS mod_log(\n" \
@@ -69,5 +74,11 @@
 "ALTER TABLE polls ADD COLUMN reveal TEXT NOT NULL DEFAULT 'live';\n" \
 "ALTER TABLE polls ADD COLUMN revealed_ms INTEGER;\n" \
 "UPDATE polls SET revealed_ms = opened_ms;\n"
+
+/* From v2 to v3. */
+#define SCHEMA_MIGRATE_V3 \
+"ALTER TABLE polls ADD COLUMN played_ms INTEGER;\n" \
+"ALTER TABLE polls ADD COLUMN played_option INTEGER;\n" \
+"ALTER TABLE markers ADD COLUMN poll INTEGER;\n"
 
 #endif

@@ -102,6 +102,20 @@ int agg_vote_of(const struct agg *a, int64_t device) {
     return (int)a->votes[device] - 1;
 }
 
+int agg_last_vote_of(const struct agg *a, int64_t device) {
+    if (a->poll || device < 0 || (size_t)device >= a->votes_cap) return -1;
+    return (int)a->votes[device] - 1;
+}
+
+int agg_poll_winner(const struct agg_poll *p) {
+    int best = -1, tie = 0;
+    for (int i = 0; i < p->nopts; i++) {
+        if (best < 0 || p->counts[i] > p->counts[best]) { best = i; tie = 0; }
+        else if (p->counts[i] == p->counts[best]) tie = 1;
+    }
+    return best >= 0 && p->counts[best] > 0 && !tie ? best : -1;
+}
+
 int agg_vote(struct agg *a, int64_t device, int option, int *prev) {
     assert(a->poll && option >= 0 && option < a->poll->nopts);
     if (device < 0 || ensure(a, device) < 0) return AGG_NOMEM;

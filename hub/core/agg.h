@@ -26,6 +26,8 @@ struct agg_poll {
     int64_t voters;
     enum poll_reveal reveal;
     int revealed;               /* results shown to everybody (live: always) */
+    int64_t played_ms;          /* closed, and the crew confirmed option played_option ("Play it"); 0 not */
+    int played_option;
 };
 
 /* Figures of one wall-clock second (for the `seconds` table). */
@@ -113,6 +115,12 @@ void agg_vote_revert(struct agg *a, int64_t device, int option, int prev);
 int agg_vote_remove(struct agg *a, int64_t device);
 /* Device's option in the open poll, or -1. */
 int agg_vote_of(const struct agg *a, int64_t device);
+/* With no poll open: device's option in the last closed poll (its votes stay
+ * until the next poll opens), or -1. */
+int agg_last_vote_of(const struct agg *a, int64_t device);
+/* The open or closed poll's winner: the option with the most votes, or -1
+ * on a tie for the most or with no vote. */
+int agg_poll_winner(const struct agg_poll *p);
 
 /* A connection of role (and section index, -1 none, for the audience) came
  * (delta +1) or went (-1). */

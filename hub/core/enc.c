@@ -20,7 +20,8 @@ static int counts_shown(const struct agg_poll *p, int crew) {
 
 static void pack_poll(msgpack_packer *pk, const struct agg_poll *p, int open, int voted, int crew) {
     int show = counts_shown(p, crew), hidden = !(p->reveal == REVEAL_LIVE || p->revealed);
-    int n = 7 + (open ? 0 : 2 + show) + (voted >= 0) + hidden;
+    int played = !open && p->played_ms > 0;
+    int n = 7 + (open ? 0 : 2 + show) + (voted >= 0) + hidden + played;
     msgpack_pack_map(pk, (size_t)n);
     proto_pack_kv_int(pk, "id", p->id);
     proto_pack_kv_str(pk, "question", p->question);
@@ -44,17 +45,39 @@ static void pack_poll(msgpack_packer *pk, const struct agg_poll *p, int open, in
     }
     if (hidden) { proto_pack_str(pk, "hidden"); msgpack_pack_true(pk); }   /* not yet revealed to everybody */
     if (voted >= 0) proto_pack_kv_int(pk, "voted", voted);
+    if (played) {   /* the crew confirmed the result: "you chose this" */
+        proto_pack_str(pk, "played");
+        msgpack_pack_map(pk, 2);
+        proto_pack_kv_int(pk, "option", p->played_option);
+        proto_pack_kv_int(pk, "ts", p->played_ms);
+    }
 }
 
-/* [{label, kind, ts}...]: the ts names the marker (marker.edit). */
+static void pack_marker(msgpack_packer *pk, const struct rec_marker *m) {
+    msgpack_pack_map(pk, 3 + (m->poll > 0));
+    proto_pack_kv_str(pk, "label", m->label);
+    proto_pack_kv_str(pk, "kind", wire_marker_name(m->kind));
+    proto_pack_kv_int(pk, "ts", m->ts);
+    if (m->poll > 0) proto_pack_kv_int(pk, "poll", m->poll);
+}
+
+/* "chosen": the crowd's choice now playing, or nil. */
+static void pack_chosen(msgpack_packer *pk, const struct rec_played *c) {
+    proto_pack_str(pk, "chosen");
+    if (!c) { msgpack_pack_nil(pk); return; }
+    msgpack_pack_map(pk, 6);
+    proto_pack_kv_int(pk, "poll", c->poll);
+    proto_pack_kv_str(pk, "question", c->question);
+    proto_pack_kv_int(pk, "option", c->option);
+    proto_pack_kv_str(pk, "label", c->label);
+    proto_pack_kv_int(pk, "votes", c->votes);
+    proto_pack_kv_int(pk, "voters", c->voters);
+}
+
+/* [{label, kind, ts, poll?}...]: the ts names the marker (marker.edit). */
 static void pack_markers(msgpack_packer *pk, const struct rec_marker *m, int n) {
     msgpack_pack_array(pk, (size_t)n);
-    for (int i = 0; i < n; i++) {
-        msgpack_pack_map(pk, 3);
-        proto_pack_kv_str(pk, "label", m[i].label);
-        proto_pack_kv_str(pk, "kind", wire_marker_name(m[i].kind));
-        proto_pack_kv_int(pk, "ts", m[i].ts);
-    }
+    for (int i = 0; i < n; i++) pack_marker(pk, &m[i]);
 }
 
 struct msg *enc_welcome(const struct enc_welcome *w) {
@@ -63,7 +86,7 @@ struct msg *enc_welcome(const struct enc_welcome *w) {
     const struct event_def *ev = w->ev;
     proto_enc_begin(&e);
     int crew = w->role == ROLE_CREW, marks = w->role != ROLE_AUDIENCE;
-    msgpack_pack_map(pk, 9 + (size_t)marks);
+    msgpack_pack_map(pk, 10 + (size_t)marks);
     proto_pack_kv_str(pk, "t", "welcome");
     proto_pack_kv_int(pk, "device", w->device);
     proto_pack_kv_str(pk, "token", w->token);
@@ -85,11 +108,12 @@ struct msg *enc_welcome(const struct enc_welcome *w) {
     if (w->poll) pack_poll(pk, w->poll, 1, w->voted, crew);
     else msgpack_pack_nil(pk);
     proto_pack_str(pk, "last_poll");
-    if (w->last_closed) pack_poll(pk, w->last_closed, 0, -1, crew);
+    if (w->last_closed) pack_poll(pk, w->last_closed, 0, w->last_voted, crew);
     else msgpack_pack_nil(pk);
     proto_pack_str(pk, "now_playing");
     if (w->now_playing) proto_pack_str(pk, w->now_playing);
     else msgpack_pack_nil(pk);
+    pack_chosen(pk, w->chosen);
     if (marks) {
         proto_pack_str(pk, "markers");
         pack_markers(pk, w->markers, w->nmarkers);
@@ -107,30 +131,29 @@ struct msg *enc_poll(const struct agg_poll *p, int open, int crew) {
     return proto_enc_finish(&e);
 }
 
-struct msg *enc_marker(const char *label, size_t n, enum marker_kind kind, int64_t ts) {
+struct msg *enc_marker(const struct rec_marker *m, const struct rec_played *chosen) {
     struct proto_enc e;
     proto_enc_begin(&e);
-    msgpack_pack_map(&e.pk, 2);
+    msgpack_pack_map(&e.pk, 3);
     proto_pack_kv_str(&e.pk, "t", "marker");
     proto_pack_str(&e.pk, "marker");
-    msgpack_pack_map(&e.pk, 3);
-    proto_pack_str(&e.pk, "label");
-    proto_pack_strn(&e.pk, label, n);
-    proto_pack_kv_str(&e.pk, "kind", wire_marker_name(kind));
-    proto_pack_kv_int(&e.pk, "ts", ts);
+    pack_marker(&e.pk, m);
+    pack_chosen(&e.pk, chosen);
     return proto_enc_finish(&e);
 }
 
-struct msg *enc_markers(const struct rec_marker *markers, int n, const char *now_playing) {
+struct msg *enc_markers(const struct rec_marker *markers, int n, const char *now_playing,
+                        const struct rec_played *chosen) {
     struct proto_enc e;
     proto_enc_begin(&e);
-    msgpack_pack_map(&e.pk, 3);
+    msgpack_pack_map(&e.pk, 4);
     proto_pack_kv_str(&e.pk, "t", "markers");
     proto_pack_str(&e.pk, "markers");
     pack_markers(&e.pk, markers, n);
     proto_pack_str(&e.pk, "now_playing");
     if (now_playing) proto_pack_str(&e.pk, now_playing);
     else msgpack_pack_nil(&e.pk);
+    pack_chosen(&e.pk, chosen);
     return proto_enc_finish(&e);
 }
 

@@ -13,9 +13,11 @@
 #include "util.h"
 
 /* {t:"welcome", device, token, role, event:{code, name, reactions, sections,
- * songs, join_url}, now, poll, last_poll, now_playing, markers?} (markers:
+ * songs, join_url}, now, poll, last_poll, now_playing, chosen, markers?} (markers:
  * not for the audience) -- what a page needs to show the hub's state on
- * connect, not only what it sees live. poll is the open poll or NULL; voted is this device's option in it or -1. */
+ * connect, not only what it sees live. poll is the open poll or NULL; voted
+ * is this device's option in it or -1; last_voted its option in last_closed
+ * or -1. */
 struct enc_welcome {
     int64_t device;
     const char *token;          /* "" for roles without a device */
@@ -26,9 +28,11 @@ struct enc_welcome {
     const struct agg_poll *poll;
     int voted;
     const struct agg_poll *last_closed; /* the last closed poll, or NULL */
+    int last_voted;
     const struct rec_marker *markers;   /* newest last; sent to every role but the audience */
     int nmarkers;
     const char *now_playing;            /* the song started and not ended, or NULL */
+    const struct rec_played *chosen;    /* the crowd's choice now playing, or NULL */
 };
 struct msg *enc_welcome(const struct enc_welcome *w);
 
@@ -36,13 +40,15 @@ struct msg *enc_welcome(const struct enc_welcome *w);
  * crew (crew != 0) counts always, for the others only once revealed. */
 struct msg *enc_poll(const struct agg_poll *p, int open, int crew);
 
-/* {t:"marker", marker:{label, kind, ts}}; label is n bytes. */
-struct msg *enc_marker(const char *label, size_t n, enum marker_kind kind, int64_t ts);
+/* {t:"marker", marker:{label, kind, ts, poll?}, chosen}: chosen is the
+ * crowd's choice now playing (this marker started it), or NULL. */
+struct msg *enc_marker(const struct rec_marker *m, const struct rec_played *chosen);
 
-/* {t:"markers", markers:[{label, kind, ts}...], now_playing}: the newest
- * markers (oldest first) after one was corrected or deleted, so every
- * screen, stage and crew page redraws them and the song now playing. */
-struct msg *enc_markers(const struct rec_marker *markers, int n, const char *now_playing);
+/* {t:"markers", markers:[{label, kind, ts, poll?}...], now_playing, chosen}:
+ * the newest markers (oldest first) after one was corrected or deleted, so
+ * every screen, stage and crew page redraws them and the song now playing. */
+struct msg *enc_markers(const struct rec_marker *markers, int n, const char *now_playing,
+                        const struct rec_played *chosen);
 
 /* {t:"health", ...}: the crew's view of the hub. */
 struct enc_health {

@@ -55,7 +55,7 @@ static int name_in(const char *s, size_t n, const char *const *names, int count)
  * *numeric says whether it can be scaled. */
 static int key_ok(const char *key, const struct oscmap_names *nm, int *numeric) {
     static const char *const nums[] = {"energy", "taps", "audience", "poll/open", "poll/voters", "poll/winner",
-                                       "poll/winner/votes", "heartbeat", "gate"};
+                                       "poll/winner/votes", "poll/played", "heartbeat", "gate"};
     *numeric = 1;
     for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++)
         if (!strcmp(key, nums[i])) return 1;
@@ -443,10 +443,13 @@ int oscmap_frame(struct oscmap_tstate *st, const struct oscmap_target *t, int ga
             }
         }
     }
-    if (wants(t, OSCG_WINNER) && v->closed_id && (refresh || st->winner_sent != v->closed_id)) {
+    if (wants(t, OSCG_WINNER) && v->closed_id &&
+        (refresh || st->winner_sent != v->closed_id || st->played_sent != v->played + 2)) {
         st->winner_sent = v->closed_id;
+        st->played_sent = v->played + 2;
         put_i(&f, "poll/winner", v->winner);
         put_i(&f, "poll/winner/votes", v->winner_votes);
+        put_i(&f, "poll/played", v->played);
     }
     if (wants(t, OSCG_CHANT)) {
         uint32_t h = util_hash_str(v->chant ? v->chant : "");

@@ -127,6 +127,7 @@ struct oscmap_view {
     int64_t closed_id;
     int winner;                   /* option index, -1 when nobody voted */
     int64_t winner_votes;
+    int played;                   /* the option the crew confirmed ("Play it"), -1 not yet */
     const char *chant;            /* top chant as the public screens show it, NULL none */
     int64_t marker_ts;            /* the newest marker (0: none) */
     const char *marker_label, *marker_kind;
@@ -156,6 +157,7 @@ struct oscmap_tstate {
     double energy, taps, kind[OSC_KINDS_MAX], section[OSC_SECTIONS_MAX], share[WIRE_MAX_OPTIONS];
     int64_t share_poll;
     int64_t winner_sent;          /* closed poll whose winner went out */
+    int played_sent;              /* its played option as last sent + 2 (0: not sent) */
     int64_t marker_ts;            /* newest marker already sent (or seen at start) */
     char marker_label[WIRE_MAX_TEXT + 1];
     uint32_t chant_hash;

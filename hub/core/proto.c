@@ -149,7 +149,7 @@ static const struct { const char *name; enum proto_type type; } types[] = {
     {"ping", PT_PING}, {"poll.open", PT_POLL_OPEN}, {"poll.close", PT_POLL_CLOSE},
     {"marker", PT_MARKER}, {"mod", PT_MOD}, {"poll.reveal", PT_POLL_REVEAL}, {"section", PT_SECTION},
     {"poll.reopen", PT_POLL_REOPEN}, {"marker.edit", PT_MARKER_EDIT}, {"marker.delete", PT_MARKER_DELETE},
-    {"osc.gate", PT_OSC_GATE},
+    {"osc.gate", PT_OSC_GATE}, {"poll.play", PT_POLL_PLAY},
 };
 
 #define MAX_ID ((int64_t)1 << 53)
@@ -272,6 +272,13 @@ static int decode_fields(const msgpack_object_map *mp, struct proto_msg *m, stru
     case PT_POLL_REOPEN:
         if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
         return get_int(mp, "poll", 1, 0, INT32_MAX, &m->poll, err) < 0 ? -1 : 0;
+    case PT_POLL_PLAY:   /* {id, poll, option?}: no option = the winner */
+        if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
+        if (get_int(mp, "poll", 1, 0, INT32_MAX, &m->poll, err) < 0) return -1;
+        m->option = -1;
+        if ((r = get_int(mp, "option", 0, 0, WIRE_MAX_OPTIONS - 1, &m->option, err)) < 0) return -1;
+        m->has_option = r == 0;
+        return 0;
     case PT_MARKER: {
         if (!m->has_id) return fail(err, E_BAD_FIELD, "missing field '%s'", "id");
         if (get_str(mp, "label", 1, WIRE_MAX_TEXT, E_TOO_LONG, &m->text, err) < 0) return -1;

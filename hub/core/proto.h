@@ -18,7 +18,7 @@ enum proto_type {
     PT_HELLO = 1, PT_VOTE, PT_REACT, PT_CHANT, PT_PING,
     PT_POLL_OPEN, PT_POLL_CLOSE, PT_MARKER, PT_MOD, PT_POLL_REVEAL, PT_SECTION,
     PT_POLL_REOPEN, PT_MARKER_EDIT, PT_MARKER_DELETE,
-    PT_OSC_GATE
+    PT_OSC_GATE, PT_POLL_PLAY
 };
 
 /* A string inside the decoded frame; NOT NUL-terminated, valid until the
@@ -31,7 +31,8 @@ struct proto_msg {
     int64_t id;
     enum role role;                                      /* hello */
     struct proto_str event, token, key, section;         /* hello */
-    int64_t poll, option;                                /* vote, poll.close, poll.reopen */
+    int64_t poll, option;                                /* vote, poll.close, poll.reopen, poll.play */
+    int has_option;                                      /* poll.play: option given (else the winner) */
     int64_t cid;                                         /* vote, chant: the phone's id, 0 absent */
     int64_t age;                                         /* vote, react, chant: ms since made (0 absent) */
     int64_t at;                                          /* marker.edit, marker.delete: the marker's ts */

@@ -16,7 +16,7 @@
 enum rec_type {
     REC_DEVICE = 1, REC_SESSION_START, REC_SESSION_END, REC_VOTE, REC_REACT, REC_CHANT,
     REC_POLL_OPEN, REC_POLL_CLOSE, REC_MARKER, REC_SECOND, REC_MOD, REC_POLL_REVEAL,
-    REC_POLL_REOPEN, REC_MARKER_EDIT
+    REC_POLL_REOPEN, REC_MARKER_EDIT, REC_POLL_PLAY
 };
 
 /* A finished second: its figures and the reaction totals as of its end. */
@@ -44,9 +44,13 @@ struct rec_second {
  *  POLL_REVEAL:   a = poll
  *  POLL_REOPEN:   a = poll (closed by mistake: open again, votes kept; an
  *                 on_close poll is hidden again)
- *  MARKER:        kind = enum marker_kind, text = label
+ *  MARKER:        kind = enum marker_kind, text = label, b = the poll whose
+ *                 crowd choice it starts (0 none)
  *  MARKER_EDIT:   a = the marker's ts_ms; c = 1 delete it; else text = new
- *                 label (NULL: kept), kind = new kind (-1: kept)
+ *                 label (NULL: kept), kind = new kind (-1: kept), b = its
+ *                 poll link after the change (0 none)
+ *  POLL_PLAY:     a = poll, c = the option the crew confirmed ("Play it");
+ *                 reveals the results too
  *  SECOND:        second
  *  MOD:           kind = enum mod_action, a = the crew's session id (0 for
  *                 the filter's MOD_BLOCKED), b = device (ban, unban, blocked),
@@ -94,6 +98,19 @@ struct rec_marker {
     char label[WIRE_MAX_TEXT + 1];
     enum marker_kind kind;
     int64_t ts;
+    int64_t poll;               /* song_start of a crowd choice: its poll (rec_played), else 0 */
+};
+
+/* A poll whose result the crew confirmed ("Play it"), as the server keeps
+ * the newest REC_PLAYED_MAX: what screens say when the chosen song starts.
+ * Newest first. */
+#define REC_PLAYED_MAX 4
+struct rec_played {
+    int64_t poll, played_ms, votes, voters;
+    int option;
+    int64_t marker_ts;          /* the song_start marker that started it, 0 not yet */
+    char question[WIRE_MAX_QUESTION + 1];
+    char label[WIRE_MAX_TEXT + 1];
 };
 
 /* What the store reloads at start for the server: the token secret, the
@@ -112,6 +129,8 @@ struct rec_boot {
     struct agg_poll *last_closed;   /* the last closed poll with its final counts, or NULL */
     struct rec_marker *markers;     /* the newest markers, oldest first (nmarkers <= REC_MARKERS_MAX) */
     size_t nmarkers;
+    struct rec_played played[REC_PLAYED_MAX];   /* the newest confirmed results, newest first */
+    int nplayed;
 };
 
 /* Free what a boot holds (not boot itself); safe on a zeroed boot. */

@@ -36,7 +36,7 @@ enum {
     Q_DEVICE, Q_SESS_START, Q_SESS_END, Q_VOTE, Q_VOTE_SIG, Q_REACT, Q_CHANT, Q_POLL, Q_POLL_OPT,
     Q_POLL_CLOSE, Q_MARKER, Q_SECOND, Q_SECOND_REACT, Q_TOTAL, Q_TOTAL_ID, Q_MAX_SIGNAL,
     Q_MOD_LOG, Q_CHANT_MOD, Q_BAN, Q_MODE, Q_POLL_REVEAL, Q_POLL_REOPEN, Q_MARKER_EDIT, Q_MARKER_DELETE,
-    Q_SECOND_LATE, Q_COUNT
+    Q_SECOND_LATE, Q_POLL_PLAY, Q_COUNT
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -56,10 +56,13 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_POLL_CLOSE] = "UPDATE polls SET closed_ms = ?2, revealed_ms = coalesce(revealed_ms, "
                      "CASE WHEN reveal = 'on_close' THEN ?2 END) WHERE id = ?1 AND closed_ms IS NULL",
     [Q_POLL_REVEAL] = "UPDATE polls SET revealed_ms = ?2 WHERE id = ?1 AND revealed_ms IS NULL",
-    [Q_MARKER] = "INSERT INTO markers(ts_ms, kind, label) VALUES(?1, ?2, ?3)",
+    [Q_MARKER] = "INSERT INTO markers(ts_ms, kind, label, poll) VALUES(?1, ?2, ?3, ?4)",
     [Q_POLL_REOPEN] = "UPDATE polls SET closed_ms = NULL, revealed_ms = CASE WHEN reveal = 'on_close' THEN NULL "
-                      "ELSE revealed_ms END WHERE id = ?1",
-    [Q_MARKER_EDIT] = "UPDATE markers SET label = coalesce(?2, label), kind = coalesce(?3, kind) WHERE ts_ms = ?1",
+                      "ELSE revealed_ms END, played_ms = NULL, played_option = NULL WHERE id = ?1",
+    [Q_POLL_PLAY] = "UPDATE polls SET played_ms = ?2, played_option = ?3, revealed_ms = coalesce(revealed_ms, ?2) "
+                    "WHERE id = ?1",
+    [Q_MARKER_EDIT] = "UPDATE markers SET label = coalesce(?2, label), kind = coalesce(?3, kind), poll = ?4 "
+                      "WHERE ts_ms = ?1",
     [Q_MARKER_DELETE] = "DELETE FROM markers WHERE ts_ms = ?1",
     /* Taps a phone made in an earlier second (its offline backlog): added to
      * that second, whose row the hub wrote when it ended (audience kept). */
@@ -361,6 +364,7 @@ static int setup(struct store *s, const struct event_def *ev, int64_t now, char 
     if (exec(db, "PRAGMA synchronous = FULL", err, errlen) < 0) return -1;
     if (exec(db, "BEGIN IMMEDIATE", err, errlen) < 0) return -1;
     if (tables > 0 && ver < 2 && migrate_v2(db, err, errlen) < 0) goto fail;
+    if (tables > 0 && ver < 3 && exec(db, SCHEMA_MIGRATE_V3, err, errlen) < 0) goto fail;
     if (exec(db, SCHEMA_SQL, err, errlen) < 0) goto fail;
     char sql[64];
     snprintf(sql, sizeof sql, "PRAGMA user_version = %d", SCHEMA_VERSION);
@@ -515,12 +519,40 @@ static int reload_mod(sqlite3 *db, struct rec_boot *boot, char *err, size_t errl
     return step_done(db, st, rc, err, errlen);
 }
 
+/* The newest confirmed results ("Play it"), newest first, with their votes
+ * and the song_start marker that started each (chosen.c). */
+static int reload_played(sqlite3 *db, struct rec_boot *boot, char *err, size_t errlen) {
+    _Static_assert(REC_PLAYED_MAX == 4, "the query below keeps REC_PLAYED_MAX");
+    sqlite3_stmt *st = prepare(db,
+        "SELECT p.id, p.played_ms, p.played_option, p.question, coalesce(o.label, ''), "
+        "(SELECT count(*) FROM votes v WHERE v.poll = p.id AND v.option = p.played_option), "
+        "(SELECT count(*) FROM votes v WHERE v.poll = p.id), "
+        "coalesce((SELECT max(m.ts_ms) FROM markers m WHERE m.poll = p.id), 0) "
+        "FROM polls p LEFT JOIN poll_options o ON o.poll = p.id AND o.idx = p.played_option "
+        "WHERE p.played_ms IS NOT NULL ORDER BY p.played_ms DESC, p.id DESC LIMIT 4", err, errlen);
+    if (!st) return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && boot->nplayed < REC_PLAYED_MAX) {
+        struct rec_played *pl = &boot->played[boot->nplayed++];
+        pl->poll = sqlite3_column_int64(st, 0);
+        pl->played_ms = sqlite3_column_int64(st, 1);
+        pl->option = sqlite3_column_int(st, 2);
+        snprintf(pl->question, sizeof pl->question, "%s", (const char *)sqlite3_column_text(st, 3));
+        snprintf(pl->label, sizeof pl->label, "%s", (const char *)sqlite3_column_text(st, 4));
+        pl->votes = sqlite3_column_int64(st, 5);
+        pl->voters = sqlite3_column_int64(st, 6);
+        pl->marker_ts = sqlite3_column_int64(st, 7);
+    }
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+    return step_done(db, st, rc, err, errlen);
+}
+
 /* The newest markers and the last closed poll with its final counts, so a
  * page that connects after a restart shows the same as one that stayed. */
 static int reload_history(sqlite3 *db, struct rec_boot *boot, char *err, size_t errlen) {
     if (!(boot->markers = calloc(REC_MARKERS_MAX, sizeof *boot->markers))) { snprintf(err, errlen, "out of memory"); return -1; }
-    sqlite3_stmt *st = prepare(db, "SELECT label, kind, ts_ms FROM (SELECT * FROM markers ORDER BY id DESC LIMIT "
-                                   "20) ORDER BY id", err, errlen);
+    sqlite3_stmt *st = prepare(db, "SELECT label, kind, ts_ms, coalesce(poll, 0) FROM (SELECT * FROM markers "
+                                   "ORDER BY id DESC LIMIT 20) ORDER BY id", err, errlen);
     _Static_assert(REC_MARKERS_MAX == 20, "the query above keeps REC_MARKERS_MAX");
     if (!st) return -1;
     int rc;
@@ -530,11 +562,14 @@ static int reload_history(sqlite3 *db, struct rec_boot *boot, char *err, size_t 
         int k = wire_marker_parse((const char *)sqlite3_column_text(st, 1), (size_t)sqlite3_column_bytes(st, 1));
         m->kind = k >= 0 ? (enum marker_kind)k : MARKER_NOTE;
         m->ts = sqlite3_column_int64(st, 2);
+        m->poll = sqlite3_column_int64(st, 3);
     }
     if (rc == SQLITE_ROW) rc = SQLITE_DONE;
     if (step_done(db, st, rc, err, errlen) < 0) return -1;
 
-    if (!(st = prepare(db, "SELECT id, question, allow_change, opened_ms, closed_ms, reveal, revealed_ms IS NOT NULL "
+    if (reload_played(db, boot, err, errlen) < 0) return -1;
+    if (!(st = prepare(db, "SELECT id, question, allow_change, opened_ms, closed_ms, reveal, revealed_ms IS NOT NULL, "
+                           "coalesce(played_ms, 0), coalesce(played_option, 0) "
                            "FROM polls WHERE closed_ms IS NOT NULL ORDER BY closed_ms DESC, id DESC LIMIT 1", err, errlen)))
         return -1;
     rc = sqlite3_step(st);
@@ -549,6 +584,8 @@ static int reload_history(sqlite3 *db, struct rec_boot *boot, char *err, size_t 
         int rv = wire_reveal_parse((const char *)sqlite3_column_text(st, 5), (size_t)sqlite3_column_bytes(st, 5));
         p->reveal = rv >= 0 ? (enum poll_reveal)rv : REVEAL_LIVE;
         p->revealed = sqlite3_column_int(st, 6);
+        p->played_ms = sqlite3_column_int64(st, 7);
+        p->played_option = sqlite3_column_int(st, 8);
     }
     sqlite3_finalize(st);
     if (!p || !p->question) { snprintf(err, errlen, "out of memory"); return -1; }
@@ -622,7 +659,7 @@ fail:
 }
 
 int store_push(struct store *s, struct rec *r) {
-    assert(r->type >= REC_DEVICE && r->type <= REC_MARKER_EDIT);
+    assert(r->type >= REC_DEVICE && r->type <= REC_POLL_PLAY);
     assert(r->type != REC_SECOND || r->second);
     int droppable = r->type == REC_REACT || r->type == REC_CHANT || (r->type == REC_MOD && !r->want_ack);
     pthread_mutex_lock(&s->mu);
@@ -776,11 +813,18 @@ static int write_rec(struct store *s, const struct rec *r) {
         sqlite3_bind_int64(q[Q_MARKER_EDIT], 1, r->a);
         if (r->text) sqlite3_bind_text(q[Q_MARKER_EDIT], 2, r->text, -1, SQLITE_STATIC);
         if (r->kind >= 0) sqlite3_bind_text(q[Q_MARKER_EDIT], 3, wire_marker_name((enum marker_kind)r->kind), -1, SQLITE_STATIC);
+        if (r->b > 0) sqlite3_bind_int64(q[Q_MARKER_EDIT], 4, r->b);
         return step(q[Q_MARKER_EDIT]);
+    case REC_POLL_PLAY:
+        sqlite3_bind_int64(q[Q_POLL_PLAY], 1, r->a);
+        sqlite3_bind_int64(q[Q_POLL_PLAY], 2, r->ts_ms);
+        sqlite3_bind_int(q[Q_POLL_PLAY], 3, r->c);
+        return step(q[Q_POLL_PLAY]);
     case REC_MARKER:
         sqlite3_bind_int64(q[Q_MARKER], 1, r->ts_ms);
         sqlite3_bind_text(q[Q_MARKER], 2, wire_marker_name((enum marker_kind)r->kind), -1, SQLITE_STATIC);
         sqlite3_bind_text(q[Q_MARKER], 3, r->text, -1, SQLITE_STATIC);
+        if (r->b > 0) sqlite3_bind_int64(q[Q_MARKER], 4, r->b);
         return step(q[Q_MARKER]);
     case REC_SECOND: {
         const struct agg_second *x = &r->second->s;

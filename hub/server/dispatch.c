@@ -164,7 +164,8 @@ static void on_hello(struct server *srv, struct session *s, const struct proto_m
         .now = server_now(srv), .poll = srv->agg->poll,
         .voted = s->role == ROLE_AUDIENCE ? agg_vote_of(srv->agg, device) : -1,
         .last_closed = srv->last_closed, .markers = srv->markers, .nmarkers = srv->nmarkers,
-        .now_playing = server_now_playing(srv),
+        .last_voted = s->role == ROLE_AUDIENCE ? agg_last_vote_of(srv->agg, device) : -1,
+        .now_playing = server_now_playing(srv), .chosen = server_chosen_playing(srv),
     };
     server_send(srv, s, enc_welcome(&w));
 }
@@ -378,11 +379,15 @@ static void on_poll_reopen(struct server *srv, struct session *s, const struct p
     struct agg_poll *p = srv->last_closed;
     if (srv->agg->poll) return reject(srv, s, m, E_NOT_ALLOWED, "a poll is open; close it before reopening another");
     if (!p || p->id != m->poll) return reject(srv, s, m, E_UNKNOWN_POLL, "only the last closed poll can be reopened");
+    if (server_played_started(srv, p->id))
+        return reject(srv, s, m, E_NOT_ALLOWED, "the crowd's choice from this poll is already playing");
     struct rec r = {.type = REC_POLL_REOPEN, .want_ack = 1, .a = p->id, .slot = s->slot, .gen = s->gen,
                     .msg_id = m->id};
     if (server_persist(srv, &r) < 0) return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
     srv->last_closed = NULL;   /* agg owns it again */
     if (p->reveal == REVEAL_ON_CLOSE) p->revealed = 0;
+    p->played_ms = 0;   /* the choice is undone with the close */
+    server_unplay(srv, p->id);
     agg_poll_reopen(srv->agg, p);
     server_broadcast_poll(srv, p, 1);
 }
@@ -400,15 +405,30 @@ static void on_poll_reveal(struct server *srv, struct session *s, const struct p
     server_broadcast_poll(srv, p, p == srv->agg->poll);
 }
 
+/* The crew confirms the last closed poll's result ("Play it"): the winner,
+ * or the option it names (a tie, no votes, or the crew's own call). Every
+ * page gets the poll with `played`; phones show their "you chose this". */
+static void on_poll_play(struct server *srv, struct session *s, const struct proto_msg *m) {
+    struct agg_poll *p = srv->last_closed;
+    if (!p || p->id != m->poll) return reject(srv, s, m, E_UNKNOWN_POLL, "only the last closed poll can be played");
+    int opt = m->has_option ? (int)m->option : agg_poll_winner(p);
+    if (opt < 0) return reject(srv, s, m, E_BAD_FIELD, "no single winner (a tie or no votes): say which 'option' to play");
+    if (opt >= p->nopts) return reject(srv, s, m, E_BAD_OPTION, "no such option in this poll");
+    struct rec r = {.type = REC_POLL_PLAY, .want_ack = 1, .a = p->id, .c = opt, .slot = s->slot, .gen = s->gen,
+                    .msg_id = m->id};
+    if (server_persist(srv, &r) < 0) return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
+    p->played_ms = r.ts_ms;
+    p->played_option = opt;
+    p->revealed = 1;   /* playing it shows it */
+    server_keep_played(srv, p);
+    server_broadcast_poll(srv, p, 0);
+}
+
 static void on_marker(struct server *srv, struct session *s, const struct proto_msg *m) {
     if (blank(m->text)) return reject(srv, s, m, E_BAD_FIELD, "field 'label' is blank");
-    int64_t ts = server_marker_ts(srv);
-    struct rec r = {.type = REC_MARKER, .want_ack = 1, .kind = (int8_t)m->marker, .ts_ms = ts,
-                    .text = strndup(m->text.p, m->text.n), .slot = s->slot, .gen = s->gen, .msg_id = m->id};
-    if (!r.text || server_persist(srv, &r) < 0)
+    struct rec r = {.want_ack = 1, .slot = s->slot, .gen = s->gen, .msg_id = m->id};
+    if (server_set_marker(srv, &r, m->text.p, m->text.n, m->marker) < 0)
         return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the marker; retry");
-    server_keep_marker(srv, m->text.p, m->text.n, m->marker, r.ts_ms);
-    server_broadcast_watchers(srv, enc_marker(m->text.p, m->text.n, m->marker, r.ts_ms));
 }
 
 /* Correct (label, kind) or delete one of the newest markers, named by its ts;
@@ -419,13 +439,15 @@ static void on_marker_edit(struct server *srv, struct session *s, const struct p
     if (i < 0) return reject(srv, s, m, E_UNKNOWN_MARKER, "no such marker among the newest 20");
     int del = m->type == PT_MARKER_DELETE;
     if (!del && m->has_label && blank(m->text)) return reject(srv, s, m, E_BAD_FIELD, "field 'label' is blank");
-    struct rec r = {.type = REC_MARKER_EDIT, .want_ack = 1, .a = m->at, .c = del,
-                    .kind = (int8_t)(!del && m->has_kind ? (int)m->marker : -1),
+    int kind = !del && m->has_kind ? (int)m->marker : -1;
+    struct rec_marker *k = &srv->markers[i];
+    int64_t poll = server_marker_link(srv, k, del, m->has_label ? m->text.p : NULL, m->text.n, kind);
+    struct rec r = {.type = REC_MARKER_EDIT, .want_ack = 1, .a = m->at, .b = poll, .c = del, .kind = (int8_t)kind,
                     .text = !del && m->has_label ? strndup(m->text.p, m->text.n) : NULL,
                     .slot = s->slot, .gen = s->gen, .msg_id = m->id};
     if ((!del && m->has_label && !r.text) || server_persist(srv, &r) < 0)
         return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the change; retry");
-    struct rec_marker *k = &srv->markers[i];
+    server_marker_relink(srv, k, poll);
     if (del) {
         memmove(k, k + 1, (size_t)(srv->nmarkers - i - 1) * sizeof *k);
         srv->nmarkers--;
@@ -433,7 +455,8 @@ static void on_marker_edit(struct server *srv, struct session *s, const struct p
         if (m->has_label) snprintf(k->label, sizeof k->label, "%.*s", (int)m->text.n, m->text.p);
         if (m->has_kind) k->kind = m->marker;
     }
-    server_broadcast_watchers(srv, enc_markers(srv->markers, srv->nmarkers, server_now_playing(srv)));
+    server_broadcast_watchers(srv, enc_markers(srv->markers, srv->nmarkers, server_now_playing(srv),
+                                               server_chosen_playing(srv)));
 }
 
 /* --- moderation (crew) ------------------------------------------------------ */
@@ -541,6 +564,7 @@ void server_frame(struct server *srv, struct session *s, const uint8_t *buf, siz
     case PT_POLL_REOPEN: return on_poll_reopen(srv, s, &m);
     case PT_MOD: return on_mod(srv, s, &m);
     case PT_OSC_GATE: return on_osc_gate(srv, s, &m);
+    case PT_POLL_PLAY: return on_poll_play(srv, s, &m);
     default: return;
     }
 }

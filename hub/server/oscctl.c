@@ -62,6 +62,8 @@ void server_osc_view(struct server *srv, struct oscmap_view *v) {
     v->winner_votes = 0;
     for (int i = 0; c && i < c->nopts; i++)
         if (c->counts[i] > v->winner_votes) v->winner = i, v->winner_votes = c->counts[i];
+    v->played = c && c->played_ms ? c->played_option : -1;   /* the crew's "Play it" */
+    if (v->played >= 0) v->winner = v->played, v->winner_votes = c->counts[v->played];
     /* The top chant exactly as the public screens show it (moderation's view). */
     struct chant_entry top;
     uint8_t need = 0, reject = 0;
@@ -127,11 +129,8 @@ static int label_ok(const char *s, size_t n) {
 
 int server_osc_marker(struct server *srv, const char *label, size_t n, enum marker_kind kind) {
     if (!label_ok(label, n)) return SERVER_OSC_BAD;
-    struct rec r = {.type = REC_MARKER, .kind = (int8_t)kind, .ts_ms = server_marker_ts(srv), .text = strndup(label, n)};
-    if (!r.text || server_persist(srv, &r) < 0) return SERVER_OSC_STORE;
-    server_keep_marker(srv, label, n, kind, r.ts_ms);
-    server_broadcast_watchers(srv, enc_marker(label, n, kind, r.ts_ms));
-    return 0;
+    struct rec r = {0};
+    return server_set_marker(srv, &r, label, n, kind) < 0 ? SERVER_OSC_STORE : 0;
 }
 
 /* Close the open poll as the crew's poll.close does, without an ack. */

@@ -108,25 +108,6 @@ int64_t server_marker_ts(struct server *srv) {
     return ts;
 }
 
-void server_keep_marker(struct server *srv, const char *label, size_t n, enum marker_kind kind, int64_t ts) {
-    if (srv->nmarkers == REC_MARKERS_MAX) {
-        memmove(srv->markers, srv->markers + 1, (REC_MARKERS_MAX - 1) * sizeof srv->markers[0]);
-        srv->nmarkers--;
-    }
-    struct rec_marker *m = &srv->markers[srv->nmarkers++];
-    snprintf(m->label, sizeof m->label, "%.*s", (int)(n < WIRE_MAX_TEXT ? n : WIRE_MAX_TEXT), label);
-    m->kind = kind;
-    m->ts = ts;
-}
-
-const char *server_now_playing(const struct server *srv) {
-    for (int i = srv->nmarkers - 1; i >= 0; i--) {
-        if (srv->markers[i].kind == MARKER_SONG_END) return NULL;
-        if (srv->markers[i].kind == MARKER_SONG_START) return srv->markers[i].label;
-    }
-    return NULL;
-}
-
 void server_keep_closed(struct server *srv, struct agg_poll *p) {
     agg_poll_free(srv->last_closed);
     srv->last_closed = p;
@@ -372,6 +353,7 @@ struct server *server_new(const struct server_opts *o, const struct event_def *e
     srv->last_closed = boot->last_closed;   /* taken over */
     boot->last_closed = NULL;
     for (size_t i = 0; i < boot->nmarkers && i < REC_MARKERS_MAX; i++) srv->markers[srv->nmarkers++] = boot->markers[i];
+    for (int i = 0; i < boot->nplayed && i < REC_PLAYED_MAX; i++) srv->played[srv->nplayed++] = boot->played[i];
     for (size_t i = 0; i < boot->nbanned; i++)
         if (devices_is_known(&srv->dev, boot->banned[i])) devices_set_banned(&srv->dev, boot->banned[i], 1);
     memcpy(srv->secret, boot->secret, sizeof srv->secret);

@@ -35,6 +35,8 @@ struct server {
     struct agg_poll *last_closed; /* the last closed poll (it can still be revealed) */
     struct rec_marker markers[REC_MARKERS_MAX]; /* the newest markers, oldest first */
     int nmarkers;
+    struct rec_played played[REC_PLAYED_MAX];  /* confirmed results, newest first (chosen.c) */
+    int nplayed;
     uint32_t poll_gen;          /* bumped with every poll event */
     int64_t seq;                /* snapshot sequence */
     int audience_every;         /* ticks between audience snapshots */
@@ -70,11 +72,31 @@ void server_broadcast_watchers(struct server *srv, struct msg *m);
 /* A poll opened, closed or was revealed: watchers at once (the crew with
  * its counts), phones with their next snapshot. */
 void server_broadcast_poll(struct server *srv, const struct agg_poll *p, int open);
-/* Remember a marker (the newest REC_MARKERS_MAX are kept). */
-void server_keep_marker(struct server *srv, const char *label, size_t n, enum marker_kind kind, int64_t ts);
-/* The song started by the newest song_start marker unless a song_end
- * followed it, or NULL. */
+/* --- chosen.c: markers and the crowd's choice ---------------------------- */
+
+/* Set a marker from the crew or a desk: r holds who to ack (or zeros);
+ * the marker is stored, linked to the played poll whose option it names
+ * (a song_start), kept (the newest REC_MARKERS_MAX) and sent to every
+ * watcher. 0, or -1 when it could not be stored. */
+int server_set_marker(struct server *srv, struct rec *r, const char *label, size_t n, enum marker_kind kind);
+/* The poll marker k is linked to after a correction (del: deleted; label
+ * NULL and kind -1: kept), 0 for none. Nothing changes until
+ * server_marker_relink(k, that poll) once the change is stored. */
+int64_t server_marker_link(struct server *srv, const struct rec_marker *k, int del, const char *label, size_t n,
+                           int kind);
+void server_marker_relink(struct server *srv, struct rec_marker *k, int64_t poll);
+/* The newest song_start marker unless a song_end followed it, or NULL;
+ * its label; the crowd's choice it plays (or NULL). */
+const struct rec_marker *server_playing(const struct server *srv);
 const char *server_now_playing(const struct server *srv);
+const struct rec_played *server_chosen_playing(const struct server *srv);
+/* p (closed, played_ms and played_option set) was confirmed: it becomes the
+ * newest played result. */
+void server_keep_played(struct server *srv, const struct agg_poll *p);
+/* 1 when poll's chosen song has started (a marker is linked to it). */
+int server_played_started(struct server *srv, int64_t poll);
+/* Forget poll's confirmed result (it was reopened). */
+void server_unplay(struct server *srv, int64_t poll);
 
 /* p was just closed: it becomes the last closed poll (the server owns it). */
 void server_keep_closed(struct server *srv, struct agg_poll *p);

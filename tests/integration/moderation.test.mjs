@@ -295,12 +295,15 @@ describe('event file and older databases', () => {
     const hub = await startHub({ dir, db });
     const keys = rows(db, "SELECT text, chant_key FROM signals WHERE kind = 'chant' ORDER BY id");
     assert.deepEqual(keys.map((x) => x.chant_key), ['encore', 'encore', 'encore', 'one more']);
-    assert.equal(rows(db, 'PRAGMA user_version')[0].user_version, 2);
+    assert.equal(rows(db, 'PRAGMA user_version')[0].user_version, 3, 'v1 -> v2 -> v3');
     const a = await audience(hub.url, { token: undefined });
     assert.equal(a.welcome.device, 3, 'device ids continue');
     assert.equal(a.welcome.poll.id, 1, 'the open poll of the old database is open');
     assert.equal(a.welcome.poll.reveal, 'live');
     assert.deepEqual(rows(db, 'SELECT reveal, revealed_ms FROM polls'), [{ reveal: 'live', revealed_ms: 1500 }]);
+    assert.deepEqual(rows(db, 'SELECT played_ms, played_option FROM polls'), [{ played_ms: null, played_option: null }],
+      'v3: no poll of an old event was played');
+    assert.ok(rows(db, 'PRAGMA table_info(markers)').some((c) => c.name === 'poll'), 'v3: markers.poll');
     await hub.stop();
     cleanup(dir);
   });

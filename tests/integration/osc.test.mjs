@@ -159,6 +159,15 @@ describe('OSC', () => {
     const winner = await dump.until(() => dump.since(t0, '/chorus/poll/winner')[0], 2000, 'the winner');
     assert.deepEqual([winner.types, winner.values[0]], ['i', 0]);
     assert.equal(dump.since(t0, '/chorus/poll/winner/votes')[0].values[0], 3);
+    assert.equal(dump.since(t0, '/chorus/poll/played')[0].values[0], -1, 'not confirmed yet');
+    // The crew confirms the result ("Play it"): the desk gets the cue at once.
+    const t1 = Date.now();
+    const pid = newId();
+    k.send({ t: 'poll.play', id: pid, poll });
+    assert.equal((await k.ack(pid)).ok, true);
+    const played = await dump.until(() => dump.since(t1, '/chorus/poll/played')[0], 2000, 'the played option');
+    assert.equal(played.values[0], 0);
+    assert.ok(played.at - t1 < 900, `sent at once, not with the next refresh (${played.at - t1} ms)`);
     await Promise.all(phones.map((p) => p.close()));
   });
 

@@ -65,6 +65,31 @@ static void votes_and_changes(void) {
     agg_free(a);
 }
 
+/* "Play it" picks the single leader; a tie or no vote has none. The last
+ * closed poll's votes stay readable until the next poll opens. */
+static void winner_and_last_votes(void) {
+    struct agg *a = agg_new(1, 0, 100);
+    agg_poll_open(a, poll_new(1, 3, 0));
+    CHECK_EQ(agg_poll_winner(a->poll), -1);        /* no vote */
+    int prev;
+    CHECK_EQ(agg_vote(a, 1, 2, &prev), 0);
+    CHECK_EQ(agg_vote(a, 2, 0, &prev), 0);
+    CHECK_EQ(agg_poll_winner(a->poll), -1);        /* a tie */
+    CHECK_EQ(agg_vote(a, 3, 2, &prev), 0);
+    CHECK_EQ(agg_poll_winner(a->poll), 2);
+    CHECK_EQ(agg_last_vote_of(a, 1), -1);          /* a poll is open: use agg_vote_of */
+    struct agg_poll *old = agg_poll_close(a, 9);
+    CHECK_EQ(agg_last_vote_of(a, 1), 2);
+    CHECK_EQ(agg_last_vote_of(a, 2), 0);
+    CHECK_EQ(agg_last_vote_of(a, 4), -1);          /* did not vote */
+    CHECK_EQ(agg_last_vote_of(a, -1), -1);
+    CHECK_EQ(agg_poll_winner(old), 2);
+    agg_poll_free(old);
+    agg_poll_open(a, poll_new(2, 2, 0));
+    CHECK_EQ(agg_last_vote_of(a, 1), -1);
+    agg_free(a);
+}
+
 static void audience_and_energy(void) {
     struct agg *a = agg_new(1, 2, 100);
     for (int i = 0; i < 10; i++) agg_conn(a, ROLE_AUDIENCE, i % 3 == 2 ? -1 : i % 3, +1);
@@ -93,6 +118,7 @@ static void audience_and_energy(void) {
 int main(void) {
     TEST(rate_is_last_second);
     TEST(votes_and_changes);
+    TEST(winner_and_last_votes);
     TEST(audience_and_energy);
     return T_DONE();
 }

@@ -166,7 +166,7 @@ static char gett(const struct rec_out *r, const char *addr) { int i = find(r, ad
 
 static struct oscmap_view view_at(int64_t now) {
     struct oscmap_view v = {.now_ms = now, .uptime_s = now / 1000, .nkinds = 2, .kinds = {"heart", "fire"},
-                            .nsections = 2, .sections = {"A", "B"}};
+                            .nsections = 2, .sections = {"A", "B"}, .played = -1};
     return v;
 }
 
@@ -251,11 +251,18 @@ static void frame_poll_winner_marker_chant(void) {
     CHECK_EQ(geti(r, "/c/poll/winner"), 0);
     CHECK_EQ(gett(r, "/c/poll/winner"), 'i');
     CHECK_EQ(geti(r, "/c/poll/winner/votes"), 3);
+    CHECK_EQ(geti(r, "/c/poll/played"), -1);   /* the crew has not confirmed it */
     CHECK_STR(gets_(r, "/c/chant"), "");   /* the chant went: an empty text says so */
     r->n = 0;
     v.now_ms = 160;
     oscmap_frame(&st, &t, 1, &v, record, r);
     CHECK_EQ(find(r, "/c/poll/winner"), -1);   /* again only with the refresh */
+    r->n = 0;
+    v.now_ms = 200;
+    v.played = 2, v.winner = 2, v.winner_votes = 1;   /* "Play it" on the crew's own pick */
+    oscmap_frame(&st, &t, 1, &v, record, r);
+    CHECK_EQ(geti(r, "/c/poll/played"), 2);    /* at once, not at the next refresh */
+    CHECK_EQ(geti(r, "/c/poll/winner"), 2);
     free(r);
 }
 

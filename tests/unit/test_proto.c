@@ -84,6 +84,16 @@ static void show_night_fields(void) {
     CHECK_EQ(m.type, PT_MARKER_DELETE);
     const char *noid[] = {"t", "s:marker.delete", "at", "i:5"};
     DEC(noid, E_BAD_FIELD);
+    const char *play[] = {"t", "s:poll.play", "id", "i:4", "poll", "i:3"};
+    CHECK_EQ(proto_decode(&dec, b, pack(b, 6, play), &m, &e), 0);
+    CHECK(m.type == PT_POLL_PLAY && m.poll == 3 && !m.has_option && m.option == -1);   /* the winner */
+    const char *pick[] = {"t", "s:poll.play", "id", "i:4", "poll", "i:3", "option", "i:11"};
+    CHECK_EQ(proto_decode(&dec, b, pack(b, 8, pick), &m, &e), 0);
+    CHECK(m.has_option && m.option == 11);
+    const char *far[] = {"t", "s:poll.play", "id", "i:4", "poll", "i:3", "option", "i:12"};
+    DEC(far, E_BAD_FIELD);                     /* no poll has a 13th option */
+    const char *playnoid[] = {"t", "s:poll.play", "poll", "i:3"};
+    DEC(playnoid, E_BAD_FIELD);
 }
 
 static void bad_fields(void) {
