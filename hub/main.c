@@ -43,6 +43,8 @@ static void usage(FILE *f) {
         "  --audience-hz X     snapshots per second to audience phones, 0.1..10 (default 1)\n"
         "  --max-anon-per-ip N connections one address may have open before their hello\n"
         "                      (default 1000; joined phones behind a venue NAT do not count)\n"
+        "  --sndbuf BYTES      kernel send buffer of each connection, 4096..16777216\n"
+        "                      (default 65536; the kernel doubles it)\n"
         "  --web-root DIR      folder of the built web pages (default web/dist)\n"
         "  --public-url URL    base URL phones use to reach this hub, for the QR code\n"
         "                      (default http://<first LAN address>:PORT)\n"
@@ -67,6 +69,7 @@ struct hub_opts {
     double audience_hz;
     int queue_max;
     int max_anon_per_ip;
+    int sndbuf;                 /* SO_SNDBUF per connection */
     int db_max_pages;           /* test hook: cap the database size */
     const char *tls_cert, *tls_key; /* both or neither: HTTPS/WSS */
     int public_url_given;
@@ -234,14 +237,14 @@ static void lan_url(const char *scheme, int port, char *out, size_t len) {
 
 int main(int argc, char **argv) {
     struct hub_opts o = {.port = 8080, .tick_ms = 100, .audience_hz = 1, .web_root = "web/dist",
-                         .queue_max = 262144};
+                         .queue_max = 262144, .sndbuf = 65536};
     static const struct option longopts[] = {
         {"port", required_argument, 0, 'p'}, {"bind", required_argument, 0, 'b'},
         {"db", required_argument, 0, 'd'}, {"event-file", required_argument, 0, 'e'},
         {"tick-ms", required_argument, 0, 't'}, {"audience-hz", required_argument, 0, 'a'},
         {"web-root", required_argument, 0, 'w'}, {"public-url", required_argument, 0, 'u'},
         {"queue", required_argument, 0, 'q'}, {"db-max-pages", required_argument, 0, 'm'},
-        {"max-anon-per-ip", required_argument, 0, 'N'},
+        {"max-anon-per-ip", required_argument, 0, 'N'}, {"sndbuf", required_argument, 0, 'S'},
         {"help", no_argument, 0, 'h'}, {"new-event", required_argument, 0, 'n'},
         {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
         {"log-level", required_argument, 0, 'L'}, {0, 0, 0, 0},
@@ -276,6 +279,9 @@ int main(int argc, char **argv) {
         case 'N':
             if (parse_num(optarg, 1, 1000000, &v) < 0) { fprintf(stderr, "chorus-hub: --max-anon-per-ip must be 1..1000000\n"); return 2; }
             o.max_anon_per_ip = (int)v; break;
+        case 'S':
+            if (parse_num(optarg, 4096, 1 << 24, &v) < 0) { fprintf(stderr, "chorus-hub: --sndbuf must be 4096..16777216\n"); return 2; }
+            o.sndbuf = (int)v; break;
         case 'm':
             if (parse_num(optarg, 1, 1 << 30, &v) < 0) { fprintf(stderr, "chorus-hub: --db-max-pages must be a positive number\n"); return 2; }
             o.db_max_pages = (int)v; break;
@@ -323,7 +329,7 @@ int main(int argc, char **argv) {
     rec_boot_clear(&boot);
     if (!h.srv) goto fail;
     if (!(h.api = api_new(o.db_path, 2000))) { snprintf(err, sizeof err, "out of memory"); goto fail; }
-    struct net_opts no = {.port = o.port, .bind = o.bind, .web_root = o.web_root, .tick_ms = o.tick_ms,
+    struct net_opts no = {.port = o.port, .bind = o.bind, .web_root = o.web_root, .tick_ms = o.tick_ms, .sndbuf = o.sndbuf,
                           .report_key = h.ev->key_crew, .public_url = base, .ev = h.ev,
                           .tls_cert = o.tls_cert, .tls_key = o.tls_key,
                           .metrics = {.key = h.ev->key_crew, .render = hub_metrics, .arg = &h}};

@@ -454,12 +454,12 @@ static int cb_chorus(struct lws *wsi, enum lws_callback_reasons reason, void *us
     struct session *s = p->s;
     switch (reason) {
     case LWS_CALLBACK_ESTABLISHED: {
-        /* A fixed 64 KB send buffer (about 200 snapshots) instead of the
-         * kernel's autotuning up to megabytes: bounds what a stalled phone
-         * can park in the kernel, and makes a client that stops reading
-         * visible to the 10 s drain rule within seconds. */
-        int sndbuf = 64 * 1024;
-        setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+        /* A fixed send buffer (--sndbuf, default 64 KB: about 200
+         * snapshots) instead of the kernel's autotuning up to megabytes:
+         * bounds what a stalled phone can park in the kernel, and makes a
+         * client that stops reading visible to the 10 s drain rule within
+         * seconds. */
+        setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &n->o.sndbuf, sizeof n->o.sndbuf);
         char ip[64] = "";
         lws_get_peer_simple(wsi, ip, sizeof ip);
         memset(&p->rx, 0, sizeof p->rx);

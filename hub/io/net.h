@@ -30,6 +30,7 @@ struct net_opts {
      * certificate file holds its chain). SIGHUP loads them again. */
     const char *tls_cert, *tls_key;
     struct http_metrics metrics;   /* GET /metrics (http.h); render NULL: none */
+    int sndbuf;                 /* SO_SNDBUF of every WebSocket connection (bytes) */
 };
 
 /* Create the loop and the listening context; connections go to srv, GET

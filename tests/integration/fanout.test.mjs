@@ -18,13 +18,17 @@ test('a screen that reads in fits and starts gets every frame whole and in order
   // 100 snapshots/s, made large by top chants, to a screen that stops
   // reading for 3 s at a time: its socket fills, so writes go out whole,
   // in part (the rest buffered) and queued (the snapshot replaced).
-  const hub = await startHub({ args: ['--tick-ms', '10'] });
+  // A 16 KB send buffer (--sndbuf; 64 KB by default) and the longest chants:
+  // a busy machine makes fewer snapshots, and 3 s of them must still fill
+  // the socket (the kernel takes a write whole or in part, by its own
+  // buffer units: much smaller buffers only ever refuse).
+  const hub = await startHub({ args: ['--tick-ms', '10', '--sndbuf', '16384'] });
   t.after(async () => { await hub.stop('SIGKILL'); cleanup(hub.dir); });
   const phones = [];
   for (let i = 0; i < 8; i++) {
     const a = await audience(hub.url);
     const id = newId();
-    a.send({ t: 'chant', id, text: `Sing it louder for the whole stadium tonight, chorus ${i}!` });
+    a.send({ t: 'chant', id, text: `Chorus ${i}: sing it louder for the whole stadium tonight, all of you!`.slice(0, 64) });
     const ack = await a.ack(id);
     assert.equal(ack.ok, true, JSON.stringify(ack));
     phones.push(a);
@@ -45,7 +49,7 @@ test('a screen that reads in fits and starts gets every frame whole and in order
   await hub.stop();
   const w = written(hub.output());
   t.diagnostic(`writes ${JSON.stringify(w)}, reader ${JSON.stringify(r)}`);
-  assert.ok(w.direct > 1000, `most went out at once (${JSON.stringify(w)})`);
+  assert.ok(w.direct > 200 && w.direct > 20 * (w.partly + w.queued), `most went out at once (${JSON.stringify(w)})`);
   assert.ok(w.partly > 0, `some went out in part, the rest buffered (${JSON.stringify(w)})`);
   assert.ok(w.queued > 0, `some waited for the socket (${JSON.stringify(w)})`);
 });
