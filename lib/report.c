@@ -28,9 +28,17 @@
  * each other even while a live hub keeps writing (WAL).
  *
  * Schemas: a v1 database (an archive the hub never migrated) has no
- * signals.chant_key, devices.banned, chant_mod or mod_log. Each is looked up
- * in the schema before use; without chant_key chants group by their text,
- * without the moderation tables `moderation` is null. Nothing else differs.
+ * signals.chant_key, devices.banned, chant_mod or mod_log; a v1 or v2 one
+ * has no polls.played_ms, polls.played_option or markers.poll (v3, "Play
+ * it"). Each is looked up in the schema before use; without chant_key chants
+ * group by their text, without the moderation tables `moderation` is null,
+ * without the v3 columns no poll was played and no marker is linked (so
+ * `cocreation` has no crowd choice). Nothing else differs.
+ *
+ * Co-creation (`cocreation`) reuses what is already loaded: songs are cut
+ * from the markers, their taps and audience summed over the per-second rows
+ * (O(S) in all, by binary search per song); the played polls are one small
+ * query.
  *
  * Ownership: everything allocated here lives in a `struct rb` and is freed by
  * rb_free() on every path; the caller only ever owns the returned json_t.
@@ -58,9 +66,14 @@ static const char *const mode_names[3] = {"auto", "approve", "off"};
 #define MOD_ACTIONS 7
 static const char *const mod_actions[MOD_ACTIONS] = {"approve", "hide", "unhide", "ban", "unban", "mode", "blocked"};
 #define CHANT_HIDDEN 2           /* chant_mod.flags bit (1 is approved) */
+/* Marker kinds that cut songs (markers.kind; a 'note' cuts nothing). */
+#define MARKER_SONG_START "song_start"
+#define MARKER_SONG_END   "song_end"
 
 struct second { int64_t sec, audience, taps, votes, chants; };
-struct marker { int64_t id, ts_ms; char *kind, *label; };
+/* linked: markers.poll is set (schema v3): this song_start marker started
+ * the crowd choice of poll `poll`. */
+struct marker { int64_t id, ts_ms, poll; int linked; char *kind, *label; };
 struct device {
     int64_t id, created_ms, first_ms, connected_ms;
     int64_t reacts, taps, votes, chants, sessions;
@@ -113,9 +126,11 @@ struct rb {
     struct vrec *votes; size_t nvotes, capvotes;
     struct crec *chants; size_t nchants, capchants;
     struct cgroup *groups; size_t ngroups;   /* by first key byte order */
-    /* Schema v2 features, each looked up (a v1 archive has none of them). */
+    /* Schema v2 and v3 features, each looked up (a v1 archive has none). */
     int64_t schema_version;
     int has_chant_key, has_banned, has_mod;
+    int has_played;              /* v3: polls.played_ms and polls.played_option */
+    int has_marker_poll;         /* v3: markers.poll */
     const char *mode_start;      /* the event file's moderation.mode (static) */
     struct keyed *mods; size_t nmods;        /* chant_mod flags, sorted by key */
     struct keyed *approvals; size_t napprovals;  /* first approval per key, sorted */
@@ -253,6 +268,7 @@ static json_t *marker_json(const struct marker *m)
     jset(o, "ts_ms", jint(m->ts_ms));
     jset(o, "kind", jstr(m->kind));
     jset(o, "label", jstr(m->label));
+    jset(o, "poll", m->linked ? jint(m->poll) : json_null());
     return o;
 }
 
@@ -340,7 +356,7 @@ static int exists(struct rb *r, const char *sql, const char *a, const char *b)
     return rc == SQLITE_DONE ? 0 : sqlfail(r, "schema");
 }
 
-/* Which schema v2 features this database has (a v1 archive: none). */
+/* Which schema v2 and v3 features this database has (a v1 archive: none). */
 static int detect_schema(struct rb *r)
 {
     static const char *const col = "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2";
@@ -358,6 +374,12 @@ static int detect_schema(struct rb *r)
     r->has_mod = rc;
     if ((rc = exists(r, tab, "mod_log", NULL)) < 0) return rc;
     r->has_mod &= rc;
+    if ((rc = exists(r, col, "polls", "played_ms")) < 0) return rc;
+    r->has_played = rc;
+    if ((rc = exists(r, col, "polls", "played_option")) < 0) return rc;
+    r->has_played &= rc;
+    if ((rc = exists(r, col, "markers", "poll")) < 0) return rc;
+    r->has_marker_poll = rc;
     return 0;
 }
 
@@ -472,13 +494,16 @@ static int load_markers(struct rb *r)
 {
     sqlite3_stmt *st;
     size_t cap = 0;
-    int rc = prepare(r, &st, "SELECT id, ts_ms, kind, label FROM markers ORDER BY ts_ms, id");
+    int rc = prepare(r, &st, r->has_marker_poll ? "SELECT id, ts_ms, kind, label, poll FROM markers ORDER BY ts_ms, id"
+                                                : "SELECT id, ts_ms, kind, label, NULL FROM markers ORDER BY ts_ms, id");
     if (rc) return rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         if (grow((void **)&r->markers, &cap, r->nmarkers + 1, sizeof *r->markers)) break;
         struct marker *m = &r->markers[r->nmarkers];
         m->id = sqlite3_column_int64(st, 0);
         m->ts_ms = sqlite3_column_int64(st, 1);
+        m->linked = sqlite3_column_type(st, 4) != SQLITE_NULL;
+        m->poll = sqlite3_column_int64(st, 4);
         m->kind = dupstr(sqlite3_column_text(st, 2));
         m->label = dupstr(sqlite3_column_text(st, 3));
         r->nmarkers++;
@@ -1064,6 +1089,123 @@ out:
     return rc;
 }
 
+/* ---- co-creation ("Play it") -------------------------------------------- */
+
+/* Taps per device-minute: taps / (audience seconds / 60), null when no
+ * device was connected. */
+static json_t *per_device_minute(int64_t taps, int64_t audience_s)
+{
+    return audience_s > 0 ? jratio((double)taps * 60.0 / (double)audience_s) : json_null();
+}
+
+/* Index of the first recorded second with sec * 1000 >= ms. */
+static size_t first_sec_from(const struct rb *r, int64_t ms)
+{
+    size_t lo = 0, hi = r->nsecs;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->secs[mid].sec * 1000 < ms) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+static int is_kind(const struct marker *m, const char *kind) { return strcmp(m->kind, kind) == 0; }
+
+/* The song_start marker linked to `poll` (the first by ts_ms, id), or NULL. */
+static const struct marker *marker_of_poll(const struct rb *r, int64_t poll)
+{
+    for (size_t i = 0; i < r->nmarkers; i++)
+        if (r->markers[i].linked && r->markers[i].poll == poll && is_kind(&r->markers[i], MARKER_SONG_START))
+            return &r->markers[i];
+    return NULL;
+}
+
+/* Songs (song_start markers) with their taps per device-minute, crowd-chosen
+ * against the others, and one row per played poll (docs/analytics.md,
+ * "Co-creation"). Without the v3 columns nothing was played or linked. */
+static int fig_cocreation(struct rb *r)
+{
+    json_t *co = json_object(), *songs = json_array(), *chosen = json_array();
+    jset(r->root, "cocreation", co);
+    jset(co, "songs", songs);
+    jset(co, "chosen", chosen);
+    int64_t taps[2] = {0, 0}, aud[2] = {0, 0};   /* [0] other songs, [1] crowd-chosen */
+    for (size_t i = 0; i < r->nmarkers; i++) {
+        const struct marker *m = &r->markers[i];
+        if (!is_kind(m, MARKER_SONG_START)) continue;
+        int64_t end = r->end_ms;
+        for (size_t j = i + 1; j < r->nmarkers; j++)
+            if (is_kind(&r->markers[j], MARKER_SONG_START) || is_kind(&r->markers[j], MARKER_SONG_END)) {
+                end = r->markers[j].ts_ms;
+                break;
+            }
+        if (end < m->ts_ms) end = m->ts_ms;   /* set after the last recorded second: empty */
+        int64_t t = 0, a = 0, n = 0;
+        for (size_t k = first_sec_from(r, m->ts_ms); k < r->nsecs && r->secs[k].sec * 1000 < end; k++, n++) {
+            t += r->secs[k].taps;
+            a += r->secs[k].audience;
+        }
+        taps[m->linked] += t;
+        aud[m->linked] += a;
+        json_t *o = json_object();
+        jset(o, "marker", jint(m->id));
+        jset(o, "label", jstr(m->label));
+        jset(o, "start_ms", jint(m->ts_ms));
+        jset(o, "end_ms", jint(end));
+        jset(o, "poll", m->linked ? jint(m->poll) : json_null());
+        jset(o, "seconds", jint(n));
+        jset(o, "taps", jint(t));
+        jset(o, "device_minutes", jratio((double)a / 60.0));
+        jset(o, "taps_per_device_minute", per_device_minute(t, a));
+        jpush(songs, o);
+    }
+    jset(co, "chosen_rate", per_device_minute(taps[1], aud[1]));
+    jset(co, "other_rate", per_device_minute(taps[0], aud[0]));
+    /* From the unrounded rates: (taps1 / aud1) / (taps0 / aud0). */
+    jset(co, "lift", aud[1] > 0 && aud[0] > 0 && taps[0] > 0
+                     ? jratio(((double)taps[1] / (double)aud[1]) / ((double)taps[0] / (double)aud[0])) : json_null());
+
+    int64_t won = 0, voters = 0;
+    int rc = 0;
+    if (r->has_played) {
+        sqlite3_stmt *st;
+        if ((rc = prepare(r, &st, "SELECT p.id, p.question, p.played_option, p.played_ms, "
+                                  "(SELECT label FROM poll_options o WHERE o.poll = p.id AND o.idx = p.played_option), "
+                                  "(SELECT count(*) FROM votes v WHERE v.poll = p.id AND v.option = p.played_option), "
+                                  "(SELECT count(*) FROM votes v WHERE v.poll = p.id) "
+                                  "FROM polls p WHERE p.played_ms IS NOT NULL ORDER BY p.id")))
+            return rc;
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(st, 0), v = sqlite3_column_int64(st, 5), n = sqlite3_column_int64(st, 6);
+            int has_opt = sqlite3_column_type(st, 2) != SQLITE_NULL, has_label = sqlite3_column_type(st, 4) != SQLITE_NULL;
+            json_t *o = json_object();
+            jset(o, "poll", jint(id));
+            jset(o, "question", jstr((const char *)sqlite3_column_text(st, 1)));
+            jset(o, "option", has_opt ? jint(sqlite3_column_int64(st, 2)) : json_null());
+            jset(o, "label", has_label ? jstr((const char *)sqlite3_column_text(st, 4)) : json_null());
+            jset(o, "votes", jint(v));
+            jset(o, "voters", jint(n));
+            jset(o, "share", jshare(v, n));
+            jset(o, "played_ms", jint(sqlite3_column_int64(st, 3)));
+            const struct marker *m = marker_of_poll(r, id);
+            json_t *mk = m ? json_object() : json_null();
+            if (m) {
+                jset(mk, "id", jint(m->id));
+                jset(mk, "ts_ms", jint(m->ts_ms));
+                jset(mk, "label", jstr(m->label));
+            }
+            jset(o, "marker", mk);
+            jpush(chosen, o);
+            won += v;
+            voters += n;
+        }
+        sqlite3_finalize(st);
+        rc = rc == SQLITE_DONE ? 0 : sqlfail(r, "played polls");
+    }
+    jset(co, "winning_side", jshare(won, voters));
+    return rc;
+}
+
 /* Chants by (key, spelling, ts_ms, id): the groups, then each group's
  * spellings, each spelling's run starting with its first send. */
 static int cmp_chant_key(const void *a, const void *b)
@@ -1591,6 +1733,7 @@ int report_build(sqlite3 *db, unsigned flags, json_t **out, char *err, size_t er
     if (!rc) rc = fig_funnel_ladder(&r);
     if (!rc) rc = fig_timeline_peaks(&r);
     if (!rc) rc = fig_polls(&r);
+    if (!rc) rc = fig_cocreation(&r);
     if (!rc) rc = fig_chants(&r);
     if (!rc) rc = fig_moderation(&r);
     if (!rc) rc = fig_retention_sections(&r);

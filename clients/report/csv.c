@@ -5,7 +5,9 @@
  * device's current vote), devices.csv (one row per device, with its ladder
  * level and section), chants.csv (one row per chant group), mod_log.csv
  * (the moderation audit trail, one row per action or blocked chant; only a
- * header for a schema v1 database, which has no audit log).
+ * header for a schema v1 database, which has no audit log),
+ * cocreation_songs.csv (one row per song, from its song_start marker, with
+ * the poll that chose it and its taps per device-minute).
  * Fields are quoted per RFC 4180 when they hold a comma, quote or newline.
  * Reads only the json_t it is given; owns nothing past a call. */
 #include "csv.h"
@@ -27,11 +29,24 @@ static void field(FILE *f, const char *s)
     fputc('"', f);
 }
 
+/* A real as the JSON has it (rounded to 6 decimals there): up to 6
+ * decimals, trailing zeros dropped, so 10.433333 keeps every digit. */
+static void real(FILE *f, double v)
+{
+    char buf[64];
+    int n = snprintf(buf, sizeof buf, "%.6f", v);
+    if (n <= 0 || (size_t)n >= sizeof buf) { fprintf(f, "%.6g", v); return; }
+    while (n > 1 && buf[n - 1] == '0') buf[--n] = 0;
+    if (buf[n - 1] == '.') buf[--n] = 0;
+    if (!strcmp(buf, "-0")) strcpy(buf, "0");
+    fputs(buf, f);
+}
+
 static void value(FILE *f, const json_t *v)
 {
     if (json_is_string(v)) field(f, json_string_value(v));
     else if (json_is_integer(v)) fprintf(f, "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v)) fprintf(f, "%.6g", json_real_value(v));
+    else if (json_is_real(v)) real(f, json_real_value(v));
     else if (json_is_true(v)) fputs("1", f);
     else if (json_is_false(v)) fputs("0", f);
     /* null: empty field */
@@ -214,6 +229,25 @@ static int mod_log(const char *dir, const json_t *rep)
     return done(f, path);
 }
 
+static int cocreation_songs(const char *dir, const json_t *rep)
+{
+    static const char *const cols[] = {"marker", "label", "start_ms", "end_ms", "poll", "seconds", "taps",
+                                       "device_minutes", "taps_per_device_minute"};
+    enum { NCOLS = sizeof cols / sizeof *cols };
+    char path[4096];
+    FILE *f = open_in(dir, "cocreation_songs.csv", path, sizeof path);
+    if (!f) return -1;
+    for (int c = 0; c < NCOLS; c++) header(f, cols[c], c == 0);
+    fputc('\n', f);
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(json_object_get(rep, "cocreation"), "songs"), i, s) {
+        for (int c = 0; c < NCOLS; c++) cell(f, cols[c], json_object_get(s, cols[c]), c == 0);
+        fputc('\n', f);
+    }
+    return done(f, path);
+}
+
 int csv_write(const char *dir, const json_t *rep)
 {
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
@@ -236,5 +270,6 @@ int csv_write(const char *dir, const json_t *rep)
     rc |= columns(dir, "devices.csv", json_object_get(det, "devices"), dcols, 11);
     rc |= chants(dir, rep);
     rc |= mod_log(dir, rep);
+    rc |= cocreation_songs(dir, rep);
     return rc ? -1 : 0;
 }

@@ -248,6 +248,8 @@ static void timeline(FILE *f, const json_t *rep)
             }
             fputs("</td><td>", f);
             esc(f, str(m, "label"));
+            if (json_is_integer(json_object_get(m, "poll")))   /* schema v3: started a crowd choice */
+                fprintf(f, " <span class=tag-chosen>crowd&rsquo;s choice, poll %lld</span>", (long long)ival(m, "poll"));
             fputs("</td></tr>\n", f);
         }
         fputs("</tbody></table>\n", f);
@@ -381,6 +383,126 @@ static void polls(FILE *f, const json_t *rep)
                    "<div><div class=chart><canvas id=ch-tally-%zu></canvas></div>"
                    "<p class=note>How the tally moved: votes per option after each second in which a vote arrived.</p>"
                    "</div></div></div>\n", i, i);
+    }
+    fputs("</section>\n", f);
+}
+
+/* A rate per device-minute as "4.1", or an en dash when undefined (null). */
+static void rate(FILE *f, const json_t *v)
+{
+    if (json_is_number(v)) fprintf(f, "%.1f", json_number_value(v));
+    else fputs("&ndash;", f);
+}
+
+/* "the song" / "the 5 songs", "the other song" / "the other 5 songs". */
+static void songs_words(FILE *f, const char *other, size_t n)
+{
+    if (n == 1) fprintf(f, "the %ssong", other);
+    else fprintf(f, "the %s%zu songs", other, n);
+}
+
+/* The lift in words (docs/analytics.md, "Co-creation"): taps per phone and
+ * minute during the songs the crowd chose against the other songs. */
+static void cocreation_words(FILE *f, const json_t *co, size_t nchosen, size_t nother)
+{
+    const json_t *lift = json_object_get(co, "lift"), *ws = json_object_get(co, "winning_side");
+    /* a div, not a p: the <details> inside would end a <p> (as in the polls) */
+    fputs("<div class=\"note lift\">", f);
+    if (nchosen) {
+        fputs("During ", f);
+        songs_words(f, "", nchosen);
+        fputs(" the crowd chose, each phone tapped <b>", f);
+        rate(f, json_object_get(co, "chosen_rate"));
+        fputs("</b> times a minute", f);
+        if (nother) {
+            fputs("; during ", f);
+            songs_words(f, "other ", nother);
+            fputs(" <b>", f);
+            rate(f, json_object_get(co, "other_rate"));
+            fputs("</b>", f);
+            if (json_is_number(lift)) fprintf(f, ": <b>%.1f&times;</b> as much", json_number_value(lift));
+            fputs(". ", f);
+        } else fputs("; there was no other song to compare with. ", f);
+    } else if (nother) {
+        fputs("No song was started from a crowd choice. During ", f);
+        songs_words(f, "", nother);
+        fputs(", each phone tapped <b>", f);
+        rate(f, json_object_get(co, "other_rate"));
+        fputs("</b> times a minute. ", f);
+    } else fputs("No song was marked. ", f);
+    /* whole percent, half up: 0.625 is 63% (printf would round it to even) */
+    if (json_is_number(ws)) fprintf(f, "<b>%lld%%</b> of voters were on the winning side.", (long long)(json_number_value(ws) * 100.0 + 0.5));
+    fputs("<details class=def><summary>how is this counted?</summary>A song runs from its <i>song start</i> marker to the "
+          "next song start or song end (or the end of the event); the crowd chose it when the crew started it from a "
+          "poll result confirmed with &ldquo;Play it&rdquo;. Taps a minute per phone are the taps of the songs' seconds "
+          "divided by the phones connected in those seconds, in minutes. The winning side is the voters of the played "
+          "polls who voted for the option the crew played.</details></div>\n", f);
+}
+
+static void cocreation(FILE *f, const json_t *rep)
+{
+    json_int_t start = ival(json_object_get(rep, "event"), "start_ms");
+    json_int_t version = ival(json_object_get(rep, "event"), "schema_version");
+    const json_t *co = json_object_get(rep, "cocreation");
+    const json_t *songs = json_object_get(co, "songs"), *chosen = json_object_get(co, "chosen");
+    size_t nchosen = 0, i;
+    json_t *s, *c;
+    json_array_foreach(songs, i, s) nchosen += json_is_integer(json_object_get(s, "poll"));
+    fputs("<section><h2>Co-creation</h2>\n", f);
+    if (version < 3)
+        fprintf(f, "<p class=muted>No crowd choice recorded: this database is of schema v%lld, from before "
+                   "&ldquo;Play it&rdquo;.</p>\n", (long long)version);
+    cocreation_words(f, co, nchosen, json_array_size(songs) - nchosen);
+    if (version >= 3) {
+        fputs("<h3>Crowd choices</h3>\n", f);
+        if (!json_array_size(chosen)) fputs("<p class=muted>The crew confirmed no poll result with &ldquo;Play it&rdquo;.</p>\n", f);
+        else {
+            fputs("<table class=compact><thead><tr><th>poll</th><th>chosen</th><th class=n>votes</th><th class=n>share</th>"
+                  "<th>confirmed</th><th>song</th></tr></thead><tbody>\n", f);
+            json_array_foreach(chosen, i, c) {
+                const json_t *m = json_object_get(c, "marker");
+                fprintf(f, "<tr><td>%lld. ", (long long)ival(c, "poll"));
+                esc(f, str(c, "question"));
+                fputs("</td><td>", f);
+                if (json_is_string(json_object_get(c, "label"))) esc(f, str(c, "label")); else fputs("&ndash;", f);
+                fputs("</td><td class=n>", f);
+                num(f, ival(c, "votes"));
+                fputs(" <span class=muted>of ", f);
+                num(f, ival(c, "voters"));
+                fputs("</span></td><td class=n>", f);
+                pct(f, json_object_get(c, "share"));
+                fputs("</td><td>", f);
+                elapsed(f, ival(c, "played_ms"), start);
+                fputs("</td>", f);
+                if (json_is_object(m)) {
+                    fputs("<td><span class=\"mk mk-start\">", f);
+                    esc(f, str(m, "label"));
+                    fputs("</span> <span class=muted>", f);
+                    elapsed(f, ival(m, "ts_ms"), start);
+                    fputs("</span></td>", f);
+                } else fputs("<td class=muted>not played</td>", f);
+                fputs("</tr>\n", f);
+            }
+            fputs("</tbody></table>\n", f);
+        }
+    }
+    if (json_array_size(songs)) {
+        fputs("<h3>Songs</h3>\n<table class=compact><thead><tr><th>song</th><th>from</th><th class=n>taps</th><th class=n>phone-minutes</th>"
+              "<th class=n>taps a minute per phone</th></tr></thead><tbody>\n", f);
+        json_array_foreach(songs, i, s) {
+            int ch = json_is_integer(json_object_get(s, "poll"));
+            fputs(ch ? "<tr class=win><td>" : "<tr><td>", f);
+            esc(f, str(s, "label"));
+            if (ch) fputs(" <span class=tag-chosen>crowd&rsquo;s choice</span>", f);
+            fputs("</td><td>", f);
+            elapsed(f, ival(s, "start_ms"), start);
+            fputs("</td><td class=n>", f);
+            num(f, ival(s, "taps"));
+            fprintf(f, "</td><td class=n>%.1f</td><td class=n>", json_number_value(json_object_get(s, "device_minutes")));
+            rate(f, json_object_get(s, "taps_per_device_minute"));
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</tbody></table>\n<div class=\"chart short\"><canvas id=ch-cocreation></canvas></div>\n", f);
     }
     fputs("</section>\n", f);
 }
@@ -592,6 +714,7 @@ int html_report(FILE *f, const json_t *rep)
     timeline(f, rep);
     participation(f, rep);
     polls(f, rep);
+    cocreation(f, rep);
     chants(f, rep);
     moderation(f, rep);
     retention_sections(f, rep);

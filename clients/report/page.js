@@ -167,6 +167,17 @@
       });
     });
 
+    /* Co-creation: taps a minute per phone, song by song; the crowd's choices in the accent colour. */
+    var songs = R.cocreation ? R.cocreation.songs : [];
+    make('ch-cocreation', {
+      type: 'bar',
+      data: { labels: songs.map(function (s) { return s.label; }),
+              datasets: [{ label: 'taps a minute per phone', data: songs.map(function (s) { return s.taps_per_device_minute; }),
+                           backgroundColor: songs.map(function (s) { return s.poll != null ? '#6d28d9' : '#c4b5fd'; }) }] },
+      /* no axis title: the short chart would cut it; the table above names the figure */
+      options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true } } }
+    });
+
     var marks = R.retention.marks;
     make('ch-retention', {
       type: 'line',

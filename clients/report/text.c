@@ -53,6 +53,32 @@ static void text_moderation(FILE *f, const json_t *m)
                 (long long)ival(s, "unban"), (long long)ival(s, "mode"));
 }
 
+static void rate(FILE *f, const json_t *v)
+{
+    if (json_is_number(v)) fprintf(f, "%.1f", json_number_value(v));
+    else fputs("-", f);
+}
+
+/* One line: the crowd's choices and what they did to the taps. */
+static void text_cocreation(FILE *f, const json_t *co)
+{
+    const json_t *songs = json_object_get(co, "songs"), *lift = json_object_get(co, "lift");
+    const json_t *ws = json_object_get(co, "winning_side");
+    size_t nchosen = 0, nsongs = json_array_size(songs), i, played = json_array_size(json_object_get(co, "chosen"));
+    json_t *s;
+    json_array_foreach(songs, i, s) nchosen += json_is_integer(json_object_get(s, "poll"));
+    if (!nsongs && !played) { fputs("co-creation      no crowd choice played, no song marked\n", f); return; }
+    fprintf(f, "co-creation      %zu crowd choice%s played, %zu of %zu songs chosen; taps/min per phone ", played,
+            played == 1 ? "" : "s", nchosen, nsongs);
+    rate(f, json_object_get(co, "chosen_rate"));
+    fputs(" chosen vs ", f);
+    rate(f, json_object_get(co, "other_rate"));
+    fputs(" other", f);
+    if (json_is_number(lift)) fprintf(f, " (%.1fx)", json_number_value(lift));
+    if (json_is_number(ws)) fprintf(f, "; %.1f%% of voters on the winning side", pct(ws));
+    fputc('\n', f);
+}
+
 void text_report(FILE *f, const json_t *rep)
 {
     const json_t *ev = json_object_get(rep, "event"), *reach = json_object_get(rep, "reach");
@@ -75,6 +101,7 @@ void text_report(FILE *f, const json_t *rep)
         fprintf(f, "poll %lld: %s -- %lld phones voted, %.1f%% of the %lld connected at the poll's busiest moment\n",
                 (long long)ival(p, "id"), json_string_value(json_object_get(p, "question")), (long long)ival(p, "voters"),
                 pct(json_object_get(p, "turnout_of_peak")), (long long)ival(p, "peak_during"));
+    text_cocreation(f, json_object_get(rep, "cocreation"));
     const json_t *loud = json_object_get(json_object_get(rep, "sections"), "loudest");
     if (json_is_string(loud)) fprintf(f, "loudest section  %s\n", json_string_value(loud));
     const json_t *top = json_array_get(json_object_get(json_object_get(rep, "chants"), "top"), 0);

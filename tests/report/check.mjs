@@ -238,8 +238,8 @@ const v1Db = gen('v1', 'v1.db');
 const v1Csv = join(DIR, 'v1-csv');
 const V1 = report(v1Db, ['--csv', v1Csv, '--html', join(DIR, 'v1.html')]);
 for (const fig of Object.keys(X.v1)) check(`v1: ${fig}`, X.v1[fig], V1[fig]);
-for (const fig of ['reach', 'funnel', 'ladder', 'timeline', 'markers', 'peaks', 'polls', 'retention', 'sections'])
-  check(`v1: ${fig} as in the same crowd's v2 database`, MD[fig], V1[fig]);
+for (const fig of ['reach', 'funnel', 'ladder', 'timeline', 'markers', 'peaks', 'polls', 'cocreation', 'retention', 'sections'])
+  check(`v1: ${fig} as in the same crowd's v3 database`, MD[fig], V1[fig]);
 const vcsv = (f) => utcChecked(`v1 csv ${f}`, readFileSync(join(v1Csv, f), 'utf8').trimEnd().split('\n'));
 check('v1 csv: chants.csv by exact text, no moderation columns filled', ['rank,text,count,devices,first_ms,hidden,held,approved_ms',
   `1,louder,2,2,${X.T + 110000},0,,`, `2,ENCORE,1,1,${X.T + 40000},0,,`], vcsv('chants.csv').slice(0, 3));
@@ -253,6 +253,48 @@ check('v1: the archive is left as it was (read-only, not migrated)', [{ user_ver
   JSON.parse(execFileSync('sqlite3', ['-json', v1Db, "SELECT (SELECT user_version FROM pragma_user_version) AS user_version, " +
     "(SELECT count(*) FROM pragma_table_info('signals') WHERE name = 'chant_key') AS chant_key, " +
     "(SELECT count(*) FROM sqlite_master WHERE name = 'mod_log') AS mod_log"]).toString()));
+
+/* ---- co-creation ("Play it", schema v3) and the same crowd in a v2 file ---- */
+const playDb = gen('cocreation', 'play.db');
+const playCsv = join(DIR, 'play-csv');
+const PL = report(playDb, ['--csv', playCsv, '--html', join(DIR, 'play.html')]);
+for (const fig of Object.keys(X.cocreation)) check(`cocreation: ${fig}`, X.cocreation[fig], PL[fig]);
+check('cocreation csv: cocreation_songs.csv (one row per song)', X.cocreationSongsCsv,
+  utcChecked('cocreation csv cocreation_songs.csv', readFileSync(join(playCsv, 'cocreation_songs.csv'), 'utf8').trimEnd().split('\n')));
+const phtml = readFileSync(join(DIR, 'play.html'), 'utf8');
+const phsec = phtml.slice(phtml.indexOf('<h2>Co-creation</h2>'), phtml.indexOf('</section>', phtml.indexOf('<h2>Co-creation</h2>')));
+ok('cocreation html: the lift in words', phsec.includes('During the song the crowd chose, each phone tapped <b>9.6</b> times a minute; ' +
+  'during the other 2 songs <b>3.0</b>: <b>3.2&times;</b> as much. <b>63%</b> of voters were on the winning side.'), phsec.slice(0, 600));
+ok('cocreation html: one row per crowd choice (question, choice, votes, share, confirmed, song or not played)',
+  phsec.includes('<tr><td>1. What next?</td><td>Neon Skies</td><td class=n>3 <span class=muted>of 4</span></td><td class=n>75.0%</td>' +
+    '<td>+2:55</td><td><span class="mk mk-start">Neon Skies</span> <span class=muted>+3:00</span></td></tr>') &&
+  phsec.includes('<tr><td>2. Last song?</td><td>Rain</td><td class=n>2 <span class=muted>of 4</span></td><td class=n>50.0%</td>' +
+    '<td>+7:40</td><td class=muted>not played</td></tr>'), phsec.slice(0, 1500));
+ok('cocreation html: songs table marks the crowd\'s choice, chart canvas',
+  phsec.includes('<tr class=win><td>Neon Skies <span class=tag-chosen>crowd&rsquo;s choice</span></td><td>+3:00</td><td class=n>100</td>' +
+    '<td class=n>10.4</td><td class=n>9.6</td></tr>') && phsec.includes('<canvas id=ch-cocreation>') &&
+  phtml.includes('Neon Skies <span class=tag-chosen>crowd&rsquo;s choice, poll 1</span>'), 'songs table or markers badge missing');
+const ptext = run(['--db', playDb]);
+ok('cocreation text: one line', ptext.status === 0 && ptext.stdout.includes('co-creation      2 crowd choices played, 1 of 3 songs chosen; ' +
+  'taps/min per phone 9.6 chosen vs 3.0 other (3.2x); 62.5% of voters on the winning side\n'), JSON.stringify(ptext.stdout));
+
+const P2 = report(gen('cocreation-v2', 'play2.db'), ['--html', join(DIR, 'play2.html')]);
+for (const fig of Object.keys(X.cocreationV2)) check(`cocreation v2: ${fig}`, X.cocreationV2[fig], P2[fig]);
+/* (peaks and chant segments carry their marker, whose poll is null in v2) */
+for (const fig of ['reach', 'totals', 'funnel', 'timeline', 'polls', 'retention', 'sections'])
+  check(`cocreation v2: ${fig} as in the same crowd's v3 database`, PL[fig], P2[fig]);
+ok('cocreation v2 html: no crowd choice recorded', readFileSync(join(DIR, 'play2.html'), 'utf8').includes(
+  'No crowd choice recorded: this database is of schema v2, from before &ldquo;Play it&rdquo;.</p>\n<div class="note lift">' +
+  'No song was started from a crowd choice. During the 3 songs, each phone tapped <b>4.7</b> times a minute.'), 'no v2 notice');
+ok('small html: co-creation section without a played poll', html.includes('<h2>Co-creation</h2>') &&
+  html.includes('The crew confirmed no poll result with &ldquo;Play it&rdquo;.'), 'no co-creation section');
+check('small csv: cocreation_songs.csv', ['marker,label,start_ms,end_ms,poll,seconds,taps,device_minutes,taps_per_device_minute',
+  `1,Song One,${X.T + 60000},${X.T + 600000},,540,60,36.666667,1.636364`, `4,Song Two,${X.T + 1000000},${X.T + 2000000},,940,6,46.166667,0.129964`],
+  csv('cocreation_songs.csv'));
+{
+  const e = run(['--db', join(DIR, 'empty.db')]);
+  ok('empty text: co-creation line', e.status === 0 && e.stdout.includes('co-creation      no crowd choice played, no song marked\n'), JSON.stringify(e.stdout));
+}
 
 /* ---- generated crowd: the generator's own tallies ---- */
 const mid = gen('big', 'mid.db', ['--devices', '3000', '--signals', '300000', '--expect', join(DIR, 'mid.expect.json')]);

@@ -103,6 +103,21 @@ export const small = {
     ],
     loudest: 'A',
   },
+  /* schema v3, but no poll was played: two songs, neither chosen by the crowd.
+   * Song One: seconds 60..599 (to its song_end at +600 s), taps 5+20+15+20 =
+   * 60; audience d1..d4 540 s each, d5 60..99 = 40 s: 2200 device-seconds.
+   * Song Two: 1000..1999 less the gap 1800..1859 = 940 seconds, taps 2+4 = 6;
+   * d1 1000..1199 and 1500..1999 less the gap (200+440), d2 940, d3
+   * 1000..1249 (250), d4 940: 2770. */
+  cocreation: {
+    songs: [
+      { marker: 1, label: 'Song One', start_ms: T + 60000, end_ms: T + 600000, poll: null, seconds: 540, taps: 60,
+        device_minutes: 2200 / 60, taps_per_device_minute: 60 * 60 / 2200 },
+      { marker: 4, label: 'Song Two', start_ms: T + 1000000, end_ms: T + 2000000, poll: null, seconds: 940, taps: 6,
+        device_minutes: 2770 / 60, taps_per_device_minute: 6 * 60 / 2770 },
+    ],
+    chosen: [], chosen_rate: null, other_rate: 66 * 60 / (2200 + 2770), lift: null, winning_side: null,
+  },
   /* schema v2 tables, but no moderation happened */
   moderation: {
     mode_start: 'auto', mode_end: 'auto', blocked: 0, blocked_devices: 0, held: 0, held_texts: 0,
@@ -205,7 +220,7 @@ export const empty = {
  * Bans: device 5 banned twice and let back, device 3 banned at the end. */
 const fin = { id: 1, ts_ms: T + 100000, kind: 'song_start', label: 'Finale' };
 export const mod = {
-  event: { code: 'MOD', schema_version: 2, start_ms: T, end_ms: T + 300000 },
+  event: { code: 'MOD', schema_version: 3, start_ms: T, end_ms: T + 300000 },
   totals: { signals: 12, taps: 3, chants: 11 },
   funnel: [
     { stage: 'joined', devices: 5 }, { stage: 'reacted', devices: 1 },
@@ -226,6 +241,14 @@ export const mod = {
       { marker: fin, start_ms: T + 100000, end_ms: T + 300000, taps: 0, chants: 3,
         top: [{ text: 'louder', count: 2, hidden: false }, { text: 'olé', count: 1, hidden: false }] },
     ],
+  },
+  /* One song, Finale (+100 s to the end, +300 s), no poll played and no tap
+   * in it: d1, d2, d4 200 s each, d3 100..159 (60), d5 100..119 and
+   * 155..169 (35) = 695 device-seconds. A rate of 0 gives no lift. */
+  cocreation: {
+    songs: [{ marker: 1, label: 'Finale', start_ms: T + 100000, end_ms: T + 300000, poll: null, seconds: 200, taps: 0,
+              device_minutes: 695 / 60, taps_per_device_minute: 0 }],
+    chosen: [], chosen_rate: null, other_rate: 0, lift: null, winning_side: null,
   },
   moderation: {
     mode_start: 'auto', mode_end: 'auto',
@@ -279,4 +302,71 @@ export const v1 = {
           ['olé'], ['ＥＮＣＯＲＥ']].map(([text, count = 1, devices = 1]) => ({ text, count, devices, hidden: false })),
   },
   moderation: null,
+};
+
+/* cocreation: schema v3, "Play it" (gen.c gen_cocreation). Audience at the
+ * end of each second: d1..d4 always (4), d5 seconds 200..399, d6 250..599.
+ *   Warm Up    +60 s to its song_end +120 s: seconds 60..119, 4 each = 240
+ *              device-seconds; taps 12 + 8 (at +119.999 s) = 20 -> 5 a minute.
+ *              The 5 taps at +120 s (the song_end's second) are in no song.
+ *   Neon Skies +180.5 s (linked to poll 1) to Slow Song's start +300 s:
+ *              seconds 181..299 (second 180 began before +180.5 s: its 7 taps
+ *              are in no song); 19 x 4 + 50 x 5 + 50 x 6 = 626; taps
+ *              40 + 35 + 25 = 100 -> 6000 / 626 = 9.584665 a minute.
+ *   Slow Song  +300 s to the end +600 s (the note at +360 s cuts nothing):
+ *              100 x 6 + 200 x 5 = 1600; taps 30 + 42 = 72 -> 2.7.
+ * chosen_rate 9.584665; other_rate (20 + 72) x 60 / (240 + 1600) = 3;
+ * lift = 3.194888. Played: poll 1 option 0 (3 of 4 votes, started by marker
+ * 4) and poll 2 option 1 (a 2-2 tie, never started); poll 3 was not played:
+ * winning side (3 + 2) / (4 + 4) = 0.625. */
+const neon = { id: 4, ts_ms: T + 180500, kind: 'song_start', label: 'Neon Skies', poll: 1 };
+export const cocreation = {
+  event: { code: 'PLAY', schema_version: 3, start_ms: T, end_ms: T + 600000 },
+  totals: { taps: 204, votes: 10 },
+  markers: [
+    { id: 1, ts_ms: T + 60000, kind: 'song_start', label: 'Warm Up', poll: null },
+    { id: 2, ts_ms: T + 120000, kind: 'song_end', label: 'Warm Up', poll: null },
+    { id: 3, ts_ms: T + 150000, kind: 'note', label: 'Talk', poll: null },
+    neon,
+    { id: 5, ts_ms: T + 300000, kind: 'song_start', label: 'Slow Song', poll: null },
+    { id: 6, ts_ms: T + 360000, kind: 'note', label: 'Lights', poll: null },
+  ],
+  cocreation: {
+    songs: [
+      { marker: 1, label: 'Warm Up', start_ms: T + 60000, end_ms: T + 120000, poll: null, seconds: 60, taps: 20,
+        device_minutes: 4, taps_per_device_minute: 5 },
+      { marker: 4, label: 'Neon Skies', start_ms: T + 180500, end_ms: T + 300000, poll: 1, seconds: 119, taps: 100,
+        device_minutes: 626 / 60, taps_per_device_minute: 9.584665 },
+      { marker: 5, label: 'Slow Song', start_ms: T + 300000, end_ms: T + 600000, poll: null, seconds: 300, taps: 72,
+        device_minutes: 1600 / 60, taps_per_device_minute: 2.7 },
+    ],
+    chosen: [
+      { poll: 1, question: 'What next?', option: 0, label: 'Neon Skies', votes: 3, voters: 4, share: 0.75,
+        played_ms: T + 175000, marker: { id: 4, ts_ms: T + 180500, label: 'Neon Skies' } },
+      { poll: 2, question: 'Last song?', option: 1, label: 'Rain', votes: 2, voters: 4, share: 0.5,
+        played_ms: T + 460000, marker: null },
+    ],
+    chosen_rate: 9.584665, other_rate: 3, lift: 3.194888, winning_side: 0.625,
+  },
+};
+
+/* cocreation_songs.csv of cocreation (marker,label,start_ms,end_ms,poll,seconds,taps,device_minutes,taps_per_device_minute;
+ * the check drops the *_utc twins after checking them). */
+export const cocreationSongsCsv = [
+  'marker,label,start_ms,end_ms,poll,seconds,taps,device_minutes,taps_per_device_minute',
+  `1,Warm Up,${T + 60000},${T + 120000},,60,20,4,5`,
+  `4,Neon Skies,${T + 180500},${T + 300000},1,119,100,10.433333,9.584665`,
+  `5,Slow Song,${T + 300000},${T + 600000},,300,72,26.666667,2.7`,
+];
+
+/* cocreation-v2: the same crowd in a schema v2 file. No poll was played and
+ * no marker linked: the same three songs, none chosen; other_rate over all
+ * three = 192 x 60 / 2466. */
+export const cocreationV2 = {
+  event: { schema_version: 2 },
+  markers: cocreation.markers.map((m) => ({ ...m, poll: null })),
+  cocreation: {
+    songs: cocreation.cocreation.songs.map((s) => ({ ...s, poll: null })),
+    chosen: [], chosen_rate: null, other_rate: 192 * 60 / 2466, lift: null, winning_side: null,
+  },
 };

@@ -10,6 +10,11 @@
  *                                       (truth: expect.mjs `mod`)
  *   chorus-report-gen v1 OUT.db         the same crowd in an un-migrated schema v1 archive
  *                                       (no chant_key, chant_mod, mod_log, devices.banned)
+ *   chorus-report-gen cocreation OUT.db schema v3, "Play it": three songs, one started by a
+ *                                       played poll, a played poll never started
+ *                                       (truth: expect.mjs `cocreation`)
+ *   chorus-report-gen cocreation-v2 OUT.db  the same crowd in a schema v2 file (no
+ *                                       played_ms, played_option, markers.poll)
  *
  * `big` builds a structured crowd directly (no hub), tallying while it writes
  * what the report must find; --expect writes those tallies as JSON. It is the
@@ -350,6 +355,75 @@ static void gen_moderated(const char *path, int v2)
     exec("COMMIT");
 }
 
+/* cocreation (schema v3) and cocreation-v2: "Play it". Three songs: Warm Up
+ * (+60 s to its song_end at +120 s), Neon Skies (+180.5 s, linked to poll 1,
+ * which the crew played; cut by the next song_start), Slow Song (+300 s to the
+ * end; a note inside it cuts nothing). Poll 1 played its winner, poll 2 (a
+ * tie) was played and never started, poll 3 was not played. Taps just
+ * outside the songs (the second of a song_end, the second a song starts in
+ * before its start) count in no song. The v2 file is the same crowd without
+ * the v3 columns (dropped, user_version 2). Truth in expect.mjs (`cocreation`). */
+static void gen_cocreation(const char *path, int v3)
+{
+    open_db(path, v3 ? "PLAY" : "PLAY2", "Play It Night",
+            "{\"code\":\"PLAY\",\"name\":\"Play It Night\",\"reactions\":[\"heart\",\"fire\"],\"sections\":[]}");
+    const long long T = T0, S = T0 / 1000;
+    exec("BEGIN");
+    exec("INSERT INTO reactions(name, total) VALUES ('heart', 0), ('fire', 0)");
+    exec("INSERT INTO devices(id, created_ms, section) VALUES (1, 1767225600000, ''), (2, 1767225600000, ''), "
+         "(3, 1767225600000, ''), (4, 1767225600000, ''), (5, 1767225800000, ''), (6, 1767225850000, '')");
+    const struct sess ss[] = {
+        {0, "crew", "", T - 5000, T + 600000},
+        {1, "audience", "", T, T + 600000},
+        {2, "audience", "", T, T + 600000},
+        {3, "audience", "", T, T + 600000},
+        {4, "audience", "", T, T + 600000},
+        {5, "audience", "", T + 200000, T + 400000},  /* counted at the end of seconds 200..399 */
+        {6, "audience", "", T + 250000, T + 600000},  /* 250..599 */
+    };
+    const struct sig sg[] = {
+        {T + 61000, 1, "", "react", 0, 0, "heart", 12, NULL},     /* Warm Up */
+        {T + 119999, 2, "", "react", 0, 0, "fire", 8, NULL},      /* Warm Up, its last second */
+        {T + 120000, 2, "", "react", 0, 0, "fire", 5, NULL},      /* the song_end's second: no song */
+        {T + 131000, 1, "", "vote", 1, 0, NULL, 0, NULL},
+        {T + 132000, 2, "", "vote", 1, 0, NULL, 0, NULL},
+        {T + 133000, 3, "", "vote", 1, 1, NULL, 0, NULL},
+        {T + 134000, 4, "", "vote", 1, 0, NULL, 0, NULL},
+        {T + 180400, 1, "", "react", 0, 0, "heart", 7, NULL},     /* second 180, before +180.5 s: no song */
+        {T + 181000, 1, "", "react", 0, 0, "heart", 40, NULL},    /* Neon Skies */
+        {T + 250000, 6, "", "react", 0, 0, "fire", 35, NULL},
+        {T + 299999, 5, "", "react", 0, 0, "heart", 25, NULL},
+        {T + 300000, 3, "", "react", 0, 0, "heart", 30, NULL},    /* Slow Song */
+        {T + 401000, 1, "", "vote", 2, 0, NULL, 0, NULL},
+        {T + 402000, 2, "", "vote", 2, 1, NULL, 0, NULL},
+        {T + 403000, 3, "", "vote", 2, 0, NULL, 0, NULL},
+        {T + 404000, 6, "", "vote", 2, 1, NULL, 0, NULL},
+        {T + 500000, 4, "", "react", 0, 0, "fire", 42, NULL},
+        {T + 501000, 1, "", "vote", 3, 0, NULL, 0, NULL},
+        {T + 502000, 2, "", "vote", 3, 0, NULL, 0, NULL},
+    };
+    write_history(ss, (int)(sizeof ss / sizeof *ss), sg, (int)(sizeof sg / sizeof *sg), S, S + 599, -1, -1);
+    exec("INSERT INTO polls(id, question, allow_change, opened_ms, closed_ms, audience_at_open, played_ms, played_option) VALUES "
+         "(1, 'What next?', 0, 1767225730000, 1767225770000, 4, 1767225775000, 0), "
+         "(2, 'Last song?', 0, 1767226000000, 1767226050000, 5, 1767226060000, 1), "
+         "(3, 'Lights on?', 0, 1767226100000, 1767226120000, 5, NULL, NULL)");
+    exec("INSERT INTO poll_options(poll, idx, label) VALUES (1, 0, 'Neon Skies'), (1, 1, 'Slow Song'), "
+         "(2, 0, 'Thunder'), (2, 1, 'Rain'), (3, 0, 'Yes'), (3, 1, 'No')");
+    exec("INSERT INTO votes(poll, device, option, ts_ms, changes) VALUES "
+         "(1, 1, 0, 1767225731000, 0), (1, 2, 0, 1767225732000, 0), (1, 3, 1, 1767225733000, 0), (1, 4, 0, 1767225734000, 0), "
+         "(2, 1, 0, 1767226001000, 0), (2, 2, 1, 1767226002000, 0), (2, 3, 0, 1767226003000, 0), (2, 6, 1, 1767226004000, 0), "
+         "(3, 1, 0, 1767226101000, 0), (3, 2, 0, 1767226102000, 0)");
+    exec("INSERT INTO markers(id, ts_ms, kind, label, poll) VALUES "
+         "(1, 1767225660000, 'song_start', 'Warm Up', NULL), (2, 1767225720000, 'song_end', 'Warm Up', NULL), "
+         "(3, 1767225750000, 'note', 'Talk', NULL), (4, 1767225780500, 'song_start', 'Neon Skies', 1), "
+         "(5, 1767225900000, 'song_start', 'Slow Song', NULL), (6, 1767225960000, 'note', 'Lights', NULL)");
+    exec("COMMIT");
+    if (!v3) {
+        exec("ALTER TABLE polls DROP COLUMN played_ms; ALTER TABLE polls DROP COLUMN played_option; "
+             "ALTER TABLE markers DROP COLUMN poll; PRAGMA user_version = 2");
+    }
+}
+
 /* ---- big structured crowd ------------------------------------------------- */
 
 static const char *const KINDS[] = {"heart", "fire", "clap", "rock", "laugh"};
@@ -541,7 +615,7 @@ static void gen_big(const char *path, long long ndev, long long nsig, const char
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s small|quiet|empty|newer|mod|v1|big OUT.db [--devices D] [--signals N] [--expect FILE]\n", argv[0]);
+        fprintf(stderr, "usage: %s small|quiet|empty|newer|mod|v1|cocreation|cocreation-v2|big OUT.db [--devices D] [--signals N] [--expect FILE]\n", argv[0]);
         return 2;
     }
     const char *mode = argv[1], *out = argv[2], *expect = NULL;
@@ -557,6 +631,8 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "empty")) gen_empty(out);
     else if (!strcmp(mode, "mod")) gen_moderated(out, 1);
     else if (!strcmp(mode, "v1")) gen_moderated(out, 0);
+    else if (!strcmp(mode, "cocreation")) gen_cocreation(out, 1);
+    else if (!strcmp(mode, "cocreation-v2")) gen_cocreation(out, 0);
     else if (!strcmp(mode, "newer")) {
         gen_empty(out);
         char v[64];

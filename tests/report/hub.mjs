@@ -133,7 +133,7 @@ mkdirSync(mdir, { recursive: true });
 const mdb = join(mdir, 'hub.db');
 const mhub = await startHub({ dir: mdir, db: mdb, args: ['--tick-ms', '50'],
                               event: eventFile(mdir, { limits: { chants: { rate: 100, burst: 100 } } }) });
-let bannedDevice = 0, blockedDevice = 0;
+let bannedDevice = 0, blockedDevice = 0, playedPoll = 0;
 try {
   const boss = await crew(mhub.url);
   const b1 = await audience(mhub.url, { section: 'A' }), b2 = await audience(mhub.url, { section: 'B' });
@@ -159,6 +159,16 @@ try {
   bannedDevice = b3.welcome.device;
   await ackOk(boss, { t: 'mod', action: 'ban', device: bannedDevice });
   await ackOk(boss, { t: 'mod', action: 'mode', mode: 'auto' });
+  // "Play it": the crew confirms the winner, then starts that song; the hub
+  // links the marker (its label names the option, in other case and spacing).
+  playedPoll = (await ackOk(boss, { t: 'poll.open', question: 'What next?', options: ['Neon Skies', 'Rain'] })).poll;
+  await ackOk(b1, { t: 'vote', poll: playedPoll, option: 0 });
+  await ackOk(b2, { t: 'vote', poll: playedPoll, option: 1 });
+  await ackOk(b1, { t: 'vote', poll: playedPoll, option: 0 });
+  await ackOk(boss, { t: 'poll.close', poll: playedPoll });
+  await ackOk(boss, { t: 'poll.play', poll: playedPoll, option: 0 });
+  await ackOk(boss, { t: 'marker', label: 'neon  SKIES', kind: 'song_start' });
+  await sleep(1200);   // a recorded second or so inside the song
   for (const c of [b1, b2, boss]) c.close();
   await sleep(300);
 } catch (e) {
@@ -184,6 +194,15 @@ if (MR) {
         approval && { texts: approval.texts, at_least_60ms: approval.median_ms >= 60, p95_is_median: approval.p95_ms === approval.median_ms });
   check('hub moderation: one crew session\'s actions', [{ approve: 1, hide: 1, unhide: 0, ban: 1, unban: 0, mode: 2, actions: 5 }],
         (sessions || []).map(({ session, first_ms, last_ms, ...n }) => n));
+  const co = MR.cocreation || {};
+  check('hub cocreation: the played poll, linked to the song_start marker the hub linked', {
+    chosen: [{ poll: playedPoll, question: 'What next?', option: 0, label: 'Neon Skies', votes: 1, voters: 2, share: 0.5, marker: true }],
+    songs: [{ poll: playedPoll, chosen: true }], winning_side: 0.5, other_rate: null, lift: null,
+  }, {
+    chosen: (co.chosen || []).map(({ played_ms, marker, ...c }) => ({ ...c, marker: !!marker && marker.id === (MR.markers[0] || {}).id })),
+    songs: (co.songs || []).map((x) => ({ poll: x.poll, chosen: x.marker === (MR.markers[0] || {}).id })),
+    winning_side: co.winning_side, other_rate: co.other_rate, lift: co.lift,
+  });
   const log = readFileSync(join(mdir, 'csv', 'mod_log.csv'), 'utf8').trimEnd().split('\n').map((l) => l.split(','));
   check('hub moderation: audit trail CSV', [
     ['ts_ms', 'action', 'text', 'device', 'detail'], ['blocked', 'FUCK', String(blockedDevice), ''], ['mode', '', '', 'approve'],

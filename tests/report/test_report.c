@@ -1,11 +1,12 @@
 /* test_report.c -- report.c through its C API, as the hub will use it.
  *
- *   test_report SMALL.db NEWER.db [MOD.db V1.db]
+ *   test_report SMALL.db NEWER.db [MOD.db V1.db [PLAY.db PLAY2.db]]
  * (databases from chorus-report-gen). Checks: the same figures from two
  * threads at once with a connection each, inside a transaction the caller
  * holds, with and without REPORT_DETAIL; the error codes; the headline;
- * with MOD.db and V1.db, a schema v2 database with moderation and a v1
- * archive of the same crowd (chant grouping, moderation, the audit trail).
+ * with MOD.db and V1.db, a database with moderation and a v1 archive of the
+ * same crowd (chant grouping, moderation, the audit trail); with PLAY.db and
+ * PLAY2.db, co-creation in schema v3 and the same crowd in a v2 file.
  * Prints "PASS name" / "FAIL name: why" per check; exit 1 on a failure. */
 #include "report.h"
 
@@ -83,9 +84,47 @@ static void check_schemas(const char *moddb, const char *v1db)
     json_decref(rep);
 }
 
+/* Co-creation: played polls and the song they started (v3); the same crowd
+ * in a v2 file has neither, and the v2 file is not changed by reading it. */
+static void check_cocreation(const char *v3db, const char *v2db)
+{
+    const char *paths[2] = {v3db, v2db};
+    for (int v = 0; v < 2; v++) {
+        char err[256];
+        sqlite3 *db;
+        json_t *rep = NULL;
+        int rc = report_open(paths[v], &db, err, sizeof err);
+        if (!rc) {
+            rc = report_build(db, 0, &rep, err, sizeof err);
+            sqlite3_close(db);
+        }
+        const json_t *co = json_object_get(rep, "cocreation"), *songs = json_object_get(co, "songs");
+        const json_t *chosen = json_object_get(co, "chosen");
+        if (v == 0)
+            CHECK("v3: cocreation (one song chosen by a played poll, a played poll not started)", rc == 0 &&
+                  json_array_size(songs) == 3 && ival(json_array_get(songs, 1), "poll") == 1 && json_array_size(chosen) == 2 &&
+                  ival(json_object_get(json_array_get(chosen, 0), "marker"), "id") == 4 &&
+                  json_is_null(json_object_get(json_array_get(chosen, 1), "marker")) &&
+                  json_real_value(json_object_get(co, "lift")) == 3.194888 &&
+                  json_real_value(json_object_get(co, "winning_side")) == 0.625,
+                  "rc %d (%s)", rc, err);
+        else
+            CHECK("v2: cocreation without the v3 columns: songs, none chosen, nothing played", rc == 0 &&
+                  ival(json_object_get(rep, "event"), "schema_version") == 2 && json_array_size(songs) == 3 &&
+                  json_is_null(json_object_get(json_array_get(songs, 1), "poll")) && json_array_size(chosen) == 0 &&
+                  json_is_null(json_object_get(co, "chosen_rate")) && json_is_null(json_object_get(co, "lift")) &&
+                  json_is_null(json_object_get(co, "winning_side")),
+                  "rc %d (%s)", rc, err);
+        json_decref(rep);
+    }
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3 && argc != 5) { fprintf(stderr, "usage: test_report SMALL.db NEWER.db [MOD.db V1.db]\n"); return 2; }
+    if (argc != 3 && argc != 5 && argc != 7) {
+        fprintf(stderr, "usage: test_report SMALL.db NEWER.db [MOD.db V1.db [PLAY.db PLAY2.db]]\n");
+        return 2;
+    }
     const char *small = argv[1], *newer = argv[2];
     char err[256];
     int rc;
@@ -161,7 +200,8 @@ int main(int argc, char **argv)
     CHECK("damaged schema: REPORT_ESQL", rc == REPORT_ESQL && rep == NULL && strstr(err, "no such table"), "rc %d: %s", rc, err);
     sqlite3_close(db);
 
-    if (argc == 5) check_schemas(argv[3], argv[4]);
+    if (argc >= 5) check_schemas(argv[3], argv[4]);
+    if (argc == 7) check_cocreation(argv[5], argv[6]);
 
     printf("test_report: %s\n", failed ? "some checks failed" : "all checks passed");
     return failed ? 1 : 0;

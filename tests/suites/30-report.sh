@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # 30-report.sh -- chorus-report: every figure against a known truth.
 #  0. tests/report/test_report.c: report.c through its C API (threads,
-#     the caller's transaction, error codes, schema v1 and v2), as the hub
-#     links it.
+#     the caller's transaction, error codes, schema v1, v2 and v3), as the
+#     hub links it.
 #  1. tests/report/check.mjs: databases written by tests/report/gen.c with a
-#     scripted history (edge cases), chant moderation (schema v2) and the same
-#     crowd in a v1 archive, and a generated crowd; CSV, HTML, --compare and
-#     bad input.
+#     scripted history (edge cases), chant moderation and the same crowd in a
+#     v1 archive, co-creation ("Play it", schema v3) and the same crowd in a
+#     v2 file, and a generated crowd; CSV, HTML, --compare and bad input.
 #  1b. tests/report/print.mjs: the HTML printed on A4 in Debian's chromium
 #     (nothing clipped, headers repeat, marker kinds in words); saves
 #     tests/artifacts/report-print.pdf and report-print.png.
@@ -38,8 +38,9 @@ done
 mkdir -p "$WORK/gen" "$WORK/api"
 "$GEN" small "$WORK/api/small.db" && "$GEN" newer "$WORK/api/newer.db" &&
     "$GEN" mod "$WORK/api/mod.db" && "$GEN" v1 "$WORK/api/v1.db" &&
+    "$GEN" cocreation "$WORK/api/play.db" && "$GEN" cocreation-v2 "$WORK/api/play2.db" &&
     build/report/test_report "$WORK/api/small.db" "$WORK/api/newer.db" "$WORK/api/mod.db" "$WORK/api/v1.db" \
-        >"$WORK/api.out" 2>&1
+        "$WORK/api/play.db" "$WORK/api/play2.db" >"$WORK/api.out" 2>&1
 rc=$?
 cat "$WORK/api.out"
 count "$WORK/api.out"
