@@ -131,6 +131,62 @@ describe('crew analytics', () => {
     assert.deepEqual(page.errors, []);
   });
 
+  it('shows co-creation: the lift in words, each crowd choice and the song it started', async () => {
+    // The hub's own report (lib/report.c) with the co-creation figures of
+    // tests/report's "cocreation" database (expect.mjs): a played poll that
+    // started Neon Skies, a played tie never started. The figures are
+    // computed and asserted by tests/report; here: what the crew reads.
+    const page = await desk(browser, null, { width: 1440, height: 1000 });
+    let old = false;
+    await page.route('**/api/report*', async (route) => {
+      const res = await route.fetch();
+      const R = await res.json();
+      const T = R.event.start_ms;
+      R.event.schema_version = old ? 2 : 3;
+      R.cocreation = old ? {
+        songs: [{ marker: 1, label: 'Warm Up', start_ms: T, end_ms: T + 60000, poll: null, seconds: 60, taps: 20, device_minutes: 4, taps_per_device_minute: 5 }],
+        chosen: [], chosen_rate: null, other_rate: 5, lift: null, winning_side: null,
+      } : {
+        songs: [
+          { marker: 1, label: 'Warm Up', start_ms: T + 60000, end_ms: T + 120000, poll: null, seconds: 60, taps: 20, device_minutes: 4, taps_per_device_minute: 5 },
+          { marker: 4, label: 'Neon Skies', start_ms: T + 180500, end_ms: T + 300000, poll: 1, seconds: 119, taps: 100, device_minutes: 10.433333, taps_per_device_minute: 9.584665 },
+          { marker: 5, label: 'Slow Song', start_ms: T + 300000, end_ms: T + 600000, poll: null, seconds: 300, taps: 72, device_minutes: 26.666667, taps_per_device_minute: 2.7 },
+        ],
+        chosen: [
+          { poll: 1, question: 'What next?', option: 0, label: 'Neon Skies', votes: 3, voters: 4, share: 0.75, played_ms: T + 175000,
+            marker: { id: 4, ts_ms: T + 180500, label: 'Neon Skies' } },
+          { poll: 2, question: 'Last song?', option: 1, label: 'Rain', votes: 2, voters: 4, share: 0.5, played_ms: T + 460000, marker: null },
+        ],
+        chosen_rate: 9.584665, other_rate: 3, lift: 3.194888, winning_side: 0.625,
+      };
+      await route.fulfill({ response: res, json: R });
+    });
+    await page.goto(`${hub.base}/crew?key=${KEYS.crew}#analytics`);
+    await eventually(async () => assert.match(await text(page, '.a-co'), /Co-creation/i), 8000);
+    assert.equal(await text(page, '.a-cowords'), 'During the song the crowd chose, each phone tapped 9.6 times a minute; ' +
+      'during the other 2 songs 3: 3.2× as much. 63% of voters were on the winning side.');
+    const choice = (poll) => text(page, `.a-choice[data-poll="${poll}"]`);
+    assert.match(await choice(1), /What next\? Neon Skies 3 of 4 votes · 75% confirmed \+2:55 · [^▶]+ ▶ Neon Skies · started \+3:00/);
+    assert.match(await choice(2), /Last song\? Rain 2 of 4 votes · 50% confirmed \+7:40 · .+ not played/);
+    assert.match(await text(page, '.a-cobars li.chosen'), /^Neon Skies crowd’s choice 9\.6$/);
+    assert.equal(await page.locator('.a-cobars li').count(), 3);
+    await page.locator('.a-co').screenshot({ path: join(ARTIFACTS, 'web-crew-analytics-cocreation.png') });
+
+    await page.getByLabel('Language').selectOption('zh');
+    await eventually(async () => assert.match(await text(page, '.a-cowords'), /在观众选出的那首歌期间，每台手机每分钟点击 9\.6 次；其他 2 首歌期间为 3 次：是后者的 3\.2 倍。/));
+    assert.match(await choice(2), /未演出/);
+    await page.getByLabel('语言').selectOption('id');
+    await eventually(async () => assert.match(await text(page, '.a-cowords'), /Selama lagu pilihan penonton, tiap ponsel mengetuk 9,6 kali per menit/));
+    await page.getByLabel('Bahasa').selectOption('en');
+
+    // A database from before "Play it" (schema v2): said so, the songs still there.
+    old = true;
+    await page.getByRole('button', { name: 'Refresh now' }).click();
+    await eventually(async () => assert.match(await text(page, '.a-co'), /Not recorded: the event’s database is from before “Play it” \(schema v2\)\./));
+    assert.equal(await text(page, '.a-cowords'), 'No song was started from a crowd choice yet. During the song, each phone tapped 5 times a minute.');
+    assert.deepEqual(page.errors, []);
+  });
+
   it('says so in words when the hub refuses the key, fails or is busy', async () => {
     const page = await desk(browser, null, { width: 1280, height: 900 });
     // The page's WebSocket key is right; its report requests carry a stale one

@@ -1,7 +1,8 @@
 // narrow.lib.mjs -- issue 10 item 9 (run by narrow-en-id.test.mjs and
 // narrow-zh.test.mjs): every page (phone, screen, stage,
 // crew, join) in every language (en, zh, id) at 360 px, in every state a
-// show goes through (connected with the longest poll, closed, offline,
+// show goes through (connected with the longest poll, closed, played: the
+// crowd's choice with the phone's own moment (issue 15), offline,
 // reconnecting; wrong key and unknown code: narrow-refused.test.mjs): nothing sticks out
 // sideways or clips its text (the overflow check of crewphone.lib.mjs).
 // Screenshots: tests/artifacts/narrow-<page>-<state>-<lang>.png.
@@ -10,7 +11,7 @@ import assert from 'node:assert/strict';
 import WebSocket from 'ws';
 import { encode, decode } from '@msgpack/msgpack';
 import { startHub, launch, text, sleep, CODE, KEYS } from './lib.mjs';
-import { phone, joinIn, overflow, snap, soon, LANG } from './crewphone.lib.mjs';
+import { phone, joinIn, overflow, snap, soon, vote, LANG } from './crewphone.lib.mjs';
 
 export const QUESTION = 'Which song should close tonight’s show — vote now, the band is waiting backstage for the crowd to decide';
 export const OPTIONS = ['Opening Anthem (extended live version with the horns)', 'Neon Skies — acoustic, just the two of us',
@@ -95,6 +96,22 @@ describe(`every page, every state at 360 px: ${LANGS.join(', ')}`, () => {
     for (const lang of LANGS) {
       await soon(async () => assert.match(await text(pages[lang].phone, '.vstatus'), new RegExp(LANG[lang].closed)));
       for (const [name, pg] of Object.entries(pages[lang])) await fitsAt360(pg, `${name}-closed-${lang}`);
+    }
+  });
+
+  it('played: the crowd’s choice, and the phone’s own moment', async () => {
+    const MOMENT = { en: 'Your vote chose ', zh: '你的一票选中了', id: 'Suaramu memilih ' };
+    const again = (await crew.ask({ t: 'poll.open', question: QUESTION, options: OPTIONS })).poll;
+    for (const lang of LANGS) {
+      const p = pages[lang].phone;
+      await soon(async () => assert.equal(await p.locator('.opt:not([disabled])').count(), OPTIONS.length));
+      await vote(p, OPTIONS[1]);
+    }
+    assert.equal((await crew.ask({ t: 'poll.close', poll: again })).ok, true);
+    assert.equal((await crew.ask({ t: 'poll.play', poll: again, option: 1 })).ok, true);
+    for (const lang of LANGS) {
+      await soon(async () => assert.ok((await text(pages[lang].phone, '.moment .mtext')).startsWith(MOMENT[lang] + OPTIONS[1])));
+      for (const [name, pg] of Object.entries(pages[lang])) await fitsAt360(pg, `${name}-played-${lang}`);
     }
   });
 

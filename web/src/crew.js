@@ -29,6 +29,8 @@ const S = {
   ev: null, poll: null, counts: [], voters: 0, last: null,
   snap: null, health: null, markers: [], errors: [],
   playing: null, // the song now playing (welcome.now_playing, then the markers)
+  chosen: null,  // {poll, question, option, label, votes, voters}: the song now playing was the crowd's choice
+  playBusy: false, changing: false, // the "Play it" box: a request in flight; "Change" opened
 };
 
 document.body.className = 'crew';
@@ -111,19 +113,22 @@ const conn = keyConn('crew', {
         }
         if (Array.isArray(m.markers)) S.markers = m.markers.slice().reverse();
         S.playing = m.now_playing || null;
+        S.chosen = m.chosen || null;
         form.songs(S.ev.songs || []);
         markerPanel.songs(S.ev.songs || []);
+        S.changing = false;
         renderPoll(true);
         renderMarkers();
         break;
       case 'snap': onSnap(m); break;
-      case 'poll': setPoll(m.poll); renderPoll(true); break;
+      case 'poll': setPoll(m.poll); renderPoll(true); renderMarkers(); break;
       case 'health': S.health = m; renderHealth(); renderAud(); break;
       case 'osc': osc.update(m); break;
-      case 'marker': onMarker(m.marker); break;
+      case 'marker': onMarker(m.marker, m.chosen); break;
       case 'markers': // a crew member corrected or deleted one: the hub's list
         S.markers = (m.markers || []).slice().reverse();
         S.playing = m.now_playing || null;
+        S.chosen = m.chosen || null;
         renderMarkers();
         break;
       case 'error': logError(m); break;
@@ -137,6 +142,7 @@ const conn = keyConn('crew', {
 // snapshots); the last closed one carries its own final counts.
 function setPoll(p) {
   if (!p) return;
+  if (p.open || S.last?.id !== p.id || S.last.played?.option !== p.played?.option) S.changing = false;
   if (p.open) {
     if (S.last?.id === p.id) { // reopened: its votes are kept
       S.counts = S.last.counts || p.options.map(() => 0); S.voters = S.last.voters || 0; S.last = null;
@@ -149,11 +155,12 @@ function setPoll(p) {
   if (S.poll?.id === p.id) S.poll = null;
 }
 
-function onMarker(mk) {
+function onMarker(mk, chosen) {
   S.markers.unshift(mk);
   S.markers.length = Math.min(S.markers.length, 30);
   if (mk.kind === 'song_start') S.playing = mk.label;
   else if (mk.kind === 'song_end') S.playing = null;
+  S.chosen = chosen || null;
   renderMarkers();
 }
 
@@ -192,7 +199,7 @@ function renderPoll(rebuild) {
   const p = S.poll || S.last;
   // A closed poll whose results are still hidden, while a newer one is open.
   const lastHidden = S.poll && S.last?.hidden ? S.last : null;
-  const key = p ? `${p.id}:${p.open}:${!!p.hidden}:${lastHidden?.id || ''}:${document.documentElement.lang}` : 'none';
+  const key = p ? `${p.id}:${p.open}:${!!p.hidden}:${lastHidden?.id || ''}:${p.played?.option ?? ''}:${started(p.id)}:${S.changing}:${S.playBusy}:${document.documentElement.lang}` : 'none';
   if (rebuild || key !== pollKey) {
     pollKey = key;
     bars = [];
@@ -210,8 +217,10 @@ function renderPoll(rebuild) {
       h('ol.c-bars', null, bars.map((b) => (b.el = h('li', null,
         h('div.c-bartop', null, h('span.c-blabel', null, b.label), b.n, b.pct),
         h('div.c-track', null, b.fill))))),
+      p.open ? null : playBox(p),
       p.open ? h('button.btn.danger.big.c-close', { type: 'button', onclick: () => closePoll(p.id) }, t('crew.poll.close'))
-        : h('div.c-reopenbox', null,
+        // A choice already started can not be reopened (the screens said the crowd chose it).
+        : started(p.id) ? null : h('div.c-reopenbox', null,
           h('button.btn.c-reopen', { type: 'button', onclick: (e) => reopenPoll(p.id, e.currentTarget) }, t('crew.poll.reopen')),
           h('span.c-hint', null, t('crew.poll.reopen.hint'))),
       lastHidden ? h('div.c-hiddenbox.c-lasthidden', null,
@@ -235,6 +244,56 @@ function renderPoll(rebuild) {
   setText(pollPanel.querySelector('.c-openfor'), t('crew.poll.openfor', { t: clock(end - p.opened) }));
 }
 setInterval(() => { if (S.poll) renderPoll(false); }, 1000);
+
+// "Play it": the crew confirms which option of the closed poll is played
+// (the winner; on a tie or with no votes, the option they pick). Phones, the
+// screen and the stage show the crowd's choice once the hub has it; the
+// dashboard says "confirmed" only after the hub's ack (after its commit).
+function playBox(p) {
+  const counts = p.counts || [];
+  const max = Math.max(0, ...counts);
+  const leaders = max > 0 ? counts.flatMap((n, i) => (n === max ? [i] : [])) : [];
+  const btn = (i, cls = '') => h(`button.btn.c-playbtn${cls}`, {
+    type: 'button', disabled: S.playBusy, 'data-option': i,
+    'aria-label': t('crew.play.it.aria', { label: p.options[i] }),
+    onclick: () => playPoll(p, i),
+  }, t('crew.play.it', { label: p.options[i] }));
+  const hint = h('p.c-hint', null, t('crew.play.hint'), p.hidden ? ` ${t('crew.play.hint.hidden')}` : '');
+  const played = p.played && p.options[p.played.option] !== undefined ? p.played.option : null;
+  if (played !== null) {
+    const label = p.options[played];
+    return h('div.c-playbox.done', { role: 'status' },
+      h('p.c-playdone', null, h('span.c-playstar', { 'aria-hidden': 'true' }, '★'), ' ', t('crew.play.done', { label })),
+      started(p.id) ? null : S.changing
+        ? h('div.c-playalt', null,
+          h('p.c-hint', null, t('crew.play.change.hint')),
+          h('div.c-playbtns', null, p.options.map((_, i) => (i === played ? null : btn(i, '.small'))),
+            h('button.btn.small.ghost', { type: 'button', onclick: () => { S.changing = false; renderPoll(true); } }, t('crew.play.keep', { label }))))
+        : h('button.btn.small.ghost.c-playchange', { type: 'button', onclick: () => { S.changing = true; renderPoll(true); pollPanel.querySelector('.c-playbtn')?.focus(); } }, t('crew.play.change')));
+  }
+  const choices = leaders.length === 1 ? leaders : leaders.length ? leaders : p.options.map((_, i) => i);
+  return h('div.c-playbox',  null,
+    leaders.length === 1 ? null : h('p.c-playnote', null, t(leaders.length ? 'crew.play.tie' : 'crew.play.none')),
+    h('div.c-playbtns', null, choices.map((i) => btn(i, leaders.length === 1 ? '.primary.big' : '.primary'))),
+    S.playBusy ? h('p.c-hint', { role: 'status' }, t('crew.play.sending')) : hint);
+}
+
+async function playPoll(p, option) {
+  if (S.playBusy) return;
+  S.playBusy = true;
+  renderPoll(true);
+  const ack = await conn.request({ t: 'poll.play', poll: p.id, option });
+  S.playBusy = false;
+  if (ack.ok) {
+    // The hub's poll event (to every role) carries `played` too; this is the
+    // same fact, in case the ack comes first.
+    if (S.last?.id === p.id) S.last = { ...S.last, hidden: false, played: { option, ts: S.last.played?.option === option ? S.last.played.ts : conn.now() } };
+    S.changing = false;
+    toast(t('crew.play.ok', { label: p.options[option] }), 'ok');
+  } else logError(ack);
+  renderPoll(true);
+  renderMarkers();
+}
 
 function revealButton(p) {
   const btn = h('button.btn.c-revealbtn', { type: 'button', onclick: () => revealPoll(p.id, btn) }, t('crew.poll.reveal'));
@@ -728,6 +787,7 @@ function buildMarkers() {
   const chips = h('div.c-chips.c-mchips');
   const playing = h('p.c-playing');
   let songList = [];
+  let chipsKey = '';
   const syncChips = () => {
     const v = label.value.trim();
     chips.querySelectorAll('.c-chip').forEach((c) => c.setAttribute('aria-pressed', String(c.dataset.song === v)));
@@ -756,34 +816,62 @@ function buildMarkers() {
   return {
     el,
     songs(list) {
-      songList = list;
-      fill(dl, list.map((s) => h('option', { value: s })));
+      // The crowd's choice (the last played poll's option) comes first,
+      // marked, whether or not it is one of the event's songs.
+      const chosen = chosenSong();
+      const key = JSON.stringify([list, chosen, document.documentElement.lang]);
+      if (key === chipsKey) return;
+      chipsKey = key;
+      const same = (a, b) => looseKey(a) === looseKey(b);
+      songList = chosen ? [chosen, ...list.filter((s) => !same(s, chosen))] : list;
+      fill(dl, songList.map((s) => h('option', { value: s })));
       // One tap puts a song in the field (then Song start / Song end / Note).
-      fill(chips, songList.map((s) => h('button.c-chip', {
-        type: 'button', 'data-song': s, 'aria-pressed': 'false', 'aria-label': t('crew.marker.chip', { song: s }),
-        onclick: () => { label.value = s; syncChips(); },
-      }, s)));
+      fill(chips, songList.map((s) => {
+        const crowd = chosen !== null && s === chosen;
+        return h(`button.c-chip${crowd ? '.c-chosen' : ''}`, {
+          type: 'button', 'data-song': s, 'aria-pressed': 'false',
+          'aria-label': t(crowd ? 'crew.marker.chip.chosen' : 'crew.marker.chip', { song: s }),
+          onclick: () => { label.value = s; syncChips(); },
+        }, s, crowd ? h('span.c-chosentag', { 'aria-hidden': 'true' }, t('crew.marker.chosen')) : null);
+      }));
       syncChips();
     },
     playing() {
       playing.className = `c-playing ${S.playing ? 'on' : ''}`;
       fill(playing, S.playing
-        ? [h('span.c-plabel', null, t('crew.marker.playing')), ' ', h('b', null, S.playing)]
+        ? [h('span.c-plabel', null, t('crew.marker.playing')), ' ', h('b', null, S.playing),
+          S.chosen ? h('span.c-pchosen', null, chosenNow(S.chosen)) : null]
         : h('span.c-plabel', null, t('crew.marker.playing.none')));
     },
   };
 }
 
+// The label of the last played poll's option (what the crew is about to start).
+// Once a song_start marker started it (the hub linked the marker to the
+// poll), the choice is done: the chip is an ordinary song again.
+function chosenSong() {
+  const p = S.last;
+  const o = p?.played ? p.options?.[p.played.option] : undefined;
+  return o === undefined || started(p.id) ? null : o;
+}
+const started = (poll) => S.markers.some((m) => m.poll === poll);
+// The hub's grouping of labels (trimmed, case-folded, NFKC) for matching a song to the choice.
+const looseKey = (s) => String(s).normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+const chosenNow = (c) => (c.votes === 1 ? t('chosen.now.one') : t('chosen.now', { n: num(c.votes || 0) }));
+
 // Each marker can be corrected (label, kind) or deleted; the hub answers
 // every page with the new list (`markers`), so this log redraws from it.
 let editingTs = null;
 function renderMarkers() {
+  markerPanel.songs(S.ev?.songs || []);
+  renderPoll(false);
   markerPanel.playing();
   if (!S.markers.length) { fill(markerLog, h('li.c-empty', null, t('crew.marker.none'))); return; }
   fill(markerLog, S.markers.map((m) => (m.ts === editingTs ? markerEditor(m) : h('li', { 'data-ts': m.ts },
     h('time', null, new Date(m.ts).toLocaleTimeString()),
     h('span.c-kind', { class: m.kind }, t(`crew.marker.${m.kind}`)),
     h('span.c-mlabel', null, m.label),
+    m.poll ? h('span.c-mbadge', null, t('crew.marker.bypoll')) : null,
     h('span.c-macts', null,
       h('button.btn.small.ghost.c-medit', { type: 'button', 'aria-label': t('crew.marker.edit.aria', { label: m.label }), onclick: () => { editingTs = m.ts; renderMarkers(); markerLog.querySelector('.c-meditor input')?.focus(); } }, t('crew.marker.edit')),
       h('button.btn.small.ghost.c-mdel', { type: 'button', 'aria-label': t('crew.marker.delete.aria', { label: m.label }), onclick: () => deleteMarker(m) }, t('crew.marker.delete')))))));

@@ -186,7 +186,14 @@ function onWelcome(m) {
       S.counts = lp.counts || (same ? S.counts : lp.options.map(() => 0));
       S.voters = lp.voters || 0;
       S.poll = lp;
-      if (!S.vote || S.vote.poll !== lp.id) S.vote = keptVote(lp.id);
+      // The hub says what this device voted (last_poll.voted), so the
+      // crowd's-choice moment is the same after a reload or on a new tab.
+      if (typeof lp.voted === 'number') {
+        if (!S.vote || S.vote.poll !== lp.id || S.vote.option !== lp.voted || S.vote.status !== 'counted') {
+          S.vote = { poll: lp.id, option: lp.voted, status: 'counted' };
+          keepVote(S.vote);
+        }
+      } else if (!S.vote || S.vote.poll !== lp.id) S.vote = keptVote(lp.id);
     }
   }
   if (!S.joined) S.joined = true;
@@ -229,6 +236,7 @@ function sendQueued() {
 function onPoll(p) {
   if (!p) return;
   const fresh = !S.poll || S.poll.id !== p.id;
+  const newlyPlayed = !p.open && p.played && (fresh || S.poll.played?.option !== p.played.option);
   S.poll = p;
   if (p.counts) { S.counts = p.counts; S.voters = p.voters || 0; } else if (fresh) { S.counts = p.options.map(() => 0); S.voters = 0; }
   const v = S.vote;
@@ -236,6 +244,10 @@ function onPoll(p) {
   if (p.open && v && v.poll === p.id && v.status === 'missed') { v.status = 'queued'; sendQueued(); } // reopened
   buildPoll();
   if (fresh && p.open && navigator.vibrate) navigator.vibrate(30);
+  if (newlyPlayed) {
+    pollCard.querySelector('.moment')?.classList.add('arrive'); // the celebration, live only (not after a reload)
+    if (navigator.vibrate) navigator.vibrate([20, 60, 20]);
+  }
 }
 
 // ---------------------------------------------------------------- voting
@@ -538,6 +550,7 @@ function buildPoll() {
       h('div.card-h', null,
         h('span.tag', { class: p.open ? 'open' : 'closed' }, p.open ? t('poll.title') : t('poll.closed')),
         h('span.votes')),
+      h('div.moment', { role: 'status', hidden: true }),
       h('h2.question', { id: 'pollq' }, p.question),
       h('p.rnote', { hidden: true }),
       h('div.opts', { role: 'group', 'aria-labelledby': 'pollq' }, opts),
@@ -546,6 +559,7 @@ function buildPoll() {
   }
   renderPollResults();
   renderVote();
+  renderMoment();
 }
 
 // While the results are hidden (the poll's reveal is on_close or manual and
@@ -560,6 +574,7 @@ function renderPollResults() {
   const total = counts.reduce((a, b) => a + b, 0);
   const max = Math.max(0, ...counts);
   const final = !p.open && total > 0;
+  const played = !p.open && p.played && !hidden ? p.played.option : null; // the crew's "Play it": the crowd's choice
   const votesEl = pollCard.querySelector('.votes');
   if (votesEl) setText(votesEl, S.voters === 1 ? t('poll.votes.one') : t('poll.votes', { n: num(S.voters || total) }));
   const note = pollCard.querySelector('.rnote');
@@ -570,15 +585,87 @@ function renderPollResults() {
   pollCard.querySelectorAll('.opt').forEach((b, i) => {
     const n = counts[i] || 0;
     const pct = total ? Math.round((100 * n) / total) : 0;
-    const win = final && n === max;
+    const win = played !== null ? i === played : final && n === max;
     b.querySelector('.fill').style.transform = `scaleX(${total ? n / total : 0})`;
     setText(b.querySelector('.opct'), total ? `${pct}%` : '');
     b.classList.toggle('lead', total > 0 && n === max && p.open);
     b.classList.toggle('win', win);
-    setText(b.querySelector('.owin'), win ? t('poll.tag.winner') : '');
+    b.classList.toggle('played', played === i);
+    setText(b.querySelector('.owin'), win ? t(played !== null ? 'poll.tag.chosen' : 'poll.tag.winner') : '');
     b.setAttribute('aria-label', hidden ? t('poll.option.aria.hidden', { option: p.options[i] })
-      : t(win ? 'poll.option.aria.winner' : 'poll.option.aria', { option: p.options[i], pct, n }));
+      : t(played === i ? 'poll.option.aria.chosen' : win ? 'poll.option.aria.winner' : 'poll.option.aria', { option: p.options[i], pct, n }));
   });
+}
+
+// "You chose this": once the crew plays the closed poll (its `played`), this
+// phone's own moment: its vote chose the song (with how many others), or
+// where its pick came and what the crowd chose, or what the crowd chose.
+let momentKey = '';
+function renderMoment() {
+  const el = pollCard.querySelector('.moment');
+  if (!el) return;
+  const p = S.poll;
+  const played = p && !p.open && p.played ? p.played.option : null;
+  const option = played === null ? undefined : p.options[played];
+  if (option === undefined) { momentKey = ''; el.hidden = true; el.className = 'moment'; el.replaceChildren(); return; }
+  const counts = S.counts || [];
+  const total = S.voters || counts.reduce((a, b) => a + b, 0);
+  const votes = counts[played] || 0;
+  const v = S.vote && S.vote.poll === p.id && S.vote.status === 'counted' ? S.vote.option : null;
+  const key = JSON.stringify([p.id, played, v, counts, total, document.documentElement.lang]);
+  if (key === momentKey) return;
+  momentKey = key;
+  let kind, kicker, text;
+  if (v === played) {
+    const others = Math.max(0, votes - 1);
+    kind = 'won'; kicker = t('moment.kicker.won');
+    text = rich(others === 0 ? 'moment.chose.alone' : others === 1 ? 'moment.chose.one' : 'moment.chose', { option, n: num(others) });
+  } else if (v !== null && p.options[v] !== undefined) {
+    const mine = counts[v] || 0;
+    const rank = 1 + counts.filter((n) => n > mine).length;
+    const tied = counts.some((n, i) => i !== v && n === mine);
+    kind = 'other'; kicker = t('moment.kicker');
+    text = rich(tied ? 'moment.other.tied' : 'moment.other', {
+      mine: p.options[v], option, total: num(p.options.length),
+      votes: mine === 1 ? t('moment.votes.one') : t('moment.votes', { n: num(mine) }),
+      rank: ordinal(rank),
+    }, ['mine', 'option']);
+  } else if (total > 0) {
+    kind = 'crowd'; kicker = t('moment.kicker');
+    text = rich(total === 1 && votes === 1 ? 'moment.crowd.one' : 'moment.crowd', { option, n: num(votes), total: num(total) });
+  } else { // nobody voted: the crew picked it, the crowd did not
+    kind = 'crowd'; kicker = '';
+    text = rich('moment.upnext', { option });
+  }
+  el.className = `moment ${kind}${el.classList.contains('arrive') ? ' arrive' : ''}`;
+  fill(el,
+    kicker ? h('p.mkick', null, h('span.mspark', { 'aria-hidden': 'true' }, '✦'), ' ', kicker) : null,
+    h('p.mtext', null, text));
+  el.hidden = false;
+}
+
+// "2nd", "第 2", "ke-2": the language's ordinal of n.
+function ordinal(n) {
+  let form = 'other';
+  try { form = new Intl.PluralRules(document.documentElement.lang, { type: 'ordinal' }).select(n); } catch { /* other */ }
+  const s = t(`moment.rank.${form}`, { n: num(n) });
+  return s === `moment.rank.${form}` ? t('moment.rank.other', { n: num(n) }) : s;
+}
+
+// A sentence from the catalogue with some of its values in bold (the labels).
+function rich(key, vars, strong = ['option']) {
+  const raw = t(key);
+  const out = [];
+  let last = 0;
+  raw.replace(/\{(\w+)\}/g, (m, k, at) => {
+    out.push(raw.slice(last, at));
+    const val = k in vars ? String(vars[k]) : m;
+    out.push(strong.includes(k) ? h('b.mopt', null, val) : val);
+    last = at + m.length;
+    return m;
+  });
+  out.push(raw.slice(last));
+  return out.filter((x) => x !== '');
 }
 
 function renderVote() {

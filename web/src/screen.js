@@ -33,6 +33,7 @@ const S = {
   ev: null, poll: null, counts: [], voters: 0, hidden: false,
   react: {}, prevReact: null, rate: {}, energy: 0, chants: [], audience: 0,
   nowPlaying: null, flash: null, sawChants: false, chantMode: 'auto',
+  chosen: null, // the song now playing was the crowd's choice: {poll, question, option, label, votes, voters}
 };
 
 document.body.className = 'screen';
@@ -94,7 +95,7 @@ function fitCanvas() {
   root.classList.add(layout);
   if (canvas.width !== W || canvas.height !== H) { canvas.width = W; canvas.height = H; drawn = true; }
 }
-addEventListener('resize', () => { fitCanvas(); fitMarker(); fitPoll(); });
+addEventListener('resize', () => { fitCanvas(); fitMarker(); fitPoll(); fitChosen(); });
 
 const conn = keyConn('screen', {
   root,
@@ -102,7 +103,7 @@ const conn = keyConn('screen', {
     if (m.t === 'welcome') onWelcome(m);
     else if (m.t === 'snap') onSnap(m);
     else if (m.t === 'poll') onPoll(m.poll);
-    else if (m.t === 'marker') onMarker(m.marker);
+    else if (m.t === 'marker') onMarker(m.marker, m.chosen);
     else if (m.t === 'markers') onMarkers(m);
   },
   onState: renderPill,
@@ -120,6 +121,7 @@ function onWelcome(m) {
   // The hub's state, not what this page saw: the open poll, else the last
   // result; the song now playing; a marker set in the last 10 s still shows.
   S.nowPlaying = m.now_playing || null;
+  S.chosen = m.chosen || null;
   S.flash = null;
   clearTimeout(flashTimer);
   const last = Array.isArray(m.markers) && m.markers.length ? m.markers[m.markers.length - 1] : null;
@@ -198,10 +200,13 @@ let votersEl = null;
 let votersTween = null;
 function renderPoll() {
   const p = S.poll;
-  const key = p ? `${p.id}:${p.open}:${S.hidden}` : 'none';
+  const played = p && !p.open && p.played && p.options[p.played.option] !== undefined ? p.played.option : null;
+  const key = p ? `${p.id}:${p.open}:${S.hidden}:${played ?? ''}` : 'none';
   if (key !== pollKey) {
     pollKey = key;
-    pollBox.classList.remove('closed', 'hidden-results');
+    pollBox.classList.remove('closed', 'hidden-results', 'chosen');
+    chosenEl = null;
+    if (played !== null) { renderChosen(p, played); return; }
     if (!p) {
       rows = [];
       rowsEl = null;
@@ -247,6 +252,55 @@ function renderPoll() {
   renderPollFigures();
 }
 
+// The crew played the closed poll: THE CROWD CHOSE / the option / its votes
+// out of all (and the share), as large as the room allows.
+let chosenEl = null;
+function renderChosen(p, option) {
+  rows = [];
+  rowsEl = null;
+  votersTween = null;
+  root.classList.remove('dense');
+  pollBox.classList.add('closed', 'chosen');
+  pollBox.style.removeProperty('--fs');
+  delete pollBox.dataset.fit;
+  const fig = h('div.s-cfig');
+  // Nobody voted (the crew picked it): "Up next", not "the crowd chose".
+  const none = !S.voters && !S.counts.some((n) => n > 0);
+  chosenEl = h('div.s-chosen', null,
+    h('p.s-cq', null, p.question),
+    h('div.s-ckick', null, h('span.s-cstar', { 'aria-hidden': 'true' }, '★'), h('span', null, t(none ? 'screen.upnext' : 'screen.chosen'))),
+    h('h2.s-clabel', null, p.options[option]),
+    fig);
+  fill(pollBox, chosenEl);
+  renderChosenFigures();
+  fitChosen();
+}
+function renderChosenFigures() {
+  const p = S.poll;
+  const fig = chosenEl?.querySelector('.s-cfig');
+  if (!fig || !p?.played) return;
+  const votes = S.counts[p.played.option] || 0;
+  const total = S.voters || S.counts.reduce((a, b) => a + b, 0);
+  fig.hidden = !total;
+  setText(fig, total === 1 && votes === 1 ? t('screen.chosen.votes.one')
+    : t('screen.chosen.votes', { n: num(votes), total: num(total), pct: total ? Math.round((100 * votes) / total) : 0 }));
+}
+// The label's type: the largest (design px) at which the panel fits its box.
+function fitChosen() {
+  if (!chosenEl || !chosenEl.isConnected) return;
+  const label = chosenEl.querySelector('.s-clabel');
+  const fits = () => pollBox.scrollHeight <= pollBox.clientHeight + 1 && pollBox.scrollWidth <= pollBox.clientWidth + 1
+    && label.scrollWidth <= label.clientWidth + 1;
+  let lo = 28, hi = 220;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    chosenEl.style.setProperty('--cf', `${mid}px`);
+    if (fits()) lo = mid; else hi = mid - 1;
+  }
+  chosenEl.style.setProperty('--cf', `${lo}px`);
+  chosenEl.dataset.fit = String(lo);
+}
+
 function votersText(n) {
   const p = S.poll;
   if (!p) return '';
@@ -259,6 +313,7 @@ function votersText(n) {
 }
 
 function renderPollFigures() {
+  if (chosenEl) { renderChosenFigures(); return; }
   if (!S.poll || !rows.length) return;
   const total = S.counts.reduce((a, b) => a + b, 0);
   const max = Math.max(0, ...S.counts);
@@ -320,7 +375,7 @@ function fitPoll() {
 // voters line wrapping); the fit itself ends in the same state, so it does
 // not call itself again.
 let fitRaf = 0;
-const refit = () => { cancelAnimationFrame(fitRaf); fitRaf = requestAnimationFrame(() => { fitMarker(); fitPoll(); }); };
+const refit = () => { cancelAnimationFrame(fitRaf); fitRaf = requestAnimationFrame(() => { fitMarker(); fitPoll(); fitChosen(); }); };
 const ro = typeof ResizeObserver === 'function' ? new ResizeObserver(refit) : null;
 ro?.observe(pollBox);
 ro?.observe(markerEl);
@@ -406,8 +461,9 @@ requestAnimationFrame(frame);
 // song now playing (if any) comes back.
 const FLASH_MS = 10000;
 let flashTimer = 0;
-function onMarker(mk) {
+function onMarker(mk, chosen) {
   if (!mk || !mk.label) return;
+  S.chosen = chosen || null;
   if (mk.kind === 'song_start') { S.nowPlaying = mk.label; S.flash = null; clearTimeout(flashTimer); }
   else {
     if (mk.kind === 'song_end') S.nowPlaying = null;
@@ -419,6 +475,7 @@ function onMarker(mk) {
 // again, and a flashed marker that is gone (or changed) stops showing.
 function onMarkers(m) {
   S.nowPlaying = m.now_playing || null;
+  S.chosen = m.chosen || null;
   if (S.flash && !(m.markers || []).some((x) => x.ts === S.flash.ts && x.label === S.flash.label && x.kind === S.flash.kind)) {
     S.flash = null;
     clearTimeout(flashTimer);
@@ -432,14 +489,16 @@ function flash(mk, ms) {
 }
 let markerKey = '';
 function renderMarker() {
-  const mk = S.flash || (S.nowPlaying ? { kind: 'song_start', label: S.nowPlaying } : null);
-  const key = mk ? `${mk.kind}:${mk.label}` : '';
+  const mk = S.flash || (S.nowPlaying ? { kind: 'song_start', label: S.nowPlaying, chosen: S.chosen } : null);
+  const key = mk ? `${mk.kind}:${mk.label}:${mk.chosen ? mk.chosen.votes : ''}:${document.documentElement.lang}` : '';
   if (key === markerKey) return;
   markerKey = key;
   if (!mk) { markerEl.hidden = true; fill(markerEl); return; }
   const head = t(`screen.marker.${mk.kind}`);
-  markerEl.className = `s-marker ${mk.kind}`;
-  fill(markerEl, h('div.s-mbox', null, head ? h('span.s-mhead', null, head) : null, h('span.s-mlabel', null, mk.label)));
+  markerEl.className = `s-marker ${mk.kind}${mk.chosen ? ' chosen' : ''}`;
+  // "Chosen by the crowd · 8,215 votes": the song now playing was the crowd's choice.
+  const chosen = mk.chosen ? h('span.s-mchosen', null, mk.chosen.votes === 1 ? t('chosen.now.one') : t('chosen.now', { n: num(mk.chosen.votes || 0) })) : null;
+  fill(markerEl, h(`div.s-mbox${chosen ? '.chosen' : ''}`, null, head ? h('span.s-mhead', null, head) : null, h('span.s-mlabel', null, mk.label), chosen));
   markerEl.hidden = false;
   fitMarker();
 }

@@ -14,7 +14,7 @@ import { h, setText, clock } from './lib/dom.js';
 import { t, num, onLang, applyDom } from './lib/i18n.js';
 import { keyConn, kiosk } from './lib/keypage.js';
 
-const S = { poll: null, counts: [], voters: 0, hidden: false, energy: 0, chant: null, audience: 0, ev: null, nowPlaying: null };
+const S = { poll: null, counts: [], voters: 0, hidden: false, energy: 0, chant: null, audience: 0, ev: null, nowPlaying: null, chosen: null };
 
 document.body.className = 'stage';
 const el = {
@@ -24,9 +24,9 @@ const el = {
   timer: h('div.st-big.st-timer'), timerLabel: h('div.st-label'),
   ev: h('div.st-ev'), aud: h('div.st-aud'), pill: h('div.pill', { role: 'status' }),
   leadLabel: h('div.st-label'), q: h('div.st-q'),
-  song: h('div.st-song', { hidden: true }), songName: h('b'),
+  song: h('div.st-song', { hidden: true }), songName: h('b'), songChosen: h('span.st-songchosen'),
 };
-el.song.append(h('span.st-songhead', { 'data-t': 'stage.nowplaying' }, t('stage.nowplaying')), el.songName);
+el.song.append(h('span.st-songhead', { 'data-t': 'stage.nowplaying' }, t('stage.nowplaying')), el.songName, el.songChosen);
 const tiles = {
   lead: h('section.st-tile.st-leadtile', null, h('div.st-fit', null,
     h('div.st-lhead', null, el.leadLabel), el.q, el.lead, h('div.st-row', null, el.share, el.votes))),
@@ -50,16 +50,18 @@ const conn = keyConn('performer', {
       S.ev = m.event || {};
       setText(el.ev, S.ev.name || S.ev.code || '');
       S.nowPlaying = m.now_playing || null;
+      S.chosen = m.chosen || null;
       const p = m.poll || m.last_poll || null;
       if (p) setPoll(p); else S.poll = null;
     } else if (m.t === 'poll') setPoll(m.poll);
     else if (m.t === 'marker') {
       const mk = m.marker || {};
+      S.chosen = m.chosen || null;
       if (mk.kind === 'song_start') S.nowPlaying = mk.label || null;
       else if (mk.kind === 'song_end') S.nowPlaying = null;
-      else return;
     } else if (m.t === 'markers') {
       S.nowPlaying = m.now_playing || null;   // a marker was corrected or deleted
+      S.chosen = m.chosen || null;
     } else if (m.t === 'snap') {
       if (m.poll && S.poll && m.poll.id === S.poll.id) {
         if (m.poll.counts) S.counts = m.poll.counts;
@@ -91,29 +93,37 @@ function render() {
   root.classList.toggle('nopoll', !p);
   // The song: in the header while a poll has the big tile, else the big tile's.
   setText(el.songName, S.nowPlaying || '');
+  // "Chosen by the crowd · 8,215 votes" under the song the crowd chose.
+  const chosen = S.nowPlaying && S.chosen ? plural(S.chosen.votes || 0, 'chosen.now') : '';
+  setText(el.songChosen, chosen);
+  el.songChosen.hidden = !chosen;
   el.song.hidden = !p || !S.nowPlaying;
   if (p) {
     const total = S.counts.reduce((a, b) => a + b, 0);
     const max = Math.max(0, ...S.counts);
-    const leaders = !S.hidden && max > 0 ? S.counts.flatMap((n, i) => (n === max ? [i] : [])) : [];
+    // Played by the crew: the crowd's choice leads (whatever the counts).
+    const played = !p.open && p.played && p.options[p.played.option] !== undefined ? p.played.option : null;
+    const leaders = played !== null ? [played] : !S.hidden && max > 0 ? S.counts.flatMap((n, i) => (n === max ? [i] : [])) : [];
     const tie = leaders.length > 1;
+    const lead = leaders.length ? S.counts[leaders[0]] || 0 : 0;
     let label;
-    if (S.hidden) label = p.open ? t('stage.hidden') : t('stage.closed');
+    if (played !== null) label = t('stage.crowdchose');
+    else if (S.hidden) label = p.open ? t('stage.hidden') : t('stage.closed');
     else if (!p.open) label = t('stage.closed');
     else label = tie ? t('stage.tied') : t('stage.leading');
     setText(el.leadLabel, label);
     setText(el.q, p.question);
     el.q.classList.toggle('main', !leaders.length);
-    if (S.hidden) {
+    if (S.hidden && played === null) {
       setText(el.lead, plural(S.voters, 'stage.hidden.votes'));
       setText(el.share, '');
       setText(el.votes, p.open ? t('stage.hidden.after') : t('stage.hidden.soon'));
     } else if (leaders.length) {
       setText(el.lead, leaders.map((i) => p.options[i]).join(' = '));
-      setText(el.share, `${Math.round((100 * max) / total)}%`);
+      setText(el.share, total ? `${Math.round((100 * lead) / total)}%` : '');
       // The leader's own votes out of the total, never a bare number that
       // reads as the leader's.
-      setText(el.votes, t(tie ? 'stage.leadvotes.tie' : 'stage.leadvotes', { n: num(max), total: num(total) }));
+      setText(el.votes, t(tie ? 'stage.leadvotes.tie' : 'stage.leadvotes', { n: num(lead), total: num(total) }));
     } else {
       setText(el.lead, t('stage.novotes'));
       setText(el.share, '');
@@ -126,7 +136,7 @@ function render() {
     setText(el.lead, S.nowPlaying || t('stage.nopoll'));
     el.lead.classList.toggle('q', !S.nowPlaying);
     setText(el.share, '');
-    setText(el.votes, '');
+    setText(el.votes, chosen);
   }
   setText(el.energy, S.energy);
   el.ebar.style.transform = `scaleX(${S.energy / 100})`;

@@ -120,7 +120,8 @@ export function analyticsView(opts) {
       card('an.timeline', 'a-timeline', timeline(d)),
       h('div.a-row.a-row3', null,
         card('an.polls', 'a-polls', polls(d)),
-        h('div.a-col', null, card('an.chants', 'a-chants', chants(d)), card('an.retention', 'a-retention', retention(d)))));
+        h('div.a-col', null, card('an.chants', 'a-chants', chants(d)), card('an.retention', 'a-retention', retention(d)))),
+      d.cocreation ? card('an.co', 'a-co', cocreation(d)) : null); // a hub from before co-creation: no card
     drawCharts();
   }
 
@@ -289,6 +290,43 @@ ${top && top.taps > 0 ?  `<circle class="pk" cx="${f((xl(top.k) + xr(top.k)) / 2
               h('td.a-oshare', null, pct(o.share)));
           }))));
     }));
+  }
+
+  // Co-creation (docs/analytics.md, "Co-creation"): the lift in words, the
+  // polls the crew played with "Play it" and the song each started, and taps
+  // a minute per phone song by song, the crowd's choices marked.
+  function cocreation(d) {
+    const co = d.cocreation, songs = co.songs || [], chosen = co.chosen || [];
+    const nc = songs.filter((s) => s.poll !== null && s.poll !== undefined).length, no = songs.length - nc;
+    const words = nc
+      ? tn('an.co.chosen', nc, { r: dec(co.chosen_rate) }) + (!no ? t('an.co.noother')
+        : tn('an.co.other', no, { r: dec(co.other_rate) }) + (co.lift !== null && co.lift !== undefined ? t('an.co.lift', { x: dec(co.lift) }) : t('an.co.end')))
+      : [t('an.co.nochosen'), no ? tn('an.co.songs.rate', no, { r: dec(co.other_rate) }) : ''].filter(Boolean).join(' ');
+    const winning = co.winning_side !== null && co.winning_side !== undefined ? ` ${t('an.co.winning', { p: pct(co.winning_side) })}` : '';
+    const old = (d.event?.schema_version || 0) < 3;
+    const max = Math.max(0, ...songs.map((s) => s.taps_per_device_minute || 0)) || 1;
+    return [
+      old ? h('p.c-hint.a-co-old', null, t('an.co.old', { v: String(d.event?.schema_version ?? '?') })) : null,
+      h('p.a-cowords', null, words + winning),
+      h('div.a-row', null,
+        h('div.a-cochoices', null, h('h3.c-sub', null, t('an.co.choices')),
+          chosen.length ? h('ol.a-colist', null, chosen.map((c) => h('li.a-choice', { 'data-poll': String(c.poll) },
+            h('span.a-coq', null, c.question),
+            h('b.a-colabel', null, c.label ?? '—'),
+            h('span.a-covotes', null, `${t('an.co.votes', { v: num(c.votes), n: num(c.voters) })} · ${pct(c.share)}`),
+            h('time.a-coat', null, t('an.co.confirmed', { at: `${since(d, c.played_ms)} · ${hhmm(c.played_ms)}` })),
+            c.marker ? h('span.a-cosong', null, `${MARK.song_start} ${c.marker.label} · ${t('an.co.started', { at: since(d, c.marker.ts_ms) })}`)
+              : h('span.a-cosong.none', null, t('an.co.notplayed')))))
+            : h('p.c-empty', null, old ? '—' : t('an.co.none'))),
+        songs.length ? h('div.a-cosongs', null, h('h3.c-sub', null, t('an.co.songs')),
+          h('ol.a-cobars', null, songs.map((s) => {
+            const ch = s.poll !== null && s.poll !== undefined;
+            return h('li', { class: ch ? 'chosen' : '', 'data-marker': String(s.marker) },
+              h('span.a-coname', null, s.label, ch ? ' ' : null, ch ? h('span.a-cobadge', null, t('an.co.badge')) : null),
+              h('span.a-obar', { 'aria-hidden': 'true' }, h('i', { style: { transform: `scaleX(${(s.taps_per_device_minute || 0) / max})` } })),
+              h('b', null, dec(s.taps_per_device_minute)));
+          }))) : null),
+    ];
   }
 
   function chants(d) {
