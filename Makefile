@@ -1,6 +1,7 @@
 # Chorus build. `make` builds everything a user needs (hub, clients, pages),
-# `make run` starts the demo hub, `make test` runs every test suite (last
-# line: "N passed, N failed"), `make check` runs the static checks.
+# `make run` starts the demo hub (`make run-cluster HUBS=4`: several, joined
+# by NATS), `make test` runs every test suite (last line: "N passed,
+# N failed"), `make check` runs the static checks.
 # Dependencies are installed by scripts/deps.sh when build/.deps-ok is missing.
 #
 # Layers (docs/architecture.md). Each layer is a folder and sees only the
@@ -27,7 +28,7 @@ INC_IO     := $(INC_SERVER) -Ihub/io -I$(LWS)/include
 
 LIBS_CORE := -lmsgpackc -ljansson -lunistring -lcrypto -lm
 LIBS_HUB  := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads -lmsgpackc \
-             -lsqlite3 -ljansson -lunistring -lssl -lcrypto -lz -lm -lpthread -ldl -llo
+             -lsqlite3 -ljansson -lunistring -lssl -lcrypto -lz -lm -lpthread -ldl -llo -lnats
 
 LIB_OBJS    := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard lib/*.c))
 CORE_OBJS   := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard hub/core/*.c))
@@ -40,7 +41,7 @@ UNIT_OBJS   := $(LIB_OBJS) $(CORE_OBJS) $(SERVER_OBJS) $(OBJDIR)/hub/io/store.o
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(OBJDIR)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .DEFAULT_GOAL := all
-.PHONY: all deps run test asan clean web bench fuzz check
+.PHONY: all deps run run-cluster test asan clean web bench fuzz check
 # Fragments of the other parts (web pages, load generator, report, checks);
 # read before `all` so their EXTRA_BINS are part of it.
 -include web/web.mk
@@ -50,7 +51,7 @@ include scripts/check.mk
 all: hub/chorus-hub $(UNIT_TESTS) $(EXTRA_BINS) $(WEB_BUILT)
 
 deps: build/.deps-ok
-build/.deps-ok: scripts/deps.sh
+build/.deps-ok: scripts/deps.sh $(wildcard scripts/lws-patches/*.patch)
 	bash scripts/deps.sh
 
 $(OBJDIR)/lib/%.o: lib/%.c | build/.deps-ok
@@ -100,6 +101,13 @@ $(OBJDIR)/tests/%: tests/unit/%.c $(UNIT_OBJS) | build/.deps-ok
 run: all
 	@mkdir -p data
 	./hub/chorus-hub --port 8080 --db data/chorus.db --event-file examples/demo-event.json
+
+# Stadium mode on one machine (docs/cluster.md): nats-server with JetStream on
+# 127.0.0.1:4222 and HUBS hubs for the demo event, all on port 8080, each with
+# its own database data/cluster/hub-<i>.db. Ctrl-C stops the hubs, then NATS.
+HUBS ?= 2
+run-cluster: all
+	CHORUS_SKIP_BUILD=1 exec bash scripts/run-cluster.sh $(HUBS)
 
 test: all
 	bash scripts/test.sh

@@ -27,6 +27,7 @@
 #include "event.h"
 #include "log.h"
 #include "metrics_view.h"
+#include "cluster.h"
 #include "net.h"
 #include "osc.h"
 #include "server.h"
@@ -52,6 +53,8 @@ static void usage(FILE *f) {
         "  --db-max-pages N    cap the database at N pages (testing a full disk)\n"
         "  --tls-cert FILE     serve HTTPS and WSS with this certificate (PEM, with its chain);\n"
         "  --tls-key FILE      and this key. SIGHUP loads both again (certificate renewal)\n"
+        "  --nats URL          one of several hubs of the event, joined by NATS (JetStream):\n"
+        "                      nats://host:port, or several comma-separated (docs/cluster.md)\n"
         "  --log-level LEVEL   debug, info (default), warn or error (stderr, logfmt)\n"
         "  --new-event CODE NAME  print an event file with fresh random keys, then exit\n"
         "  --help              this text\n");
@@ -72,6 +75,7 @@ struct hub_opts {
     int sndbuf;                 /* SO_SNDBUF per connection */
     int db_max_pages;           /* test hook: cap the database size */
     const char *tls_cert, *tls_key; /* both or neither: HTTPS/WSS */
+    const char *nats;           /* --nats URL: cluster mode */
     int public_url_given;
 };
 
@@ -83,6 +87,7 @@ struct hub {
     struct api *api;
     struct net *net;
     struct osc *osc;            /* NULL: the event file has no `osc` */
+    struct cluster *cluster;    /* NULL: one hub (no --nats) */
 };
 
 /* Reaction rows (one per device, kind and tick) also feed OSC's per-section
@@ -96,6 +101,11 @@ static void io_stats(void *arg, struct rec_stats *out) { store_stats(((struct hu
 static void io_want_write(void *arg, void *conn) { net_want_write(((struct hub *)arg)->net, conn); }
 static int io_write_now(void *arg, void *conn, struct msg *m) { return net_write_now(((struct hub *)arg)->net, conn, m); }
 static void io_kill(void *arg, void *conn) { net_kill(((struct hub *)arg)->net, conn); }
+static void io_publish_part(void *arg, struct msg *m) {
+    struct hub *h = arg;
+    if (h->cluster) cluster_publish_part(h->cluster, m);
+    else msg_unref(m);
+}
 
 /* File descriptors open, from /proc/self/fd (-1 when it can not be read,
  * e.g. none is left to open it with). */
@@ -162,6 +172,7 @@ static void hub_free(struct hub *h) {
     osc_stop(h->osc);   /* no OSC wake-up may reach the loop from here on */
     api_free(h->api);
     if (h->store) store_stop_notify(h->store);
+    cluster_free(h->cluster);   /* on the loop's base: before net_free */
     net_free(h->net);
     osc_free(h->osc);
     server_free(h->srv);
@@ -247,7 +258,7 @@ int main(int argc, char **argv) {
         {"max-anon-per-ip", required_argument, 0, 'N'}, {"sndbuf", required_argument, 0, 'S'},
         {"help", no_argument, 0, 'h'}, {"new-event", required_argument, 0, 'n'},
         {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
-        {"log-level", required_argument, 0, 'L'}, {0, 0, 0, 0},
+        {"log-level", required_argument, 0, 'L'}, {"nats", required_argument, 0, 'Z'}, {0, 0, 0, 0},
     };
     opterr = 0;
     int c;
@@ -286,6 +297,12 @@ int main(int argc, char **argv) {
             if (parse_num(optarg, 1, 1 << 30, &v) < 0) { fprintf(stderr, "chorus-hub: --db-max-pages must be a positive number\n"); return 2; }
             o.db_max_pages = (int)v; break;
         case 'C': o.tls_cert = optarg; break;
+        case 'Z':
+            if (strncmp(optarg, "nats://", 7) && strncmp(optarg, "tls://", 6)) {
+                fprintf(stderr, "chorus-hub: --nats must be nats://host:port (several: comma-separated)\n");
+                return 2;
+            }
+            o.nats = optarg; break;
         case 'K': o.tls_key = optarg; break;
         case 'L':
             if (log_set_level(optarg) < 0) { fprintf(stderr, "chorus-hub: --log-level must be debug, info, warn or error\n"); return 2; }
@@ -322,18 +339,27 @@ int main(int argc, char **argv) {
     warn_demo_keys(h.ev, o.bind);   /* before anything can fail, so it is never missed */
     if (!(h.store = store_open(o.db_path, h.ev, o.queue_max, o.db_max_pages, &boot, err, sizeof err))) goto fail;
     struct server_opts so = {.tick_ms = o.tick_ms, .audience_hz = o.audience_hz, .join_url = join_url,
-                             .max_anon_per_ip = (uint32_t)o.max_anon_per_ip};
+                             .max_anon_per_ip = (uint32_t)o.max_anon_per_ip, .cluster = o.nats != NULL};
     struct server_io io = {.arg = &h, .want_write = io_want_write, .write_now = io_write_now, .kill = io_kill, .persist = io_persist,
-                           .stats = io_stats};
+                           .stats = io_stats, .publish_part = o.nats ? io_publish_part : NULL};
+    if (o.nats) {
+        /* One of several hubs: its id and the event's token secret come
+         * from the cluster (before the server makes any token). */
+        if (cluster_setup(o.nats, h.ev->code, o.db_path, boot.secret, &so.hub_id, boot.secret, err, sizeof err) < 0) {
+            rec_boot_clear(&boot);
+            goto fail;
+        }
+    }
     h.srv = server_new(&so, h.ev, &boot, &io, err, sizeof err);
     rec_boot_clear(&boot);
     if (!h.srv) goto fail;
     if (!(h.api = api_new(o.db_path, 2000))) { snprintf(err, sizeof err, "out of memory"); goto fail; }
     struct net_opts no = {.port = o.port, .bind = o.bind, .web_root = o.web_root, .tick_ms = o.tick_ms, .sndbuf = o.sndbuf,
                           .report_key = h.ev->key_crew, .public_url = base, .ev = h.ev,
-                          .tls_cert = o.tls_cert, .tls_key = o.tls_key,
+                          .tls_cert = o.tls_cert, .tls_key = o.tls_key, .share_port = o.nats != NULL,
                           .metrics = {.key = h.ev->key_crew, .render = hub_metrics, .arg = &h}};
     if (!(h.net = net_new(&no, h.srv, h.api, err, sizeof err))) goto fail;
+    if (o.nats && !(h.cluster = cluster_new(h.net, h.srv, o.nats, h.ev->code, so.hub_id, err, sizeof err))) goto fail;
     struct net_waker *w = net_waker_new(h.net, on_store_results, &h);
     if (!w || store_start(h.store, net_wake, w) < 0) { snprintf(err, sizeof err, "cannot start the store thread"); goto fail; }
     if (h.ev->osc) {
@@ -345,6 +371,7 @@ int main(int argc, char **argv) {
     /* Every role gets the address other machines reach (a venue screen is
      * rarely the hub machine); localhost is printed for this machine too. */
     printf("chorus-hub: event %s \"%s\" on port %d, database %s\n", h.ev->code, h.ev->name, o.port, o.db_path);
+    if (o.nats) printf("  cluster:            hub %d of the event, NATS %s\n", so.hub_id, o.nats);
     printf("  audience (QR code): %s\n", join_url);
     printf("  venue screen:       %s/screen?key=%s\n", base, h.ev->key_screen);
     printf("  stage view:         %s/stage?key=%s\n", base, h.ev->key_performer);

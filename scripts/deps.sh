@@ -19,6 +19,14 @@ LOG="$ROOT/build/deps.log"
 LOCK_WAIT_S=${CHORUS_APT_LOCK_WAIT:-300}
 export DEBIAN_FRONTEND=noninteractive
 mkdir -p "$ROOT/build"
+# One run at a time: two `make`s started together (a test suite and a
+# build, say) must not build libwebsockets into the same folder at once.
+# The second waits, then finds everything in place.
+exec 9>"$ROOT/build/.deps.lock"
+if ! flock -n 9; then
+    echo "deps: another deps.sh is running; waiting for it"
+    flock 9
+fi
 : >"$LOG"
 
 SUDO=""

@@ -194,7 +194,9 @@ void agg_tick(struct agg *a) {
         a->win[a->cur * k + i] = 0;
         all += a->rate[i];
     }
-    double aud = a->conns[ROLE_AUDIENCE] > 1 ? (double)a->conns[ROLE_AUDIENCE] : 1.0;
+    all += a->ext_rate;
+    int64_t phones = a->conns[ROLE_AUDIENCE] + a->ext_audience;
+    double aud = phones > 1 ? (double)phones : 1.0;
     double alpha = a->tick_s < 1.0 ? a->tick_s : 1.0;
     a->energy_ema += ((double)all / aud - a->energy_ema) * alpha;
     a->energy = (int)lround(100.0 * (1.0 - exp(-a->energy_ema / 0.5)));

@@ -50,7 +50,8 @@ struct agg {
     int64_t conns[ROLE_COUNT];
     int64_t *section_conns;         /* nsections + 1; the last is "no section" */
     double energy_ema;
-    int energy;
+    int energy;                     /* from this hub's taps and audience plus ext_* */
+    int64_t ext_audience, ext_rate; /* the other hubs' (a cluster, peers.h): phones, taps in the last second */
     struct chant_top *chants;
     int64_t signals_total, votes_total, chants_total;
 };

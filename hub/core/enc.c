@@ -157,13 +157,49 @@ struct msg *enc_markers(const struct rec_marker *markers, int n, const char *now
     return proto_enc_finish(&e);
 }
 
+/* hubs:[{hub, self, live, audience, conns, seen_ms}]: seen_ms is how long
+ * ago its last part came (0 for this hub). */
+static void pack_hubs(msgpack_packer *pk, const struct enc_health *h) {
+    int n = 1;
+    for (int i = 0; i < PEERS_MAX; i++) n += h->peers->hub[i].known && i != h->hub_id;
+    proto_pack_str(pk, "hubs");
+    msgpack_pack_array(pk, (size_t)n);
+    int64_t all = 0;
+    for (int r = 0; r < ROLE_COUNT; r++) all += h->conns[r];
+    msgpack_pack_map(pk, 6);
+    proto_pack_kv_int(pk, "hub", h->hub_id);
+    proto_pack_str(pk, "self");
+    msgpack_pack_true(pk);
+    proto_pack_str(pk, "live");
+    pack_bool(pk, h->nats_up);
+    proto_pack_kv_int(pk, "audience", h->conns[ROLE_AUDIENCE]);
+    proto_pack_kv_int(pk, "conns", all);
+    proto_pack_kv_int(pk, "seen_ms", 0);
+    for (int i = 0; i < PEERS_MAX; i++) {
+        const struct peers_hub *p = &h->peers->hub[i];
+        if (!p->known || i == h->hub_id) continue;
+        int64_t c = 0;
+        for (int r = 0; r < ROLE_COUNT; r++) c += p->part.conns[r];
+        msgpack_pack_map(pk, 6);
+        proto_pack_kv_int(pk, "hub", i);
+        proto_pack_str(pk, "self");
+        msgpack_pack_false(pk);
+        proto_pack_str(pk, "live");
+        pack_bool(pk, p->live);
+        proto_pack_kv_int(pk, "audience", p->part.conns[ROLE_AUDIENCE]);
+        proto_pack_kv_int(pk, "conns", c);
+        proto_pack_kv_int(pk, "seen_ms", h->mono - p->seen_ms);
+    }
+}
+
 struct msg *enc_health(const struct enc_health *h) {
     struct proto_enc e;
     msgpack_packer *pk = &e.pk;
     const struct event_def *ev = h->ev;
     proto_enc_begin(&e);
-    msgpack_pack_map(pk, 12);
+    msgpack_pack_map(pk, 12 + (size_t)(h->peers != NULL));
     proto_pack_kv_str(pk, "t", "health");
+    if (h->peers) pack_hubs(pk, h);
     proto_pack_kv_int(pk, "now", h->now);
     proto_pack_str(pk, "conns");
     msgpack_pack_map(pk, ROLE_COUNT + 1);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include "agg.h"
 #include "event.h"
+#include "peers.h"
 #include "rec.h"
 #include "util.h"
 
@@ -60,6 +61,11 @@ struct enc_health {
     int64_t signals_per_s, votes_per_s, signals_total, dropped_slow, devices;
     int64_t keys_wrong, keys_refused;   /* role keys since start: wrong, refused (address locked out) */
     struct rec_stats store;
+    /* A cluster (NULL: one hub): `hubs`, this hub first, then every other
+     * hub heard from, with its connections and whether it is live. */
+    const struct peers *peers;
+    int hub_id, nats_up;
+    int64_t mono;                   /* now, monotonic (the peers' seen_ms clock) */
 };
 struct msg *enc_health(const struct enc_health *h);
 

@@ -9,6 +9,7 @@
 #include "agg.h"
 #include "event.h"
 #include "mod.h"
+#include "peers.h"
 #include "util.h"
 
 #define SNAP_PENDING_MAX 50     /* texts waiting for approval, in the crew's view */
@@ -20,6 +21,11 @@ struct snap_in {
     const struct mod *mod;
     int64_t banned;             /* devices banned */
     int64_t seq, now;
+    /* A cluster (NULL: one hub): the other hubs' sum, added to this hub's
+     * figures, and their parts (their top chants join the ranking). */
+    const struct peers_sum *ext;
+    const struct peers *peers;
+    int partial;                /* 1: some of the event's figures are missing (NATS down, a hub silent) */
 };
 
 /* Encode {t:"snap", ...} (docs/protocol.md) for the crew (crew != 0) or for

@@ -544,6 +544,8 @@ struct net_waker *net_waker_new(struct net *n, void (*fn)(void *), void *arg) {
     return w;
 }
 
+struct event_base *net_base(struct net *n) { return n->base; }
+
 void net_wake(void *waker) {
     struct net_waker *w = waker;
     event_active(w->ev, 0, 0);
@@ -639,6 +641,7 @@ struct net *net_new(const struct net_opts *o, struct server *srv, struct api *ap
     info.iface = o->bind;
     info.protocols = protocols;
     info.options = LWS_SERVER_OPTION_LIBEVENT;
+    if (o->share_port) info.options |= LWS_SERVER_OPTION_ALLOW_LISTEN_SHARE;   /* the kernel spreads connections */
     info.foreign_loops = loops;
     info.user = n;
     info.vhost_name = "chorus";

@@ -31,6 +31,7 @@ struct net_opts {
     const char *tls_cert, *tls_key;
     struct http_metrics metrics;   /* GET /metrics (http.h); render NULL: none */
     int sndbuf;                 /* SO_SNDBUF of every WebSocket connection (bytes) */
+    int share_port;             /* SO_REUSEPORT: several hubs of a cluster listen on one port */
 };
 
 /* Create the loop and the listening context; connections go to srv, GET
@@ -67,5 +68,10 @@ struct net_waker;
 struct net_waker *net_waker_new(struct net *n, void (*fn)(void *), void *arg);
 /* Thread-safe (the signature fits store_start's notify). */
 void net_wake(void *waker);
+
+/* The loop's libevent base, for a client library that runs on it (NATS's
+ * libevent adapter, hub/io/cluster.c). */
+struct event_base;
+struct event_base *net_base(struct net *n);
 
 #endif

@@ -58,9 +58,19 @@ void devices_free(struct devices *d) {
     d->live_cap = 0;
 }
 
+void devices_stride(struct devices *d, int stride, int residue) {
+    assert(stride >= 1 && residue >= 0 && residue < stride);
+    int64_t above = d->next - 1;   /* the highest id in this database */
+    d->stride = stride;
+    d->cluster = 1;
+    d->next = (above / stride + 1) * stride + residue;   /* >= stride: id 0 is never a device */
+}
+
 int64_t devices_new(struct devices *d) {
     if (devices_ensure(d, d->next) < 0) return -1;
-    return d->next++;
+    int64_t id = d->next;
+    d->next += d->stride > 1 ? d->stride : 1;
+    return id;
 }
 
 int devices_section(const struct devices *d, int64_t device) {

@@ -44,6 +44,8 @@ struct devices {
     uint8_t *banned;            /* device -> 1 when the crew banned it */
     int64_t nbanned;
     int64_t next;               /* the id the next new device gets */
+    int64_t stride;             /* ids this hub hands out: next, next + stride, ... (1; a cluster's hubs: PEERS_MAX) */
+    int cluster;                /* 1: ids from other hubs of the event are known too (their tokens say so) */
     struct devices_live *live;  /* connection slot -> the device whose buckets it holds */
     size_t live_cap;
     struct devices_iptab joins; /* joins_per_ip */
@@ -61,10 +63,17 @@ void devices_free(struct devices *d);
 
 /* Room for device ids up to `device`. Returns 0, or -1 on out-of-memory. */
 int devices_ensure(struct devices *d, int64_t device);
-/* 1 when device was handed out by this event's database. */
+/* The most a device id can be (2^40): in a cluster any hub's, not only
+ * this hub's ids are known. */
+#define DEVICES_ID_MAX ((int64_t)1 << 40)
+/* 1 when device was handed out by this event's database (in a cluster: by
+ * any hub of the event, whose token this hub checked). */
 static inline int devices_is_known(const struct devices *d, int64_t device) {
-    return device >= 1 && device < d->next;
+    return device >= 1 && (d->cluster ? device < DEVICES_ID_MAX : device < d->next);
 }
+/* A cluster's hub hands out the ids residue, residue + stride, ... above
+ * every id it knows, so no two hubs give the same id. */
+void devices_stride(struct devices *d, int stride, int residue);
 /* Hand out the next new id (its room is ensured). Returns it, or -1. */
 int64_t devices_new(struct devices *d);
 

@@ -71,8 +71,12 @@ static int64_t admit_device(struct server *srv, struct session *s, const struct 
             reject(srv, s, m, E_STORE_FAILED, "out of memory");
             return 0;
         }
-    } else if (*section < 0) {
-        *section = devices_section(&srv->dev, device);
+    } else {
+        if (devices_ensure(&srv->dev, device) < 0) {   /* in a cluster: a device another hub made */
+            reject(srv, s, m, E_STORE_FAILED, "out of memory");
+            return 0;
+        }
+        if (*section < 0) *section = devices_section(&srv->dev, device);
     }
     if (is_new || *section != devices_section(&srv->dev, device)) {
         struct rec r = {.type = REC_DEVICE, .a = device, .section = (int8_t)*section};
@@ -489,6 +493,7 @@ static void mod_device(struct server *srv, struct session *s, const struct proto
     int64_t d = m->device;
     if (!devices_is_known(&srv->dev, d)) return reject(srv, s, m, E_UNKNOWN_DEVICE, "this event has no such device");
     int ban = m->action == MOD_BAN;
+    if (devices_ensure(&srv->dev, d) < 0) return reject(srv, s, m, E_STORE_FAILED, "out of memory");
     devices_set_banned(&srv->dev, d, ban);
     if (ban) {
         agg_vote_remove(srv->agg, d);

@@ -238,6 +238,8 @@ static struct msg *health_msg(struct server *srv) {
         .signals_total = srv->agg->signals_total, .dropped_slow = srv->dropped_slow,
         .devices = srv->dev.next - 1,
         .keys_wrong = srv->dev.key_failures, .keys_refused = srv->dev.key_refused,
+        .peers = srv->cluster ? &srv->peers : NULL, .hub_id = srv->hub_id, .nats_up = srv->nats_up,
+        .mono = server_mono(srv),
     };
     srv->io.stats(srv->io.arg, &h.store);
     for (uint32_t i = 0; i < conns_end(&srv->conns); i++) {
@@ -291,6 +293,7 @@ void server_tick(struct server *srv) {
         if (srv->dirty) srv->dirty->dirty_pprev = &srv->dirty;
         server_flush_taps(srv, s);
     }
+    server_cluster_tick(srv);
     agg_tick(srv->agg);
     int64_t now = server_now(srv);
     int64_t sec = now / 1000;
@@ -300,6 +303,11 @@ void server_tick(struct server *srv) {
     srv->seq++;
     struct snap_in in = {.agg = srv->agg, .ev = srv->ev, .mod = srv->mod, .banned = srv->dev.nbanned,
                          .seq = srv->seq, .now = now};
+    if (srv->cluster) {
+        in.ext = &srv->ext;
+        in.peers = &srv->peers;
+        in.partial = server_cluster_partial(srv);
+    }
     struct msg *snap = snap_encode(&in, 0), *crew_snap = snap_encode(&in, 1);
     if (!snap || !crew_snap) { msg_unref(snap); msg_unref(crew_snap); return; }
     int every = srv->audience_every;
@@ -363,6 +371,11 @@ struct server *server_new(const struct server_opts *o, const struct event_def *e
     srv->audience_every = every < 1 ? 1 : (int)lround(every);
     srv->max_anon = o->max_anon_per_ip ? o->max_anon_per_ip : SERVER_ANON_DEFAULT;
     snprintf(srv->join_url, sizeof srv->join_url, "%s", o->join_url ? o->join_url : "");
+    srv->cluster = o->cluster;
+    srv->hub_id = o->hub_id;
+    srv->peers.self = o->hub_id;
+    srv->started_ms = server_now(srv);
+    if (o->cluster) devices_stride(&srv->dev, PEERS_MAX, o->hub_id);
     return srv;
 }
 

@@ -41,6 +41,9 @@ struct server_io {
     /* Clocks in ms: wall (protocol time) and monotonic. NULL: the system's. */
     int64_t (*now_ms)(void *arg);
     int64_t (*mono_ms)(void *arg);
+    /* A cluster (server_opts.cluster): send this hub's part (peers.h) to
+     * the other hubs; m is consumed. NULL: one hub. */
+    void (*publish_part)(void *arg, struct msg *m);
 };
 
 struct server_opts {
@@ -48,6 +51,8 @@ struct server_opts {
     double audience_hz;         /* snapshots per second to each phone */
     const char *join_url;       /* the audience URL (QR code), copied */
     uint32_t max_anon_per_ip;   /* connections per address not yet past hello (anon.h); 0: SERVER_ANON_DEFAULT */
+    int cluster;                /* 1: one of several hubs of the event (--nats) */
+    int hub_id;                 /* in a cluster: 0..PEERS_MAX-1, unique (device ids are hub_id mod PEERS_MAX) */
 };
 #define SERVER_ANON_DEFAULT 1000
 
@@ -88,6 +93,15 @@ void server_acks(struct server *srv, const struct rec_result *res, size_t n);
 void server_shutdown(struct server *srv);
 /* Connections currently in the table. */
 uint32_t server_conns(const struct server *srv);
+
+/* --- cluster (hub/io/cluster.c calls these on the loop thread) ----------- */
+
+/* A part from another hub (peers.h), as received; malformed ones are
+ * counted and dropped. */
+void server_cluster_part(struct server *srv, const uint8_t *buf, size_t len);
+/* The link to NATS went up (1) or down (0): while down, every page is told
+ * its view is partial. */
+void server_cluster_link(struct server *srv, int up);
 
 /* --- OSC (hub/io/osc.c calls these on the loop thread; oscctl.c) --------- */
 

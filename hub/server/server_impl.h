@@ -13,6 +13,7 @@
 #include "metrics.h"
 #include "mod.h"
 #include "oscmap.h"
+#include "peers.h"
 #include "proto.h"
 #include "server.h"
 
@@ -54,7 +55,19 @@ struct server {
     uint8_t osc_on, osc_target_on[OSC_TARGETS_MAX];
     struct oscmap_stats osc_stats;
     int64_t osc_status_ms, osc_crew_seen, osc_prepared, osc_prepared_poll;
+    /* A cluster (cluster.c): this hub's id, the other hubs' last parts and
+     * their sum, the link to NATS. */
+    int cluster, hub_id, nats_up;
+    struct peers peers;
+    struct peers_sum ext;
+    int64_t part_seq, started_ms, parts_bad;
 };
+
+/* cluster.c: before the tick's snapshot: age the other hubs, sum them into
+ * srv->ext (and agg's ext_*), send this hub's part. No-op for one hub. */
+void server_cluster_tick(struct server *srv);
+/* 1 when the merged view lacks a hub's figures (NATS down, a hub silent). */
+int server_cluster_partial(const struct server *srv);
 
 /* Clocks (the io's, or the system's). now32 is ms since start, for buckets. */
 int64_t server_now(const struct server *srv);

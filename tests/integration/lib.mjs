@@ -50,7 +50,9 @@ export async function startHub({ dir, db, event, port, args = [] } = {}) {
   const deadline = Date.now() + 10000;
   for (;;) {
     if (proc.exitCode !== null) throw new Error(`hub exited early: ${out}`);
-    try { await probe(port); break; } catch { /* not yet */ }
+    // Its banner too: with hubs sharing a port (a cluster) the probe may be
+    // answered by another one.
+    try { await probe(port); if (out.includes('chorus-hub: event ')) break; } catch { /* not yet */ }
     if (Date.now() > deadline) { proc.kill('SIGKILL'); throw new Error(`hub did not start: ${out}`); }
     await sleep(50);
   }

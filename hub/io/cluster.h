@@ -1,0 +1,54 @@
+/* cluster.h -- the NATS side of a cluster (issue 14, docs/cluster.md):
+ * several hub processes serve one event, joined by NATS (nats-server with
+ * JetStream, the libnats C client).
+ *
+ * At start (cluster_setup, before the loop runs, on a plain connection):
+ * the event's key-value bucket `chorus_<CODE>` gives this hub its id (the
+ * first free `hub.<n>`, n < PEERS_MAX, kept beside the database in
+ * <db>.hub so a restart keeps it) and the event's token secret (`secret`:
+ * the first hub's, so a token signed by one hub is valid on every hub).
+ *
+ * Then (cluster_new, on the loop through libnats's libevent adapter): every
+ * tick the server's part goes to `chorus.<CODE>.part` and the other hubs'
+ * parts come back. libnats calls back on its own threads: parts are copied
+ * into a bounded inbox (CLUSTER_INBOX; when full the oldest is dropped: the
+ * next part of that hub repairs it) and the loop is woken; link changes are
+ * a flag the loop reads. Nothing blocks the loop. */
+#ifndef CLUSTER_H
+#define CLUSTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "auth.h"
+#include "net.h"
+#include "server.h"
+
+#define CLUSTER_INBOX 1024      /* parts waiting for the loop */
+#define CLUSTER_PART_MAX 65536  /* bytes: a larger message is not a part */
+
+struct cluster;
+
+/* Join the event's cluster at url (one or several nats:// URLs, comma
+ * separated): this hub's id into *hub_id and the event's token secret into
+ * secret (this hub's own secret, local, becomes the event's when it is the
+ * first). When NATS can not be reached within a few seconds, the id and
+ * secret cached in <db_path>.hub are used (a hub restarted while NATS is
+ * down keeps serving); without a cache it fails. Returns 0, or -1 with a
+ * one-line reason in err. */
+int cluster_setup(const char *url, const char *code, const char *db_path, const uint8_t local[AUTH_SECRET_LEN],
+                  int *hub_id, uint8_t secret[AUTH_SECRET_LEN], char *err, size_t errlen);
+
+/* Connect on net's loop and exchange parts with the other hubs for srv.
+ * Returns NULL with a reason in err. */
+struct cluster *cluster_new(struct net *net, struct server *srv, const char *url, const char *code, int hub_id,
+                            char *err, size_t errlen);
+/* struct server_io's publish_part (arg: the cluster): on the loop thread. */
+void cluster_publish_part(void *arg, struct msg *m);
+/* Close the connection (before net_free). cluster_free(NULL) is a no-op. */
+void cluster_free(struct cluster *c);
+
+/* Figures for /metrics and the log. */
+struct cluster_stats { int64_t sent, received, dropped, send_failed; int up; };
+void cluster_stats(struct cluster *c, struct cluster_stats *out);
+
+#endif

@@ -1,0 +1,101 @@
+/* Unit tests: cluster parts (peers.c): the codec round-trips and refuses
+ * what is not a part of this event; the merge keeps a silent hub's totals
+ * but not its crowd, ignores old and own parts, and takes a restarted hub's
+ * new run. */
+#include <stdlib.h>
+#include "peers.h"
+#include "t.h"
+
+static struct peers_part sample(int hub, int64_t seq, int64_t started) {
+    struct peers_part p = {.hub = hub, .seq = seq, .started_ms = started, .nsections = 3, .nkinds = 2,
+                           .signals_total = 40};
+    p.conns[ROLE_AUDIENCE] = 10;
+    p.conns[ROLE_SCREEN] = 1;
+    p.section_conns[0] = 4, p.section_conns[1] = 5, p.section_conns[2] = 1;
+    p.totals[0] = 100, p.totals[1] = 7;
+    p.rate[0] = 12;
+    p.nchants = 2;
+    strcpy(p.chants[0].key, "encore");
+    strcpy(p.chants[0].text, "Encore!");
+    p.chants[0].count = 9;
+    strcpy(p.chants[1].key, "one more");
+    strcpy(p.chants[1].text, "One more");
+    p.chants[1].count = 2;
+    return p;
+}
+
+static void codec_round_trip(void) {
+    struct peers_part p = sample(3, 17, 1000), q;
+    struct msg *m = peers_encode(&p);
+    CHECK(m != NULL);
+    CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), 0);
+    CHECK_EQ(q.hub, 3);
+    CHECK_EQ(q.seq, 17);
+    CHECK_EQ(q.conns[ROLE_AUDIENCE], 10);
+    CHECK_EQ(q.section_conns[1], 5);
+    CHECK_EQ(q.totals[0], 100);
+    CHECK_EQ(q.rate[0], 12);
+    CHECK_EQ(q.nchants, 2);
+    CHECK_STR(q.chants[0].text, "Encore!");
+    CHECK_EQ(q.chants[1].count, 2);
+    /* Another event file (other reaction or section counts): refused. */
+    CHECK_EQ(peers_decode(msg_payload(m), m->len, 3, 3, &q), -1);
+    CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 4, &q), -1);
+    /* Every truncation is refused, never read past the end. */
+    for (uint32_t n = 0; n < m->len; n++) CHECK_EQ(peers_decode(msg_payload(m), n, 2, 3, &q), -1);
+    msg_unref(m);
+    p.hub = PEERS_MAX;   /* out of range */
+    m = peers_encode(&p);
+    CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), -1);
+    msg_unref(m);
+    static const uint8_t junk[] = {0x93, 0x01, 0x02, 0x03};
+    CHECK_EQ(peers_decode(junk, sizeof junk, 2, 3, &q), -1);
+    CHECK_EQ(peers_decode(NULL, 0, 2, 3, &q), -1);
+}
+
+static void merge_and_silence(void) {
+    struct peers ps = {.self = 0};
+    struct peers_part a = sample(1, 1, 1000), b = sample(2, 1, 1000), own = sample(0, 1, 1000);
+    CHECK_EQ(peers_take(&ps, &own, 0), 0);          /* this hub's own part comes back: ignored */
+    CHECK_EQ(peers_take(&ps, &a, 0), 1);
+    CHECK_EQ(peers_take(&ps, &b, 0), 1);
+    struct peers_sum s;
+    peers_sum(&ps, &s);
+    CHECK_EQ(s.conns[ROLE_AUDIENCE], 20);
+    CHECK_EQ(s.totals[0], 200);
+    CHECK_EQ(s.section_conns[1], 10);
+    /* Parts are cumulative: one received twice, or an older one late, changes nothing. */
+    CHECK_EQ(peers_take(&ps, &a, 10), 0);
+    a.seq = 2, a.totals[0] = 150;
+    CHECK_EQ(peers_take(&ps, &a, 100), 1);
+    struct peers_part late = sample(1, 1, 1000);
+    CHECK_EQ(peers_take(&ps, &late, 200), 0);
+    peers_sum(&ps, &s);
+    CHECK_EQ(s.totals[0], 250);
+    /* Hub 2 goes silent: its totals stay, its crowd and rate go. */
+    int known, live;
+    peers_age(&ps, 100 + PEERS_STALE_MS, &known, &live);
+    CHECK_EQ(known, 2);
+    CHECK_EQ(live, 0);
+    a.seq = 3;
+    peers_take(&ps, &a, 100 + PEERS_STALE_MS);
+    peers_age(&ps, 100 + PEERS_STALE_MS, &known, &live);
+    CHECK_EQ(live, 1);
+    peers_sum(&ps, &s);
+    CHECK_EQ(s.conns[ROLE_AUDIENCE], 10);
+    CHECK_EQ(s.rate[0], 12);
+    CHECK_EQ(s.totals[0], 250);
+    /* Hub 2 restarts (a later start, seq from 1 again): taken. */
+    b = sample(2, 1, 5000);
+    b.totals[0] = 120;   /* reloaded from its database, then more */
+    CHECK_EQ(peers_take(&ps, &b, 6000), 1);
+    peers_sum(&ps, &s);
+    CHECK_EQ(s.totals[0], 270);
+    CHECK_EQ(s.conns[ROLE_AUDIENCE], 20);
+}
+
+int main(void) {
+    TEST(codec_round_trip);
+    TEST(merge_and_silence);
+    return T_DONE();
+}
