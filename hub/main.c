@@ -106,6 +106,14 @@ static void io_publish_part(void *arg, struct msg *m) {
     if (h->cluster) cluster_publish_part(h->cluster, m);
     else msg_unref(m);
 }
+static int io_publish_ctl(void *arg, const uint8_t *frame, size_t len, const char *from) {
+    struct hub *h = arg;
+    return h->cluster ? cluster_publish_ctl(h->cluster, frame, len, from) : -1;
+}
+static int io_publish_vote(void *arg, int64_t poll, int64_t device, int option, int only_first, const char *from) {
+    struct hub *h = arg;
+    return h->cluster ? cluster_publish_vote(h->cluster, poll, device, option, only_first, from) : -1;
+}
 
 /* File descriptors open, from /proc/self/fd (-1 when it can not be read,
  * e.g. none is left to open it with). */
@@ -341,7 +349,8 @@ int main(int argc, char **argv) {
     struct server_opts so = {.tick_ms = o.tick_ms, .audience_hz = o.audience_hz, .join_url = join_url,
                              .max_anon_per_ip = (uint32_t)o.max_anon_per_ip, .cluster = o.nats != NULL};
     struct server_io io = {.arg = &h, .want_write = io_want_write, .write_now = io_write_now, .kill = io_kill, .persist = io_persist,
-                           .stats = io_stats, .publish_part = o.nats ? io_publish_part : NULL};
+                           .stats = io_stats, .publish_part = o.nats ? io_publish_part : NULL,
+                           .publish_ctl = o.nats ? io_publish_ctl : NULL, .publish_vote = o.nats ? io_publish_vote : NULL};
     if (o.nats) {
         /* One of several hubs: its id and the event's token secret come
          * from the cluster (before the server makes any token). */

@@ -169,6 +169,18 @@ void agg_saved_clear(struct agg_saved *saved) {
     memset(saved, 0, sizeof *saved);
 }
 
+int agg_vote_set(struct agg *a, int64_t device, int option) {
+    assert(a->poll && option >= 0 && option < a->poll->nopts);
+    if (device < 0 || ensure(a, device) < 0) return AGG_NOMEM;
+    int old = (int)a->votes[device] - 1;
+    if (old == option) return 0;
+    if (old >= 0) a->poll->counts[old]--;
+    else a->poll->voters++;
+    a->poll->counts[option]++;
+    a->votes[device] = (uint8_t)(option + 1);
+    return 0;
+}
+
 int agg_vote_remove(struct agg *a, int64_t device) {
     int opt = agg_vote_of(a, device);
     if (opt < 0) return -1;

@@ -114,6 +114,10 @@ void agg_vote_revert(struct agg *a, int64_t device, int option, int prev);
 /* Take device's vote out of the open poll (a ban). Returns the option it
  * had, or -1. */
 int agg_vote_remove(struct agg *a, int64_t device);
+/* A cluster: the event's vote stream says device's choice in the open
+ * poll is option (the stream already applied allow_change): set it.
+ * Returns 0, or AGG_NOMEM. */
+int agg_vote_set(struct agg *a, int64_t device, int option);
 /* Device's option in the open poll, or -1. */
 int agg_vote_of(const struct agg *a, int64_t device);
 /* With no poll open: device's option in the last closed poll (its votes stay

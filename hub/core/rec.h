@@ -16,7 +16,7 @@
 enum rec_type {
     REC_DEVICE = 1, REC_SESSION_START, REC_SESSION_END, REC_VOTE, REC_REACT, REC_CHANT,
     REC_POLL_OPEN, REC_POLL_CLOSE, REC_MARKER, REC_SECOND, REC_MOD, REC_POLL_REVEAL,
-    REC_POLL_REOPEN, REC_MARKER_EDIT, REC_POLL_PLAY
+    REC_POLL_REOPEN, REC_MARKER_EDIT, REC_POLL_PLAY, REC_CTL
 };
 
 /* A finished second: its figures and the reaction totals as of its end. */
@@ -51,6 +51,7 @@ struct rec_second {
  *                 poll link after the change (0 none)
  *  POLL_PLAY:     a = poll, c = the option the crew confirmed ("Play it");
  *                 reveals the results too
+ *  CTL:           a = the cluster's control stream seq applied last
  *  SECOND:        second
  *  MOD:           kind = enum mod_action, a = the crew's session id (0 for
  *                 the filter's MOD_BLOCKED), b = device (ban, unban, blocked),
@@ -131,6 +132,7 @@ struct rec_boot {
     size_t nmarkers;
     struct rec_played played[REC_PLAYED_MAX];   /* the newest confirmed results, newest first */
     int nplayed;
+    uint64_t ctl_seq;               /* a cluster: the control stream seq applied last */
 };
 
 /* Free what a boot holds (not boot itself); safe on a zeroed boot. */

@@ -23,17 +23,32 @@
 
 #define SETUP_TIMEOUT_MS 3000
 
-struct part { uint32_t len; uint8_t *data; };
+/* What libnats's threads hand the loop. */
+enum item_kind { IT_NONE, IT_PART, IT_CTL, IT_VOTE, IT_VOTE_ACK, IT_CTL_ACK };
+struct item {
+    enum item_kind kind;
+    int ok, conflict, option;   /* acks; a vote's option */
+    uint64_t seq;               /* IT_CTL: stream seq; IT_VOTE: the poll */
+    int64_t device;             /* IT_VOTE */
+    char from[160];             /* IT_CTL, acks: the Chorus-From header */
+    uint32_t len;
+    uint8_t *data;              /* IT_PART, IT_CTL (malloc'd) */
+};
 
 struct cluster {
     struct server *srv;
     natsConnection *nc;
-    natsSubscription *sub;
+    natsSubscription *sub, *ctl_sub, *vote_sub;
+    jsCtx *js;
     struct net_waker *waker;
-    char subj[96];
+    char subj[96], ctl_subj[96], vote_prefix[96];
+    uint64_t ctl_from;          /* the first control seq this hub has not applied */
+    pthread_t thread;           /* subscriber(): the streams' subscriptions */
+    int thread_started;
     pthread_mutex_t mu;         /* guards everything below */
-    struct part inbox[CLUSTER_INBOX];
-    int head, count;
+    pthread_cond_t room;        /* the inbox has room again */
+    struct item inbox[CLUSTER_INBOX];
+    int head, count, stopping;
     int up, up_seen;            /* link: as libnats says, as the loop last passed on (-1 never) */
     int64_t sent, received, dropped, send_failed;
 };
@@ -126,6 +141,37 @@ static natsStatus bucket(jsCtx *js, const char *name, kvStore **kv) {
     return js_CreateKeyValue(kv, js, &kc);
 }
 
+/* The event's two streams (file storage; replicated on a NATS cluster):
+ * the crew's control messages in one order for every hub, and the votes,
+ * the latest per device and poll (subject ...vote.<poll>.<device>). */
+static natsStatus add_stream(jsCtx *js, const char *name, const char *subject, int64_t per_subject) {
+    jsStreamConfig sc;
+    jsStreamConfig_Init(&sc);
+    const char *subjects[] = {subject};
+    sc.Name = name;
+    sc.Subjects = subjects;
+    sc.SubjectsLen = 1;
+    sc.Storage = js_FileStorage;
+    sc.MaxMsgsPerSubject = per_subject;
+    sc.Replicas = 3;
+    jsErrCode jerr = 0;
+    natsStatus s = js_AddStream(NULL, js, &sc, NULL, &jerr);
+    if (s == NATS_OK) return s;
+    sc.Replicas = 1;   /* a single server */
+    return js_AddStream(NULL, js, &sc, NULL, &jerr);
+}
+
+static natsStatus streams(jsCtx *js, const char *code) {
+    char name[96], subj[96];
+    snprintf(name, sizeof name, "CHORUS_%s_CTL", code);
+    snprintf(subj, sizeof subj, "chorus.%s.ctl", code);
+    natsStatus s = add_stream(js, name, subj, 0);
+    if (s != NATS_OK) return s;
+    snprintf(name, sizeof name, "CHORUS_%s_VOTES", code);
+    snprintf(subj, sizeof subj, "chorus.%s.vote.>", code);
+    return add_stream(js, name, subj, 1);
+}
+
 /* What the hub writes into hub.<n>: which database holds that id. */
 static void owner_of(const char *db, char *out, size_t n) {
     char host[128] = "?", real[900];
@@ -196,6 +242,10 @@ int cluster_setup(const char *url, const char *code, const char *db_path, const 
                  natsStatus_GetText(s));
         goto out;
     }
+    if ((s = streams(js, code)) != NATS_OK) {
+        snprintf(err, errlen, "cluster: JetStream streams of %s: %s", code, natsStatus_GetText(s));
+        goto out;
+    }
     if (claim(kv, db_path, cached, hub_id, err, errlen) < 0) goto out;
     char hx[2 * AUTH_SECRET_LEN + 1];
     hex(local, AUTH_SECRET_LEN, hx);
@@ -223,6 +273,32 @@ out:
 
 /* --- run time (on the loop) ------------------------------------------------- */
 
+static void push(struct cluster *c, const struct item *it) {
+    pthread_mutex_lock(&c->mu);
+    if (c->count == CLUSTER_INBOX) {
+        /* Full. A part is dropped (its hub's next part repairs it); the
+         * others wait, so a slow loop slows libnats's delivery threads
+         * rather than losing a vote or a crew message. */
+        if (it->kind == IT_PART) {
+            c->dropped++;
+            pthread_mutex_unlock(&c->mu);
+            free(it->data);
+            return;
+        }
+        while (c->count == CLUSTER_INBOX && !c->stopping) pthread_cond_wait(&c->room, &c->mu);
+        if (c->stopping) {
+            pthread_mutex_unlock(&c->mu);
+            free(it->data);
+            return;
+        }
+    }
+    c->inbox[(c->head + c->count) % CLUSTER_INBOX] = *it;
+    c->count++;
+    c->received++;
+    pthread_mutex_unlock(&c->mu);
+    net_wake(c->waker);
+}
+
 static void set_up(struct cluster *c, int up) {
     pthread_mutex_lock(&c->mu);
     c->up = up;
@@ -233,49 +309,149 @@ static void set_up(struct cluster *c, int up) {
 static void on_connected(natsConnection *nc, void *arg) { (void)nc; set_up(arg, 1); }
 static void on_disconnected(natsConnection *nc, void *arg) { (void)nc; set_up(arg, 0); }
 
-/* A part from a hub (a libnats thread): copied into the inbox. */
+static uint8_t *copy_data(natsMsg *msg, uint32_t *len) {
+    int n = natsMsg_GetDataLength(msg);
+    uint8_t *d = n >= 0 && n <= CLUSTER_PART_MAX ? malloc((size_t)n + 1) : NULL;
+    if (d) {
+        if (n) memcpy(d, natsMsg_GetData(msg), (size_t)n);
+        d[n] = 0;
+        *len = (uint32_t)n;
+    }
+    return d;
+}
+
+static void copy_from(natsMsg *msg, char *out, size_t n) {
+    const char *v = NULL;
+    out[0] = 0;
+    if (natsMsgHeader_Get(msg, "Chorus-From", &v) == NATS_OK && v) snprintf(out, n, "%s", v);
+}
+
+/* A part from a hub (a libnats thread). */
 static void on_part(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg) {
     (void)nc;
     (void)sub;
-    struct cluster *c = arg;
-    int len = natsMsg_GetDataLength(msg);
-    uint8_t *copy = len > 0 && len <= CLUSTER_PART_MAX ? malloc((size_t)len) : NULL;
-    if (copy) memcpy(copy, natsMsg_GetData(msg), (size_t)len);
+    struct item it = {.kind = IT_PART};
+    it.data = copy_data(msg, &it.len);
     natsMsg_Destroy(msg);
-    if (!copy) return;
-    pthread_mutex_lock(&c->mu);
-    if (c->count == CLUSTER_INBOX) {   /* full: the oldest goes (its hub's next part repairs it) */
-        free(c->inbox[c->head].data);
-        c->head = (c->head + 1) % CLUSTER_INBOX;
-        c->count--;
-        c->dropped++;
-    }
-    c->inbox[(c->head + c->count) % CLUSTER_INBOX] = (struct part){.len = (uint32_t)len, .data = copy};
-    c->count++;
-    c->received++;
-    pthread_mutex_unlock(&c->mu);
-    net_wake(c->waker);
+    if (it.data) push(arg, &it);
 }
 
-/* The loop: pass the link state and the parts on to the server. */
+/* A control message, in the stream's order (a libnats thread). */
+static void on_ctl(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg) {
+    (void)nc;
+    (void)sub;
+    struct item it = {.kind = IT_CTL};
+    jsMsgMetaData *md = NULL;
+    if (natsMsg_GetMetaData(&md, msg) == NATS_OK) {
+        it.seq = md->Sequence.Stream;
+        jsMsgMetaData_Destroy(md);
+    }
+    copy_from(msg, it.from, sizeof it.from);
+    it.data = copy_data(msg, &it.len);
+    natsMsg_Destroy(msg);
+    if (it.data && it.seq) push(arg, &it);
+    else free(it.data);
+}
+
+/* A vote: subject chorus.<CODE>.vote.<poll>.<device>, data the option. */
+static void on_vote(natsConnection *nc, natsSubscription *sub, natsMsg *msg, void *arg) {
+    (void)nc;
+    (void)sub;
+    struct cluster *c = arg;
+    const char *subj = natsMsg_GetSubject(msg);
+    size_t pl = strlen(c->vote_prefix);
+    long long poll = 0, device = 0;
+    int option = -1, n = natsMsg_GetDataLength(msg);
+    char data[8] = "", rest[8] = "";
+    if (n > 0 && n < (int)sizeof data) memcpy(data, natsMsg_GetData(msg), (size_t)n);
+    int ok = subj && !strncmp(subj, c->vote_prefix, pl) &&
+             sscanf(subj + pl, "%lld.%lld%7s", &poll, &device, rest) == 2 && sscanf(data, "%d", &option) == 1;
+    natsMsg_Destroy(msg);
+    if (!ok) return;
+    struct item it = {.kind = IT_VOTE, .seq = (uint64_t)poll, .device = device, .option = option};
+    push(c, &it);
+}
+
+/* The outcome of a control message or a vote this hub published. */
+static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void *arg) {
+    (void)js;
+    struct cluster *c = arg;
+    const char *subj = natsMsg_GetSubject(msg);
+    struct item it = {.kind = subj && !strcmp(subj, c->ctl_subj) ? IT_CTL_ACK : IT_VOTE_ACK};
+    it.ok = pa != NULL;
+    it.conflict = !pa && pae && pae->ErrCode == JSStreamWrongLastSequenceErr;
+    copy_from(msg, it.from, sizeof it.from);
+    natsMsg_Destroy(msg);
+    if (it.kind == IT_CTL_ACK && it.ok) return;   /* acked when this hub applies it */
+    push(c, &it);
+}
+
+/* The loop: pass what came on to the server, in order. */
 static void drain(void *arg) {
     struct cluster *c = arg;
-    for (;;) {
+    for (int n = 0; n < 4 * CLUSTER_INBOX; n++) {   /* bounded per wake-up: the loop has other work */
         pthread_mutex_lock(&c->mu);
         int up = c->up, changed = up != c->up_seen;
         c->up_seen = up;
-        struct part p = {0};
+        struct item it = {.kind = IT_NONE};
         if (c->count) {
-            p = c->inbox[c->head];
+            it = c->inbox[c->head];
             c->head = (c->head + 1) % CLUSTER_INBOX;
             c->count--;
+            pthread_cond_signal(&c->room);
         }
         pthread_mutex_unlock(&c->mu);
         if (changed) server_cluster_link(c->srv, up);
-        if (!p.data) return;
-        server_cluster_part(c->srv, p.data, p.len);
-        free(p.data);
+        switch (it.kind) {
+        case IT_NONE: return;
+        case IT_PART: server_cluster_part(c->srv, it.data, it.len); break;
+        case IT_CTL: server_cluster_ctl(c->srv, it.seq, it.from, it.data, it.len); break;
+        case IT_VOTE: server_cluster_vote(c->srv, (int64_t)it.seq, it.device, it.option); break;
+        case IT_VOTE_ACK: server_cluster_vote_acked(c->srv, it.from, it.ok, it.conflict); break;
+        case IT_CTL_ACK: server_cluster_ctl_failed(c->srv, it.from); break;
+        }
+        free(it.data);
     }
+    net_wake(c->waker);   /* more waiting: after the loop's other work */
+}
+
+/* The stream subscriptions are blocking calls (they create consumers):
+ * made from this thread once the loop runs, retried until NATS answers. */
+static void *subscriber(void *arg) {
+    struct cluster *c = arg;
+    char subj[128];
+    for (;;) {
+        pthread_mutex_lock(&c->mu);
+        int stop = c->stopping;
+        pthread_mutex_unlock(&c->mu);
+        if (stop) break;
+        natsStatus s = NATS_OK;
+        jsErrCode jerr = 0;
+        if (!c->ctl_sub) {
+            jsSubOptions so;
+            jsSubOptions_Init(&so);
+            so.Ordered = true;
+            if (c->ctl_from > 1) {
+                so.Config.DeliverPolicy = js_DeliverByStartSequence;
+                so.Config.OptStartSeq = c->ctl_from;
+            }
+            s = js_Subscribe(&c->ctl_sub, c->js, c->ctl_subj, on_ctl, c, NULL, &so, &jerr);
+        }
+        if (s == NATS_OK && !c->vote_sub) {
+            jsSubOptions so;
+            jsSubOptions_Init(&so);
+            so.Ordered = true;
+            so.Config.DeliverPolicy = js_DeliverLastPerSubject;   /* every device's latest vote, then live */
+            snprintf(subj, sizeof subj, "%s>", c->vote_prefix);
+            s = js_Subscribe(&c->vote_sub, c->js, subj, on_vote, c, NULL, &so, &jerr);
+        }
+        if (s == NATS_OK) break;
+        log_warn("cluster: the streams are not reachable yet; retrying", "status=%s jerr=%d",
+                 log_q(natsStatus_GetText(s)), (int)jerr);
+        sleep(1);
+    }
+    nats_ReleaseThreadMemory();
+    return NULL;
 }
 
 struct cluster *cluster_new(struct net *net, struct server *srv, const char *url, const char *code, int hub_id,
@@ -284,8 +460,12 @@ struct cluster *cluster_new(struct net *net, struct server *srv, const char *url
     if (!c) { snprintf(err, errlen, "out of memory"); return NULL; }
     c->srv = srv;
     c->up_seen = -1;
+    c->ctl_from = server_cluster_ctl_seq(srv) + 1;
     pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->room, NULL);
     snprintf(c->subj, sizeof c->subj, "chorus.%s.part", code);
+    snprintf(c->ctl_subj, sizeof c->ctl_subj, "chorus.%s.ctl", code);
+    snprintf(c->vote_prefix, sizeof c->vote_prefix, "chorus.%s.vote.", code);
     char name[32];
     snprintf(name, sizeof name, "chorus-hub-%d", hub_id);
     natsOptions *o = NULL;
@@ -306,7 +486,17 @@ struct cluster *cluster_new(struct net *net, struct server *srv, const char *url
         else if (s == NATS_NOT_YET_CONNECTED) s = NATS_OK, set_up(c, 0);
     }
     if (s == NATS_OK) s = natsConnection_Subscribe(&c->sub, c->nc, c->subj, on_part, c);
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = 2000;                                    /* a vote waits at most this for the stream */
+    jo.PublishAsync.AckHandler = on_ack;
+    jo.PublishAsync.AckHandlerClosure = c;
+    if (s == NATS_OK) s = natsConnection_JetStream(&c->js, c->nc, &jo);
     natsOptions_Destroy(o);
+    if (s == NATS_OK) {
+        if (pthread_create(&c->thread, NULL, subscriber, c) != 0) s = NATS_SYS_ERROR;
+        else c->thread_started = 1;
+    }
     if (s != NATS_OK) {
         snprintf(err, errlen, "cluster: NATS at %s: %s", url, natsStatus_GetText(s));
         cluster_free(c);
@@ -326,6 +516,37 @@ void cluster_publish_part(void *arg, struct msg *m) {
     msg_unref(m);
 }
 
+/* Publish to a stream without waiting (the ack comes to on_ack). Only while
+ * connected: otherwise the sender hears at once that it must retry. */
+static int publish(struct cluster *c, const char *subj, const void *data, int len, const char *from, int only_first) {
+    if (natsConnection_Status(c->nc) != NATS_CONN_STATUS_CONNECTED) return -1;
+    natsMsg *msg = NULL;
+    if (natsMsg_Create(&msg, subj, NULL, data, len) != NATS_OK) return -1;
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.ExpectNoMessage = only_first != 0;
+    if (natsMsgHeader_Set(msg, "Chorus-From", from) != NATS_OK || js_PublishMsgAsync(c->js, &msg, &po) != NATS_OK) {
+        natsMsg_Destroy(msg);   /* NULL when the library took it */
+        c->send_failed++;
+        return -1;
+    }
+    c->sent++;
+    return 0;
+}
+
+int cluster_publish_ctl(void *arg, const uint8_t *frame, size_t len, const char *from) {
+    struct cluster *c = arg;
+    return publish(c, c->ctl_subj, frame, (int)len, from, 0);
+}
+
+int cluster_publish_vote(void *arg, int64_t poll, int64_t device, int option, int only_first, const char *from) {
+    struct cluster *c = arg;
+    char subj[160], data[8];
+    snprintf(subj, sizeof subj, "%s%lld.%lld", c->vote_prefix, (long long)poll, (long long)device);
+    snprintf(data, sizeof data, "%d", option);
+    return publish(c, subj, data, (int)strlen(data), from, only_first);
+}
+
 void cluster_stats(struct cluster *c, struct cluster_stats *out) {
     pthread_mutex_lock(&c->mu);
     *out = (struct cluster_stats){.sent = c->sent, .received = c->received, .dropped = c->dropped,
@@ -335,12 +556,20 @@ void cluster_stats(struct cluster *c, struct cluster_stats *out) {
 
 void cluster_free(struct cluster *c) {
     if (!c) return;
+    pthread_mutex_lock(&c->mu);
+    c->stopping = 1;
+    pthread_cond_broadcast(&c->room);
+    pthread_mutex_unlock(&c->mu);
+    if (c->thread_started) pthread_join(c->thread, NULL);
+    if (c->ctl_sub) natsSubscription_Destroy(c->ctl_sub);
+    if (c->vote_sub) natsSubscription_Destroy(c->vote_sub);
     if (c->sub) natsSubscription_Destroy(c->sub);
-    if (c->nc) {
-        natsConnection_Close(c->nc);
-        natsConnection_Destroy(c->nc);
-    }
+    if (c->nc) natsConnection_Close(c->nc);   /* callbacks end here (a waiting push is released by `stopping`) */
+    jsCtx_Destroy(c->js);
+    if (c->nc) natsConnection_Destroy(c->nc);
+    net_waker_off(c->waker);   /* no drain() after this */
     for (int i = 0; i < c->count; i++) free(c->inbox[(c->head + i) % CLUSTER_INBOX].data);
+    pthread_cond_destroy(&c->room);
     pthread_mutex_destroy(&c->mu);
     free(c);
 }

@@ -42,8 +42,13 @@ int cluster_setup(const char *url, const char *code, const char *db_path, const 
  * Returns NULL with a reason in err. */
 struct cluster *cluster_new(struct net *net, struct server *srv, const char *url, const char *code, int hub_id,
                             char *err, size_t errlen);
-/* struct server_io's publish_part (arg: the cluster): on the loop thread. */
+/* struct server_io's publish_part, publish_ctl and publish_vote (arg: the
+ * cluster): on the loop thread, never blocking; ctl and votes go to the
+ * event's JetStream streams and their outcome comes back through the
+ * server_cluster_* calls. */
 void cluster_publish_part(void *arg, struct msg *m);
+int cluster_publish_ctl(void *arg, const uint8_t *frame, size_t len, const char *from);
+int cluster_publish_vote(void *arg, int64_t poll, int64_t device, int option, int only_first, const char *from);
 /* Close the connection (before net_free). cluster_free(NULL) is a no-op. */
 void cluster_free(struct cluster *c);
 

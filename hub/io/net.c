@@ -530,7 +530,13 @@ static void on_tick(evutil_socket_t fd, short what, void *arg) {
 static void on_wake(evutil_socket_t fd, short what, void *arg) {
     (void)fd; (void)what;
     struct net_waker *w = arg;
-    w->fn(w->arg);
+    if (w->fn) w->fn(w->arg);
+}
+
+void net_waker_off(struct net_waker *w) {
+    if (!w) return;
+    event_del(w->ev);
+    w->fn = NULL;   /* a wake-up already on its way does nothing */
 }
 
 struct net_waker *net_waker_new(struct net *n, void (*fn)(void *), void *arg) {

@@ -68,6 +68,9 @@ struct net_waker;
 struct net_waker *net_waker_new(struct net *n, void (*fn)(void *), void *arg);
 /* Thread-safe (the signature fits store_start's notify). */
 void net_wake(void *waker);
+/* On the loop thread: the waker's function is not called any more (its
+ * owner is going; the waker itself stays until net_free). */
+void net_waker_off(struct net_waker *w);
 
 /* The loop's libevent base, for a client library that runs on it (NATS's
  * libevent adapter, hub/io/cluster.c). */

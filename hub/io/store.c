@@ -36,7 +36,7 @@ enum {
     Q_DEVICE, Q_SESS_START, Q_SESS_END, Q_VOTE, Q_VOTE_SIG, Q_REACT, Q_CHANT, Q_POLL, Q_POLL_OPT,
     Q_POLL_CLOSE, Q_MARKER, Q_SECOND, Q_SECOND_REACT, Q_TOTAL, Q_TOTAL_ID, Q_MAX_SIGNAL,
     Q_MOD_LOG, Q_CHANT_MOD, Q_BAN, Q_MODE, Q_POLL_REVEAL, Q_POLL_REOPEN, Q_MARKER_EDIT, Q_MARKER_DELETE,
-    Q_SECOND_LATE, Q_POLL_PLAY, Q_COUNT
+    Q_SECOND_LATE, Q_POLL_PLAY, Q_CTL, Q_COUNT
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -59,6 +59,8 @@ static const char *const sql_text[Q_COUNT] = {
     [Q_MARKER] = "INSERT INTO markers(ts_ms, kind, label, poll) VALUES(?1, ?2, ?3, ?4)",
     [Q_POLL_REOPEN] = "UPDATE polls SET closed_ms = NULL, revealed_ms = CASE WHEN reveal = 'on_close' THEN NULL "
                       "ELSE revealed_ms END, played_ms = NULL, played_option = NULL WHERE id = ?1",
+    [Q_CTL] = "INSERT INTO chorus_meta(key, value) VALUES('ctl_seq', ?1) "
+              "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [Q_POLL_PLAY] = "UPDATE polls SET played_ms = ?2, played_option = ?3, revealed_ms = coalesce(revealed_ms, ?2) "
                     "WHERE id = ?1",
     [Q_MARKER_EDIT] = "UPDATE markers SET label = coalesce(?2, label), kind = coalesce(?3, kind), poll = ?4 "
@@ -609,6 +611,7 @@ static int reload(struct store *s, const struct event_def *ev, struct rec_boot *
     boot->max_device = int_query(db, "SELECT max(id) FROM devices", 0);
     boot->max_session = int_query(db, "SELECT max(id) FROM sessions", 0);
     boot->max_poll = int_query(db, "SELECT max(id) FROM polls", 0);
+    boot->ctl_seq = (uint64_t)int_query(db, "SELECT CAST(value AS INTEGER) FROM chorus_meta WHERE key = 'ctl_seq'", 0);
     if (reload_devices(db, ev, boot, err, errlen) < 0) return -1;
     if (reload_totals(db, ev, &boot->saved, err, errlen) < 0) return -1;
     if (reload_mod(db, boot, err, errlen) < 0) return -1;
@@ -659,7 +662,7 @@ fail:
 }
 
 int store_push(struct store *s, struct rec *r) {
-    assert(r->type >= REC_DEVICE && r->type <= REC_POLL_PLAY);
+    assert(r->type >= REC_DEVICE && r->type <= REC_CTL);
     assert(r->type != REC_SECOND || r->second);
     int droppable = r->type == REC_REACT || r->type == REC_CHANT || (r->type == REC_MOD && !r->want_ack);
     pthread_mutex_lock(&s->mu);
@@ -815,6 +818,9 @@ static int write_rec(struct store *s, const struct rec *r) {
         if (r->kind >= 0) sqlite3_bind_text(q[Q_MARKER_EDIT], 3, wire_marker_name((enum marker_kind)r->kind), -1, SQLITE_STATIC);
         if (r->b > 0) sqlite3_bind_int64(q[Q_MARKER_EDIT], 4, r->b);
         return step(q[Q_MARKER_EDIT]);
+    case REC_CTL:
+        sqlite3_bind_int64(q[Q_CTL], 1, r->a);
+        return step(q[Q_CTL]);
     case REC_POLL_PLAY:
         sqlite3_bind_int64(q[Q_POLL_PLAY], 1, r->a);
         sqlite3_bind_int64(q[Q_POLL_PLAY], 2, r->ts_ms);

@@ -81,3 +81,123 @@ void server_cluster_tick(struct server *srv) {
     struct msg *m = peers_encode(&p);
     if (m) srv->io.publish_part(srv->io.arg, m);
 }
+
+/* --- the control stream: crew state every hub shares ----------------------- */
+
+int server_cluster_replicated(enum proto_type t) {
+    switch (t) {
+    case PT_POLL_OPEN: case PT_POLL_CLOSE: case PT_POLL_REVEAL: case PT_POLL_REOPEN: case PT_POLL_PLAY:
+    case PT_MARKER: case PT_MARKER_EDIT: case PT_MARKER_DELETE: case PT_MOD:
+        return 1;
+    default:
+        return 0;   /* osc.gate: each hub's own OSC */
+    }
+}
+
+/* from: "<hub> <slot> <gen> <now_ms>": who to ack, and the origin's clock. */
+void server_cluster_send_ctl(struct server *srv, struct session *s, const struct proto_msg *m, const uint8_t *buf,
+                             size_t len) {
+    char from[96];
+    snprintf(from, sizeof from, "%d %u %u %lld", srv->hub_id, s->slot, s->gen, (long long)server_now(srv));
+    if (srv->io.publish_ctl && srv->io.publish_ctl(srv->io.arg, buf, len, from) == 0) return;   /* acked when applied */
+    metrics_refusal_add(&srv->refused, E_STORE_FAILED);
+    if (m->has_id)
+        server_send(srv, s, proto_ack_err(m->id, E_STORE_FAILED, "the hubs of this event can not be reached; retry"));
+}
+
+void server_cluster_ctl(struct server *srv, uint64_t seq, const char *from, const uint8_t *frame, size_t len) {
+    if (seq <= srv->ctl_seq) return;   /* applied before a restart */
+    int hub = -1;
+    unsigned slot = 0, gen = 0;
+    long long at = 0;
+    struct proto_msg m;
+    struct proto_error err;
+    srv->ctl_seq = seq;
+    struct rec r = {.type = REC_CTL, .a = (int64_t)seq};
+    server_persist(srv, &r);   /* stored with what applying it stores (the same round or a later one) */
+    if (sscanf(from ? from : "", "%d %u %u %lld", &hub, &slot, &gen, &at) != 4 || at <= 0 ||
+        proto_decode(&srv->dec, frame, len, &m, &err) < 0 || !server_cluster_replicated(m.type)) {
+        log_warn("a control message did not decode: skipped", "seq=%llu bytes=%zu", (unsigned long long)seq, len);
+        return;
+    }
+    /* The crew member who sent it is on this hub (and still here): it gets
+     * the ack and any error; for everybody else the ghost stands in. */
+    struct session *s = hub == srv->hub_id ? conns_lookup(&srv->conns, slot, gen) : NULL;
+    if (!s || !session_is_ready(s) || s->role != ROLE_CREW) s = &srv->ghost;
+    srv->applying = seq;
+    srv->ctl_now = at;
+    server_dispatch_crew(srv, s, &m);
+    srv->applying = 0;
+    srv->ctl_now = 0;
+}
+
+uint64_t server_cluster_ctl_seq(const struct server *srv) { return srv->ctl_seq; }
+
+void server_cluster_ctl_failed(struct server *srv, const char *from) {
+    int hub;
+    unsigned slot, gen;
+    long long at;
+    if (sscanf(from, "%d %u %u %lld", &hub, &slot, &gen, &at) != 4 || hub != srv->hub_id) return;
+    struct session *s = conns_lookup(&srv->conns, slot, gen);
+    if (s) server_send(srv, s, proto_error_msg(E_STORE_FAILED, "the hubs of this event did not store the change; retry"));
+}
+
+/* --- the vote stream: one vote per device per poll, across hubs ------------ */
+
+/* from: "<hub> <slot> <gen> <msg id> <poll> <device> <option> <section> <ts>". */
+struct vote_from {
+    int hub, option, section;
+    unsigned slot, gen;
+    long long id, poll, device, ts;
+};
+
+static int parse_vote(const char *from, struct vote_from *v) {
+    return sscanf(from, "%d %u %u %lld %lld %lld %d %d %lld", &v->hub, &v->slot, &v->gen, &v->id, &v->poll, &v->device,
+                  &v->option, &v->section, &v->ts) == 9 ? 0 : -1;
+}
+
+void server_cluster_send_vote(struct server *srv, struct session *s, const struct proto_msg *m,
+                              const struct agg_poll *p, int64_t at) {
+    int mine = agg_vote_of(srv->agg, s->device);
+    if (!p->allow_change && mine >= 0 && mine != (int)m->option)
+        return server_send(srv, s, proto_ack_err(m->id, E_ALREADY_VOTED, "this poll does not allow changing a vote"));
+    char from[160];
+    snprintf(from, sizeof from, "%d %u %u %lld %lld %lld %d %d %lld", srv->hub_id, s->slot, s->gen, (long long)m->id,
+             (long long)p->id, (long long)s->device, (int)m->option, s->section, (long long)at);
+    if (srv->io.publish_vote &&
+        srv->io.publish_vote(srv->io.arg, p->id, s->device, (int)m->option, !p->allow_change, from) == 0)
+        return;   /* acked once the vote stream has it and this hub's database too */
+    metrics_refusal_add(&srv->refused, E_STORE_FAILED);
+    server_send(srv, s, proto_ack_err(m->id, E_STORE_FAILED, "the hubs of this event can not be reached; retry"));
+}
+
+void server_cluster_vote(struct server *srv, int64_t poll, int64_t device, int option) {
+    struct agg_poll *p = srv->agg->poll;
+    if (!p || p->id != poll || option < 0 || option >= p->nopts || device < 1) return;   /* another poll's: the report has it */
+    agg_vote_set(srv->agg, device, option);
+}
+
+void server_cluster_vote_acked(struct server *srv, const char *from, int ok, int conflict) {
+    struct vote_from v;
+    if (parse_vote(from, &v) < 0 || v.hub != srv->hub_id) return;
+    struct session *s = conns_lookup(&srv->conns, v.slot, v.gen);
+    if (ok) {
+        /* Durable in the stream; this hub's database has it for the report,
+         * and the phone's ack follows that commit (server_acks). */
+        struct rec r = {.type = REC_VOTE, .want_ack = s != NULL, .a = v.poll, .b = v.device, .c = v.option,
+                        .d = -1, .section = (int8_t)v.section, .ts_ms = v.ts,
+                        .slot = v.slot, .gen = v.gen, .msg_id = v.id};
+        if (server_persist(srv, &r) < 0 && s)
+            server_send(srv, s, proto_ack_vote(v.id, v.poll, v.option, 0));   /* counted; only the report lacks it */
+        return;
+    }
+    if (!s) return;
+    if (conflict) {
+        /* The device voted before (on any hub): the same choice again is a
+         * re-send, counted once; another is refused. */
+        int had = srv->agg->poll && srv->agg->poll->id == v.poll ? agg_vote_of(srv->agg, v.device) : -1;
+        if (had == v.option) return server_send(srv, s, proto_ack_vote(v.id, v.poll, v.option, 0));
+        return server_send(srv, s, proto_ack_err(v.id, E_ALREADY_VOTED, "this poll does not allow changing a vote"));
+    }
+    server_send(srv, s, proto_ack_err(v.id, E_STORE_FAILED, "the hubs of this event did not store the vote; retry"));
+}

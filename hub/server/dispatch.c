@@ -17,6 +17,7 @@
 
 static void reject(struct server *srv, struct session *s, const struct proto_msg *m, const char *code, const char *text) {
     metrics_refusal_add(&srv->refused, code);
+    if (s == &srv->ghost) return;   /* another hub's crew member: its own hub tells it */
     if (m && m->has_id) server_send(srv, s, proto_ack_err(m->id, code, text));
     else server_send(srv, s, proto_error_msg(code, text));
     if (session_error(s, server_now32(srv)) < 0) server_close(srv, s, WIRE_CLOSE_POLICY);
@@ -195,6 +196,7 @@ static void on_vote(struct server *srv, struct session *s, const struct proto_ms
     }
     if (m->option < 0 || m->option >= p->nopts) return reject(srv, s, m, E_BAD_OPTION, "no such option in this poll");
     int64_t at = made_at(srv, m->age);
+    if (srv->cluster) return server_cluster_send_vote(srv, s, m, p, at > p->opened_ms ? at : p->opened_ms);
     struct rec r = {.type = REC_VOTE, .want_ack = 1, .a = p->id, .b = s->device, .c = (int32_t)m->option,
                     .section = s->section, .ts_ms = at > p->opened_ms ? at : p->opened_ms,
                     .slot = s->slot, .gen = s->gen, .msg_id = m->id};
@@ -345,7 +347,9 @@ static void on_poll_open(struct server *srv, struct session *s, const struct pro
     char *q, **opts;
     if (copy_poll(m, &p, &q, &opts) < 0) return reject(srv, s, m, E_STORE_FAILED, "out of memory");
     close_open_poll(srv);
-    p->id = srv->next_poll++;
+    /* In a cluster the control stream's seq names the poll on every hub. */
+    p->id = srv->applying ? (int64_t)srv->applying : srv->next_poll++;
+    if (p->id >= srv->next_poll) srv->next_poll = p->id + 1;
     p->allow_change = m->allow_change;
     p->reveal = m->reveal;
     p->opened_ms = server_now(srv);
@@ -355,7 +359,7 @@ static void on_poll_open(struct server *srv, struct session *s, const struct pro
                     .slot = s->slot, .gen = s->gen, .msg_id = m->id};
     if (server_persist(srv, &r) < 0) {
         agg_poll_free(p);
-        srv->next_poll--;
+        if (!srv->applying) srv->next_poll--;
         return reject(srv, s, m, E_STORE_FAILED, "the hub could not store the poll; retry");
     }
     agg_poll_open(srv->agg, p);
@@ -561,15 +565,25 @@ void server_frame(struct server *srv, struct session *s, const uint8_t *buf, siz
     case PT_REACT: return on_react(srv, s, &m);
     case PT_CHANT: return on_chant(srv, s, &m);
     case PT_SECTION: return on_section(srv, s, &m);
-    case PT_POLL_OPEN: return on_poll_open(srv, s, &m);
-    case PT_POLL_CLOSE: return on_poll_close(srv, s, &m);
-    case PT_POLL_REVEAL: return on_poll_reveal(srv, s, &m);
-    case PT_MARKER: return on_marker(srv, s, &m);
-    case PT_MARKER_EDIT: case PT_MARKER_DELETE: return on_marker_edit(srv, s, &m);
-    case PT_POLL_REOPEN: return on_poll_reopen(srv, s, &m);
-    case PT_MOD: return on_mod(srv, s, &m);
-    case PT_OSC_GATE: return on_osc_gate(srv, s, &m);
-    case PT_POLL_PLAY: return on_poll_play(srv, s, &m);
+    default: break;
+    }
+    /* Crew: in a cluster, what every hub must share goes through the
+     * control stream; this hub applies it when the stream hands it back. */
+    if (srv->cluster && server_cluster_replicated(m.type)) return server_cluster_send_ctl(srv, s, &m, buf, len);
+    server_dispatch_crew(srv, s, &m);
+}
+
+void server_dispatch_crew(struct server *srv, struct session *s, const struct proto_msg *m) {
+    switch (m->type) {
+    case PT_POLL_OPEN: return on_poll_open(srv, s, m);
+    case PT_POLL_CLOSE: return on_poll_close(srv, s, m);
+    case PT_POLL_REVEAL: return on_poll_reveal(srv, s, m);
+    case PT_MARKER: return on_marker(srv, s, m);
+    case PT_MARKER_EDIT: case PT_MARKER_DELETE: return on_marker_edit(srv, s, m);
+    case PT_POLL_REOPEN: return on_poll_reopen(srv, s, m);
+    case PT_MOD: return on_mod(srv, s, m);
+    case PT_OSC_GATE: return on_osc_gate(srv, s, m);
+    case PT_POLL_PLAY: return on_poll_play(srv, s, m);
     default: return;
     }
 }

@@ -26,6 +26,7 @@
 /* --- clocks and output ------------------------------------------------- */
 
 int64_t server_now(const struct server *srv) {
+    if (srv->ctl_now) return srv->ctl_now;   /* applying another hub's control message: its time */
     return srv->io.now_ms ? srv->io.now_ms(srv->io.arg) : util_now_ms();
 }
 
@@ -60,6 +61,7 @@ static void send_shared(struct server *srv, struct session *s, struct msg *m) {
 
 void server_send(struct server *srv, struct session *s, struct msg *m) {
     if (!m) return;
+    if (s == &srv->ghost) { msg_unref(m); return; }   /* another hub's crew member: its hub answers */
     send_shared(srv, s, m);
     msg_unref(m);
 }
@@ -213,7 +215,7 @@ void server_shutdown(struct server *srv) {
 void server_acks(struct server *srv, const struct rec_result *res, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const struct rec_result *r = &res[i];
-        if (!r->ok && r->type == REC_VOTE && srv->agg->poll && srv->agg->poll->id == r->a)
+        if (!r->ok && r->type == REC_VOTE && !srv->cluster && srv->agg->poll && srv->agg->poll->id == r->a)
             agg_vote_revert(srv->agg, r->b, r->c, r->d);
         struct session *s = conns_lookup(&srv->conns, r->slot, r->gen);
         if (!s) continue;
@@ -376,6 +378,10 @@ struct server *server_new(const struct server_opts *o, const struct event_def *e
     srv->peers.self = o->hub_id;
     srv->started_ms = server_now(srv);
     if (o->cluster) devices_stride(&srv->dev, PEERS_MAX, o->hub_id);
+    srv->ctl_seq = boot->ctl_seq;
+    srv->ghost.state = SS_READY;
+    srv->ghost.role = ROLE_CREW;
+    srv->ghost.slot = UINT32_MAX;
     return srv;
 }
 

@@ -44,6 +44,16 @@ struct server_io {
     /* A cluster (server_opts.cluster): send this hub's part (peers.h) to
      * the other hubs; m is consumed. NULL: one hub. */
     void (*publish_part)(void *arg, struct msg *m);
+    /* A cluster: a crew message (the frame as the crew sent it) to the
+     * event's control stream, which every hub applies in one order
+     * (server_cluster_ctl); `from` says who to ack. 0, or -1 when it could
+     * not be sent (NATS unreachable). */
+    int (*publish_ctl)(void *arg, const uint8_t *frame, size_t len, const char *from);
+    /* A cluster: a phone's vote to the event's vote stream (the latest vote
+     * of each device in each poll; only_first: refused when the device
+     * already voted in that poll). The outcome comes back through
+     * server_cluster_vote_acked with `from`. 0, or -1 (NATS unreachable). */
+    int (*publish_vote)(void *arg, int64_t poll, int64_t device, int option, int only_first, const char *from);
 };
 
 struct server_opts {
@@ -102,6 +112,21 @@ void server_cluster_part(struct server *srv, const uint8_t *buf, size_t len);
 /* The link to NATS went up (1) or down (0): while down, every page is told
  * its view is partial. */
 void server_cluster_link(struct server *srv, int up);
+/* The control stream's message seq (from, frame: as publish_ctl sent
+ * them, from any hub): applied here as the crew's own message would be;
+ * the crew member who sent it gets the ack from its own hub. A seq already
+ * applied (at or below server_cluster_ctl_seq) is skipped. */
+void server_cluster_ctl(struct server *srv, uint64_t seq, const char *from, const uint8_t *frame, size_t len);
+/* The last control seq this hub applied (stored with the state it made). */
+uint64_t server_cluster_ctl_seq(const struct server *srv);
+/* The vote stream says device's vote in poll is option (any hub's phone):
+ * the tally follows. */
+void server_cluster_vote(struct server *srv, int64_t poll, int64_t device, int option);
+/* The vote stream took (ok), refused as a second vote (conflict) or failed
+ * to take a vote published with from. */
+void server_cluster_vote_acked(struct server *srv, const char *from, int ok, int conflict);
+/* A control message published with from could not be stored. */
+void server_cluster_ctl_failed(struct server *srv, const char *from);
 
 /* --- OSC (hub/io/osc.c calls these on the loop thread; oscctl.c) --------- */
 

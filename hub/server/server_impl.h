@@ -61,7 +61,27 @@ struct server {
     struct peers peers;
     struct peers_sum ext;
     int64_t part_seq, started_ms, parts_bad;
+    /* Applying a control message (cluster.c): its seq, the origin hub's
+     * clock (server_now returns it meanwhile, so every hub makes the same
+     * marker and poll times), and the session that stands in for a crew
+     * member of another hub (never written to). */
+    uint64_t ctl_seq, applying;
+    int64_t ctl_now;
+    struct session ghost;
 };
+
+/* dispatch.c: a crew message, as from s (cluster.c applies the control
+ * stream's through it). */
+void server_dispatch_crew(struct server *srv, struct session *s, const struct proto_msg *m);
+/* cluster.c: 1 when m goes through the control stream (crew state that
+ * every hub must share). */
+int server_cluster_replicated(enum proto_type t);
+/* cluster.c: send a crew message to the control stream (buf: its frame);
+ * a vote to the vote stream. Each answers s itself (ack later, or error). */
+void server_cluster_send_ctl(struct server *srv, struct session *s, const struct proto_msg *m, const uint8_t *buf,
+                             size_t len);
+void server_cluster_send_vote(struct server *srv, struct session *s, const struct proto_msg *m,
+                              const struct agg_poll *p, int64_t at);
 
 /* cluster.c: before the tick's snapshot: age the other hubs, sum them into
  * srv->ext (and agg's ext_*), send this hub's part. No-op for one hub. */

@@ -136,3 +136,100 @@ describe('a cluster of hubs, one event', () => {
     await Promise.all([s.close(), s1.close()]);
   });
 });
+
+describe('a cluster of hubs: the crew and the votes', () => {
+  let dir, nats, hubs = [];
+  let nextId = 900000;
+  const req = async (c, msg) => { const id = nextId++; c.send({ ...msg, id }); return c.ack(id, 5000); };
+  before(async () => {
+    dir = tempDir();
+    nats = await startNats(dir);
+    for (let i = 0; i < 3; i++) hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', nats.url] }));
+  });
+  after(async () => {
+    for (const h of hubs) await h.stop('SIGKILL');
+    await nats.stop();
+    cleanup(dir);
+  });
+
+  test('a poll opened on one hub is open on every hub; the tally is one, whatever hub a phone votes on', async () => {
+    const crew0 = await Client.connect(hubs[0].url);
+    await crew0.hello({ role: 'crew', key: KEYS.crew });
+    const screens = await Promise.all(hubs.map((h) => screen(h.url)));
+    const opened = await req(crew0, { t: 'poll.open', question: 'Encore?', options: ['Neon Skies', 'Slow Burn'], allow_change: true });
+    assert.equal(opened.ok, true, JSON.stringify(opened));
+    const poll = opened.poll;
+    for (const s of screens) await s.wait((m) => m.t === 'poll' && m.poll.id === poll && m.poll.open, 5000, 'poll on every hub');
+    const phones = [];
+    for (const [i, h] of hubs.entries()) for (let k = 0; k < 2; k++) phones.push({ hub: i, c: await audience(h.url) });
+    for (const [j, p] of phones.entries()) {
+      const a = await req(p.c, { t: 'vote', poll, option: j % 3 === 0 ? 1 : 0 });
+      assert.equal(a.ok, true, `vote on hub ${p.hub}: ${JSON.stringify(a)}`);
+    }
+    for (const s of screens)
+      await snapWhere(s, (m) => m.poll?.id === poll && m.poll.voters === 6 && m.poll.counts[0] === 4 && m.poll.counts[1] === 2,
+        5000, 'the same tally on every hub');
+    // A phone moves from hub 0 to hub 2 and changes its vote: the tally moves once.
+    const mover = phones[1];
+    await mover.c.close();
+    const back = await audience(hubs[2].url, { token: mover.c.welcome.token });
+    assert.equal(back.welcome.poll.voted, 0, 'its vote follows it');
+    const changed = await req(back, { t: 'vote', poll, option: 1 });
+    assert.equal(changed.ok, true);
+    for (const s of screens)
+      await snapWhere(s, (m) => m.poll?.voters === 6 && m.poll.counts[0] === 3 && m.poll.counts[1] === 3, 5000, 'moved once');
+    // Closing on another hub than the one that opened it.
+    const crew1 = await Client.connect(hubs[1].url);
+    await crew1.hello({ role: 'crew', key: KEYS.crew });
+    assert.equal((await req(crew1, { t: 'poll.close', poll })).ok, true);
+    for (const s of screens) {
+      const c = await s.wait((m) => m.t === 'poll' && m.poll.id === poll && !m.poll.open, 5000, 'closed everywhere');
+      assert.deepEqual(c.poll.counts, [3, 3]);
+    }
+    for (const p of phones) await p.c.close().catch(() => {});
+    await back.close();
+    await Promise.all([...screens, crew0, crew1].map((c) => c.close()));
+  });
+
+  test('a poll without changes refuses the second vote on another hub; a re-send counts once', async () => {
+    const crew = await Client.connect(hubs[2].url);
+    await crew.hello({ role: 'crew', key: KEYS.crew });
+    const poll = (await req(crew, { t: 'poll.open', question: 'Once?', options: ['Yes', 'No'] })).poll;
+    const s0 = await screen(hubs[0].url);
+    await s0.wait((m) => m.t === 'snap' && m.poll?.id === poll, 5000, 'the poll on hub 0');
+    const p = await audience(hubs[0].url);
+    assert.equal((await req(p, { t: 'vote', poll, option: 0 })).ok, true);
+    await p.close();
+    const there = await audience(hubs[1].url, { token: p.welcome.token });
+    await snapWhere(s0, (m) => m.poll?.id === poll && m.poll.voters === 1, 5000, 'counted');
+    const again = await req(there, { t: 'vote', poll, option: 1 });
+    assert.equal(again.code, 'already_voted', JSON.stringify(again));
+    const same = await req(there, { t: 'vote', poll, option: 0 });
+    assert.equal(same.ok, true, 'the same choice again is a re-send');
+    await sleep(300);
+    const last = await snapWhere(s0, () => true, 3000);
+    assert.deepEqual(last.poll.counts, [1, 0]);
+    await req(crew, { t: 'poll.close', poll });
+    await Promise.all([there, s0, crew].map((c) => c.close()));
+  });
+
+  test('a marker set on one hub shows on every screen with the same time; a hub restarted catches up', async () => {
+    const crew = await Client.connect(hubs[1].url);
+    await crew.hello({ role: 'crew', key: KEYS.crew });
+    await hubs[0].stop('SIGKILL');   // down while the crew works
+    assert.equal((await req(crew, { t: 'marker', label: 'Neon Skies', kind: 'song_start' })).ok, true);
+    const s2 = await screen(hubs[2].url);
+    assert.equal(s2.msgs.find((m) => m.t === 'welcome').now_playing, 'Neon Skies');
+    hubs[0] = await startHub({ dir, db: hubs[0].db, port: hubs[0].port, args: ['--nats', nats.url] });
+    const s0 = await screen(hubs[0].url);
+    const w0 = s0.msgs.find((m) => m.t === 'welcome');
+    // The restarted hub applies what it missed from the control stream.
+    const caught = w0.now_playing === 'Neon Skies' ? w0
+      : await s0.wait((m) => m.t === 'marker' && m.marker.label === 'Neon Skies', 5000, 'caught up');
+    assert.ok(caught);
+    const ts2 = s2.msgs.find((m) => m.t === 'welcome').markers.at(-1).ts;
+    const s0b = await screen(hubs[0].url);
+    assert.equal(s0b.msgs.find((m) => m.t === 'welcome').markers.at(-1).ts, ts2, 'one marker, one time, on every hub');
+    await Promise.all([crew, s2, s0, s0b].map((c) => c.close()));
+  });
+});
