@@ -1,11 +1,12 @@
 # clients/report.mk -- builds clients/chorus-report (included by the top Makefile).
-# The analytics module itself is lib/report.c (shared with the hub's /api/report).
+# The analytics module itself is lib/report.c (shared with the hub's /api/report),
+# with lib/merge.c (several hubs' databases read as one).
 # The HTML page inlines Chart.js from clients/report/node_modules (npm ci by
 # scripts/deps.sh) and page.css/page.js; build/report/embed (embed.c) turns
 # them into build/report/assets.h.
 
 REPORT_MODULES := html csv text main
-REPORT_OBJS    := $(REPORT_MODULES:%=$(OBJDIR)/clients/report/%.o) $(OBJDIR)/lib/report.o
+REPORT_OBJS    := $(REPORT_MODULES:%=$(OBJDIR)/clients/report/%.o) $(OBJDIR)/lib/report.o $(OBJDIR)/lib/merge.o
 REPORT_CHARTJS := clients/report/node_modules/chart.js/dist/chart.umd.min.js
 REPORT_ASSETS  := build/report/assets.h
 
@@ -50,7 +51,7 @@ $(REPORT_GEN): tests/report/gen.c lib/schema.h | build/.deps-ok
 # report.c through its C API (threads, caller's transaction, error codes).
 REPORT_TEST := build/report/test_report
 EXTRA_BINS += $(REPORT_TEST)
-$(REPORT_TEST): tests/report/test_report.c $(OBJDIR)/lib/report.o
+$(REPORT_TEST): tests/report/test_report.c $(OBJDIR)/lib/report.o $(OBJDIR)/lib/merge.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Ilib -o $@ $^ $(LDFLAGS) -lsqlite3 -ljansson -lm -lpthread
 

@@ -40,10 +40,17 @@
  * (O(S) in all, by binary search per song); the played polls are one small
  * query.
  *
+ * Several hubs (cluster mode, docs/analytics.md "Several hubs (cluster)"):
+ * report_build_opts() with peers attaches the other hubs' files and shadows
+ * every table with a TEMP VIEW of their merge (lib/merge.c), so each query
+ * here runs unchanged over the whole event, inside the same one savepoint.
+ * With no peer nothing is attached and nothing differs.
+ *
  * Ownership: everything allocated here lives in a `struct rb` and is freed by
  * rb_free() on every path; the caller only ever owns the returned json_t.
  * There is no global or static mutable state. */
 #include "report.h"
+#include "merge.h"
 #include "schema.h"
 
 #include <math.h>
@@ -1705,21 +1712,55 @@ int report_open(const char *path, sqlite3 **out, char *err, size_t errlen)
     return 0;
 }
 
+/* event.hubs and event.sources: how many databases, named as the caller
+ * named them, else db's file name and the peers' paths. */
+static void event_sources(struct rb *r, const struct report_opts *o)
+{
+    json_t *ev = json_object_get(r->root, "event"), *src = json_array();
+    for (size_t k = 0; k <= o->npeers; k++) {
+        const char *name = o->names ? o->names[k] : k ? o->peers[k - 1] : NULL;
+        if (!name) {
+            const char *path = sqlite3_db_filename(r->db, "main"), *slash = path ? strrchr(path, '/') : NULL;
+            name = slash ? slash + 1 : path ? path : "";
+        }
+        jpush(src, jstr(name));
+    }
+    jset(ev, "hubs", jint((int64_t)o->npeers + 1));
+    jset(ev, "sources", src);
+}
+
 int report_build(sqlite3 *db, unsigned flags, json_t **out, char *err, size_t errlen)
+{
+    struct report_opts o = {.flags = flags};
+    return report_build_opts(db, &o, out, err, errlen);
+}
+
+int report_build_opts(sqlite3 *db, const struct report_opts *opts, json_t **out, char *err, size_t errlen)
 {
     *out = NULL;
     int rc = report_check(db, err, errlen);
     if (rc) return rc;
-    struct rb r = {.db = db, .err = err, .errlen = errlen, .flags = flags};
+    struct report_opts o = *opts;
+    if (!o.peers) o.npeers = 0;
+    struct rb r = {.db = db, .err = err, .errlen = errlen, .flags = o.flags};
+    if (o.npeers && (rc = merge_attach(db, o.peers, o.npeers, o.names, err, errlen))) return rc;
     r.root = json_object();
     r.kinds = json_array();
-    if (!r.root || !r.kinds) { json_decref(r.root); json_decref(r.kinds); return fail(&r, REPORT_ENOMEM, "out of memory"); }
-    if (sqlite3_exec(db, "SAVEPOINT chorus_report", NULL, NULL, NULL) != SQLITE_OK) {
+    if (!r.root || !r.kinds) {
         json_decref(r.root);
         json_decref(r.kinds);
-        return sqlfail(&r, "begin");
+        if (o.npeers) merge_detach(db, o.npeers);
+        return fail(&r, REPORT_ENOMEM, "out of memory");
+    }
+    if (sqlite3_exec(db, "SAVEPOINT chorus_report", NULL, NULL, NULL) != SQLITE_OK) {
+        rc = sqlfail(&r, "begin");
+        json_decref(r.root);
+        json_decref(r.kinds);
+        if (o.npeers) merge_detach(db, o.npeers);
+        return rc;
     }
     jset(r.root, "format", jint(REPORT_FORMAT));
+    if (o.npeers) rc = merge_begin(db, o.npeers, err, errlen);
     if (!rc) rc = detect_schema(&r);
     if (!rc) rc = load_event(&r);
     if (!rc) rc = load_seconds(&r);
@@ -1738,7 +1779,9 @@ int report_build(sqlite3 *db, unsigned flags, json_t **out, char *err, size_t er
     if (!rc) rc = fig_moderation(&r);
     if (!rc) rc = fig_retention_sections(&r);
     if (!rc) rc = fig_detail(&r);
+    if (!rc) event_sources(&r, &o);
     sqlite3_exec(db, "RELEASE chorus_report", NULL, NULL, NULL);
+    if (o.npeers) merge_detach(db, o.npeers);
     rb_free(&r);
     if (rc) { json_decref(r.root); return rc; }
     *out = r.root;

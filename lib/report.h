@@ -18,6 +18,8 @@
 #define REPORT_ENEWER     -3  /* PRAGMA user_version > SCHEMA_VERSION */
 #define REPORT_ESQL       -4  /* a query failed (damaged or foreign schema) */
 #define REPORT_ENOMEM     -5
+#define REPORT_EMERGE     -6  /* the databases are not one event's hubs: another
+                                 event or schema version, a file twice, too many */
 
 /* Version of the JSON layout (the "format" key), bumped on a breaking change. */
 #define REPORT_FORMAT 1
@@ -42,6 +44,30 @@ int report_check(sqlite3 *db, char *err, size_t errlen);
  * failure returns a negative REPORT_E* code, writes a one-line reason to err
  * and leaves *out NULL. The result depends only on the database contents. */
 int report_build(sqlite3 *db, unsigned flags, json_t **out, char *err, size_t errlen);
+
+/* Options of report_build_opts(). Zeroed = report_build(db, 0, ...). */
+struct report_opts {
+    unsigned flags;              /* REPORT_DETAIL */
+    /* Cluster mode (several hubs serve one event, each with its own file):
+     * the other hubs' databases, read together with db's as one event by
+     * the rules of docs/analytics.md, "Several hubs (cluster)". Each is
+     * ATTACHed to db for the build and detached after, so db must be
+     * read-only (report_open()) and outside any transaction; at most
+     * SQLite's attach limit (10 in a default build: 11 files). */
+    const char *const *peers;
+    size_t npeers;
+    /* How event.sources (and the messages) name db's file and each peer:
+     * 1 + npeers strings, e.g. the paths as given on a command line. NULL:
+     * the file names of db (without its directory) and the peers' paths. */
+    const char *const *names;
+};
+
+/* report_build() with options: the figures of db's event, or of the event
+ * served by db's hub and its peers. Also sets event.hubs (1 + npeers) and
+ * event.sources (their names). Returns as report_build(), plus
+ * REPORT_EMERGE when the peers are not the same event's hubs; the reason
+ * names the file. Whatever it attached is detached before it returns. */
+int report_build_opts(sqlite3 *db, const struct report_opts *opts, json_t **out, char *err, size_t errlen);
 
 /* The headline figures of a built report (event name and date, devices,
  * peak audience, funnel shares, totals, polls, loudest section, top chant)

@@ -4,6 +4,7 @@
 #ifndef CHORUS_UTIL_H
 #define CHORUS_UTIL_H
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
@@ -27,6 +28,23 @@ static inline uint32_t util_hash_str(const char *s) {
     uint32_t h = 2166136261u;
     while (*s) { h ^= (uint8_t)*s++; h *= 16777619u; }
     return h;
+}
+
+/* Read up to n decimal integers separated by `sep` from s into out.
+ * Returns how many were read: it stops at the first that is not a whole
+ * number in range, or at the end of s. */
+static inline int util_ints(const char *s, char sep, int64_t *out, int n) {
+    int k = 0;
+    while (s && k < n) {
+        char *end;
+        errno = 0;
+        long long v = strtoll(s, &end, 10);
+        if (end == s || errno) break;
+        out[k++] = v;
+        if (!*end || *end != sep) break;
+        s = end + 1;
+    }
+    return k;
 }
 
 /* Bytes reserved in front of every encoded message so the network layer can

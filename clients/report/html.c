@@ -708,8 +708,10 @@ int html_report(FILE *f, const json_t *rep)
     esc(f, str(ev, "code"));
     fputs("</b> &middot; ", f);
     utc(f, ival(ev, "start_ms"), "%A %e %B %Y, %H:%M UTC");
-    fprintf(f, " &middot; %lld minutes &middot; audience participation report</p></header>\n",
-            (long long)ival(ev, "duration_s") / 60);
+    fprintf(f, " &middot; %lld minutes &middot; audience participation report", (long long)ival(ev, "duration_s") / 60);
+    if (ival(ev, "hubs") > 1)   /* cluster mode */
+        fprintf(f, " &middot; merged from the databases of <b>%lld</b> hubs", (long long)ival(ev, "hubs"));
+    fputs("</p></header>\n", f);
     cards(f, rep);
     timeline(f, rep);
     participation(f, rep);

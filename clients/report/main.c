@@ -1,11 +1,15 @@
 /* main.c -- chorus-report: the command line around report.c.
  *
- *   chorus-report --db FILE [--html FILE] [--json FILE] [--csv DIR]
+ *   chorus-report --db FILE [--db FILE ...] [--html FILE] [--json FILE] [--csv DIR]
  *   chorus-report --compare A.db B.db ... [--html FILE] [--json FILE]
  *
+ * Several --db: the databases of the hubs that served one event together
+ * (cluster mode), read as one event (report_build_opts() with peers;
+ * docs/analytics.md, "Several hubs (cluster)").
  * With no output option a short text summary goes to stdout; "-" as a FILE
- * means stdout. Exit status: 0 done, 1 a database could not be read or an
- * output could not be written (one line on stderr says why), 2 bad usage. */
+ * means stdout. Exit status: 0 done, 1 a database could not be read, the
+ * --db files are not the hubs of one event, or an output could not be
+ * written (one line on stderr says why), 2 bad usage. */
 #include "report.h"
 #include "csv.h"
 #include "html.h"
@@ -22,7 +26,7 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: chorus-report --db FILE [--html FILE] [--json FILE] [--csv DIR]\n"
+    fprintf(f, "usage: chorus-report --db FILE [--db FILE ...] [--html FILE] [--json FILE] [--csv DIR]\n"
                "       chorus-report --compare A.db B.db ... [--html FILE] [--json FILE]\n");
 }
 
@@ -34,6 +38,8 @@ static void help(void)
            "may be running on it). Every figure is defined in docs/analytics.md.\n"
            "\n"
            "  --db FILE      the event's database (schema v1, v2 or v3). Required unless --compare.\n"
+           "                 Repeated: the databases of the hubs that served one event together\n"
+           "                 (cluster mode), merged into one report of the whole event.\n"
            "  --json FILE    every figure as one JSON object (layout: docs/analytics.md).\n"
            "  --html FILE    one self-contained page (no network needed): headline\n"
            "                 cards, the timeline with markers and polls, funnel, ladder, every\n"
@@ -59,7 +65,8 @@ static void help(void)
            "  -h, --help     this text.\n"
            "\n"
            "Default (no output option): a short text summary on stdout. \"-\" as FILE is stdout.\n"
-           "Exit status: 0 done, 1 a database could not be read or a file not written, 2 bad usage.\n");
+           "Exit status: 0 done, 1 a database could not be read (or several --db are not the hubs\n"
+           "of one event) or a file not written, 2 bad usage.\n");
 }
 
 static int bad_usage(const char *why, const char *arg)
@@ -107,42 +114,71 @@ static int write_html(const char *path, const json_t *v, int compare)
     return 0;
 }
 
-/* Load one database's report; NULL after printing the reason. */
-static json_t *load(const char *path, unsigned flags)
+/* 0 if `path` can be opened as a file (its stat in *stt), else -1 after
+ * printing why. */
+static int check_path(const char *path, struct stat *stt_out)
+{
+    struct stat stt;
+    if (stat(path, &stt) != 0) {
+        fprintf(stderr, "chorus-report: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (S_ISDIR(stt.st_mode)) {
+        fprintf(stderr, "chorus-report: %s: is a directory\n", path);
+        return -1;
+    }
+    *stt_out = stt;
+    return 0;
+}
+
+/* Load the report of paths[0], merged with paths[1..n) (the other hubs of
+ * its event); NULL after printing the reason. */
+static json_t *load(const char *const *paths, size_t n, unsigned flags)
 {
     char err[512] = "";
     sqlite3 *db;
     json_t *rep = NULL;
-    struct stat stt;
-    if (stat(path, &stt) != 0) {
-        fprintf(stderr, "chorus-report: %s: %s\n", path, strerror(errno));
+    struct stat *st = calloc(n, sizeof *st);
+    if (!st) { fprintf(stderr, "chorus-report: out of memory\n"); return NULL; }
+    for (size_t i = 0; i < n; i++) {
+        if (check_path(paths[i], &st[i])) { free(st); return NULL; }
+        /* One hub's file under two names (a link) would count twice; the
+         * library sees through symbolic links only. */
+        for (size_t j = 0; j < i; j++)
+            if (st[j].st_dev == st[i].st_dev && st[j].st_ino == st[i].st_ino) {
+                fprintf(stderr, "chorus-report: %s and %s are the same database: give each hub's file once\n",
+                        paths[j], paths[i]);
+                free(st);
+                return NULL;
+            }
+    }
+    free(st);
+    if (report_open(paths[0], &db, err, sizeof err) != 0) {
+        fprintf(stderr, "chorus-report: %s: %s\n", paths[0], err);
         return NULL;
     }
-    if (S_ISDIR(stt.st_mode)) {
-        fprintf(stderr, "chorus-report: %s: is a directory\n", path);
-        return NULL;
+    struct report_opts o = {.flags = flags, .peers = paths + 1, .npeers = n - 1, .names = paths};
+    if (report_build_opts(db, &o, &rep, err, sizeof err) != 0) {
+        if (n > 1) fprintf(stderr, "chorus-report: %s\n", err);   /* a merge's reason names its file */
+        else fprintf(stderr, "chorus-report: %s: %s\n", paths[0], err);
     }
-    if (report_open(path, &db, err, sizeof err) != 0) {
-        fprintf(stderr, "chorus-report: %s: %s\n", path, err);
-        return NULL;
-    }
-    if (report_build(db, flags, &rep, err, sizeof err) != 0)
-        fprintf(stderr, "chorus-report: %s: %s\n", path, err);
     sqlite3_close(db);
     return rep;
 }
 
-int main(int argc, char **argv)
+/* The command line; dbs (owned by main()) has room for every --db path. */
+static int run(int argc, char **argv, const char **dbs)
 {
-    const char *db = NULL, *html = NULL, *json = NULL, *csv = NULL;
+    const char *html = NULL, *json = NULL, *csv = NULL;
     const char **cmp = NULL;
     int ncmp = 0;
+    size_t ndb = 0;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char **slot = NULL;
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) { help(); return 0; }
-        if (strcmp(a, "--db") == 0) slot = &db;
+        if (strcmp(a, "--db") == 0) slot = &dbs[ndb];
         else if (strcmp(a, "--html") == 0) slot = &html;
         else if (strcmp(a, "--json") == 0) slot = &json;
         else if (strcmp(a, "--csv") == 0) slot = &csv;
@@ -156,7 +192,9 @@ int main(int argc, char **argv)
         if (*slot) return bad_usage("option given twice", a);
         if (i + 1 >= argc || argv[i + 1][0] == '\0') return bad_usage("missing value for", a);
         *slot = argv[++i];
+        if (slot == &dbs[ndb]) ndb++;
     }
+    const char *db = ndb ? dbs[0] : NULL;
     if (!db && !cmp) return bad_usage("need --db FILE or --compare A.db B.db ...", NULL);
     if (db && cmp) return bad_usage("--db and --compare exclude each other", NULL);
     if (cmp && csv) return bad_usage("--csv works with --db only", NULL);
@@ -165,7 +203,7 @@ int main(int argc, char **argv)
 
     int rc = 0;
     if (db) {
-        json_t *rep = load(db, csv ? REPORT_DETAIL : 0);
+        json_t *rep = load(dbs, ndb, csv ? REPORT_DETAIL : 0);
         if (!rep) return 1;
         if (csv && csv_write(csv, rep) != 0) rc = 1;
         json_object_del(rep, "detail");   /* CSV only: too large for the JSON and HTML */
@@ -180,7 +218,7 @@ int main(int argc, char **argv)
     json_object_set_new(all, "format", json_integer(REPORT_FORMAT));
     json_object_set_new(all, "events", events);
     for (int i = 0; i < ncmp; i++) {
-        json_t *rep = load(cmp[i], 0);
+        json_t *rep = load(&cmp[i], 1, 0);
         if (!rep) { json_decref(all); return 1; }
         json_t *h = report_headline(rep);
         json_decref(rep);
@@ -192,5 +230,14 @@ int main(int argc, char **argv)
     if (html && write_html(html, all, 1)) rc = 1;
     if (!html && !json) text_compare(stdout, all);
     json_decref(all);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    const char **dbs = calloc((size_t)argc + 1, sizeof *dbs);
+    if (!dbs) { fprintf(stderr, "chorus-report: out of memory\n"); return 1; }
+    int rc = run(argc, argv, dbs);
+    free(dbs);
     return rc;
 }

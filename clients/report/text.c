@@ -87,6 +87,13 @@ void text_report(FILE *f, const json_t *rep)
     when(start, sizeof start, ival(ev, "start_ms"));
     fprintf(f, "%s (%s), %s, %lld min\n", json_string_value(json_object_get(ev, "name")),
             json_string_value(json_object_get(ev, "code")), start, (long long)ival(ev, "duration_s") / 60);
+    if (ival(ev, "hubs") > 1) {   /* cluster mode: say whose databases were merged */
+        size_t k;
+        json_t *src;
+        fprintf(f, "hubs             %lld databases merged:", (long long)ival(ev, "hubs"));
+        json_array_foreach(json_object_get(ev, "sources"), k, src) fprintf(f, "%s %s", k ? "," : "", json_string_value(src));
+        fputc('\n', f);
+    }
     fprintf(f, "devices joined   %lld (%lld rejoined), peak audience %lld\n", (long long)ival(reach, "devices"),
             (long long)ival(reach, "rejoined_devices"), (long long)ival(reach, "peak_audience"));
     size_t i;

@@ -77,10 +77,11 @@ static void hex(const uint8_t *b, size_t n, char *out) {
 
 static int unhex(const char *s, size_t len, uint8_t *out, size_t n) {
     if (len != 2 * n) return -1;
-    for (size_t i = 0; i < n; i++) {
-        unsigned v;
-        if (sscanf(s + 2 * i, "%2x", &v) != 1) return -1;
-        out[i] = (uint8_t)v;
+    for (size_t i = 0; i < 2 * n; i++) {
+        char ch = s[i];
+        int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+        if (d < 0) return -1;
+        out[i / 2] = (uint8_t)(i % 2 ? out[i / 2] | d : d << 4);
     }
     return 0;
 }
@@ -93,7 +94,8 @@ static int cache_read(const char *db, int *hub, uint8_t *secret) {
     if (!f) return -1;
     int h = -1;
     while (fgets(line, sizeof line, f)) {
-        if (!strncmp(line, "hub=", 4)) h = atoi(line + 4);
+        int64_t v;
+        if (!strncmp(line, "hub=", 4) && util_ints(line + 4, '\n', &v, 1) == 1 && v >= 0 && v < PEERS_MAX) h = (int)v;
         else if (!strncmp(line, "secret=", 7)) snprintf(sec, sizeof sec, "%.*s", (int)strcspn(line + 7, "\r\n"), line + 7);
     }
     fclose(f);
@@ -360,15 +362,15 @@ static void on_vote(natsConnection *nc, natsSubscription *sub, natsMsg *msg, voi
     struct cluster *c = arg;
     const char *subj = natsMsg_GetSubject(msg);
     size_t pl = strlen(c->vote_prefix);
-    long long poll = 0, device = 0;
-    int option = -1, n = natsMsg_GetDataLength(msg);
-    char data[8] = "", rest[8] = "";
+    int64_t pd[2], option = -1;
+    int n = natsMsg_GetDataLength(msg);
+    char data[8] = "";
     if (n > 0 && n < (int)sizeof data) memcpy(data, natsMsg_GetData(msg), (size_t)n);
-    int ok = subj && !strncmp(subj, c->vote_prefix, pl) &&
-             sscanf(subj + pl, "%lld.%lld%7s", &poll, &device, rest) == 2 && sscanf(data, "%d", &option) == 1;
+    int ok = subj && !strncmp(subj, c->vote_prefix, pl) && util_ints(subj + pl, '.', pd, 2) == 2 &&
+             util_ints(data, 0, &option, 1) == 1 && pd[0] > 0 && pd[1] > 0 && option >= 0 && option < 64;
     natsMsg_Destroy(msg);
     if (!ok) return;
-    struct item it = {.kind = IT_VOTE, .seq = (uint64_t)poll, .device = device, .option = option};
+    struct item it = {.kind = IT_VOTE, .seq = (uint64_t)pd[0], .device = pd[1], .option = (int)option};
     push(c, &it);
 }
 

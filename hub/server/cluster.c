@@ -107,25 +107,23 @@ void server_cluster_send_ctl(struct server *srv, struct session *s, const struct
 
 void server_cluster_ctl(struct server *srv, uint64_t seq, const char *from, const uint8_t *frame, size_t len) {
     if (seq <= srv->ctl_seq) return;   /* applied before a restart */
-    int hub = -1;
-    unsigned slot = 0, gen = 0;
-    long long at = 0;
+    int64_t f[4] = {0};   /* hub, slot, gen, at */
     struct proto_msg m;
     struct proto_error err;
     srv->ctl_seq = seq;
     struct rec r = {.type = REC_CTL, .a = (int64_t)seq};
     server_persist(srv, &r);   /* stored with what applying it stores (the same round or a later one) */
-    if (sscanf(from ? from : "", "%d %u %u %lld", &hub, &slot, &gen, &at) != 4 || at <= 0 ||
+    if (util_ints(from, ' ', f, 4) != 4 || f[3] <= 0 ||
         proto_decode(&srv->dec, frame, len, &m, &err) < 0 || !server_cluster_replicated(m.type)) {
         log_warn("a control message did not decode: skipped", "seq=%llu bytes=%zu", (unsigned long long)seq, len);
         return;
     }
     /* The crew member who sent it is on this hub (and still here): it gets
      * the ack and any error; for everybody else the ghost stands in. */
-    struct session *s = hub == srv->hub_id ? conns_lookup(&srv->conns, slot, gen) : NULL;
+    struct session *s = f[0] == srv->hub_id ? conns_lookup(&srv->conns, (uint32_t)f[1], (uint32_t)f[2]) : NULL;
     if (!s || !session_is_ready(s) || s->role != ROLE_CREW) s = &srv->ghost;
     srv->applying = seq;
-    srv->ctl_now = at;
+    srv->ctl_now = f[3];
     server_dispatch_crew(srv, s, &m);
     srv->applying = 0;
     srv->ctl_now = 0;
@@ -134,11 +132,9 @@ void server_cluster_ctl(struct server *srv, uint64_t seq, const char *from, cons
 uint64_t server_cluster_ctl_seq(const struct server *srv) { return srv->ctl_seq; }
 
 void server_cluster_ctl_failed(struct server *srv, const char *from) {
-    int hub;
-    unsigned slot, gen;
-    long long at;
-    if (sscanf(from, "%d %u %u %lld", &hub, &slot, &gen, &at) != 4 || hub != srv->hub_id) return;
-    struct session *s = conns_lookup(&srv->conns, slot, gen);
+    int64_t f[4];   /* hub, slot, gen, at */
+    if (util_ints(from, ' ', f, 4) != 4 || f[0] != srv->hub_id) return;
+    struct session *s = conns_lookup(&srv->conns, (uint32_t)f[1], (uint32_t)f[2]);
     if (s) server_send(srv, s, proto_error_msg(E_STORE_FAILED, "the hubs of this event did not store the change; retry"));
 }
 
@@ -147,13 +143,17 @@ void server_cluster_ctl_failed(struct server *srv, const char *from) {
 /* from: "<hub> <slot> <gen> <msg id> <poll> <device> <option> <section> <ts>". */
 struct vote_from {
     int hub, option, section;
-    unsigned slot, gen;
-    long long id, poll, device, ts;
+    uint32_t slot, gen;
+    int64_t id, poll, device, ts;
 };
 
 static int parse_vote(const char *from, struct vote_from *v) {
-    return sscanf(from, "%d %u %u %lld %lld %lld %d %d %lld", &v->hub, &v->slot, &v->gen, &v->id, &v->poll, &v->device,
-                  &v->option, &v->section, &v->ts) == 9 ? 0 : -1;
+    int64_t f[9];
+    if (util_ints(from, ' ', f, 9) != 9 || f[6] < 0 || f[6] >= WIRE_MAX_OPTIONS || f[7] < -1 || f[7] >= EVENT_MAX_SECTIONS)
+        return -1;
+    *v = (struct vote_from){.hub = (int)f[0], .slot = (uint32_t)f[1], .gen = (uint32_t)f[2], .id = f[3], .poll = f[4],
+                            .device = f[5], .option = (int)f[6], .section = (int)f[7], .ts = f[8]};
+    return 0;
 }
 
 void server_cluster_send_vote(struct server *srv, struct session *s, const struct proto_msg *m,

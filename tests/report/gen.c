@@ -15,6 +15,9 @@
  *                                       (truth: expect.mjs `cocreation`)
  *   chorus-report-gen cocreation-v2 OUT.db  the same crowd in a schema v2 file (no
  *                                       played_ms, played_option, markers.poll)
+ *   chorus-report-gen cluster OUT.db [--hubs H]  one crowd as one hub records it (OUT.db,
+ *                                       the truth) and as H = 2 or 3 hubs of a cluster do
+ *                                       (OUT.hub1.db .. OUT.hubH.db)
  *
  * `big` builds a structured crowd directly (no hub), tallying while it writes
  * what the report must find; --expect writes those tallies as JSON. It is the
@@ -424,6 +427,263 @@ static void gen_cocreation(const char *path, int v3)
     }
 }
 
+/* ---- cluster: one crowd, as one hub writes it and as 2 or 3 hubs do ------ */
+
+/* cluster OUT.db [--hubs H]: the same crowd written twice. OUT.db is the
+ * event as ONE hub would have recorded it (the truth); OUT.hub1.db ..
+ * OUT.hubH.db are the files of H hubs (2 or 3; default 3) that served it
+ * together, each writing what the cluster hub writes (docs/analytics.md,
+ * "Several hubs (cluster)"): its own devices (ids n * 64 + hub, unique
+ * across hubs), sessions and signals with its own counters, its own
+ * per-second rows (audience = its phones), its reaction totals, and every
+ * crew-driven row (polls with its own audience at the opening, options,
+ * markers, chant_mod) duplicated. Hub 3 starts 5 minutes late (its seconds
+ * and event row too). With --hubs 2, hub 3's phones are on hub 2 (their ids
+ * keep their residue: one crowd). The edge cases:
+ *  - device 4 (id 257) moves from hub 1 to hub 2 and changes section A -> C
+ *    there (a devices row in each file); it voted 0 on poll 1 on hub 1, then
+ *    1 and back to 0 on hub 2: 2 changes in truth, 0 and 1 in the files;
+ *  - two hubs' taps in one second, of one kind (seconds and second_reacts sum);
+ *  - the last hub was cut off from the crew around +700 s: it missed poll
+ *    2's close and "Play it" (NULL there) and the 'hide' of "louder" (its
+ *    chant_mod row is the earlier approval, its mod_log has no 'hide');
+ *  - mod_log: crew actions logged by every hub, one (mode auto) that the
+ *    last hub logged without the crew's session (0), a 'mode' change only
+ *    hub 1 logged, 'blocked' rows only in the blocking hub's file;
+ *  - a device banned on the one hub that has its row. */
+#define CL_MAX_HUBS 3
+struct cl_dev { int n, home; const char *section; long long created; int banned; };
+struct cl_row { int n, hub; const char *section; long long created; };   /* a hub's own devices row */
+struct cl_sess { int hub, n; const char *role, *section; long long start, end; };
+struct cl_sig { int hub, n; long long ts; const char *section, *kind; long long poll, option; const char *reaction; long long taps; const char *text; };
+struct cl_mod { int hub, session; long long ts; const char *action, *key, *text, *detail; int n; };
+enum { CL_EVERY = 0, CL_MISSED = -1 };   /* cl_mod.hub: logged by every hub; by all but the last */
+
+#define CT(ms) (T0 + (ms))
+/* The truth: one row per device, as one hub leaves it. */
+static const struct cl_dev CL_DEVS[] = {
+    {1, 1, "A", CT(0), 0}, {2, 1, "B", CT(1000), 0}, {3, 1, "", CT(2000), 0}, {4, 1, "C", CT(3000), 0},
+    {5, 2, "B", CT(5000), 0}, {6, 2, "C", CT(6000), 0}, {7, 2, "A", CT(7000), 1},
+    {8, 3, "C", CT(310000), 0}, {9, 3, "B", CT(320000), 0},
+};
+/* What each hub's devices table holds. */
+static const struct cl_row CL_ROWS[] = {
+    {1, 1, "A", CT(0)}, {2, 1, "B", CT(1000)}, {3, 1, "", CT(2000)}, {4, 1, "A", CT(3000)},
+    {5, 2, "B", CT(5000)}, {6, 2, "C", CT(6000)}, {7, 2, "A", CT(7000)}, {4, 2, "C", CT(301000)},
+    {8, 3, "C", CT(310000)}, {9, 3, "B", CT(320000)},
+};
+static const struct cl_sess CL_SESS[] = {
+    {1, 0, "crew", "", CT(-5000), CT(900000)},        /* session 1 in truth and on hub 1 */
+    {1, 0, "crew", "", CT(-4000), CT(900000)},        /* session 2 */
+    {2, 0, "screen", "", CT(-3000), -1},
+    {1, 1, "audience", "A", CT(0), CT(900000)},
+    {1, 2, "audience", "B", CT(1000), CT(400000)},
+    {1, 3, "audience", "", CT(2000), CT(200000)},     /* watches only */
+    {1, 4, "audience", "A", CT(3000), CT(300000)},
+    {2, 5, "audience", "B", CT(5000), -1},            /* never closed */
+    {2, 6, "audience", "C", CT(6000), CT(700000)},
+    {2, 7, "audience", "A", CT(7000), CT(450000)},    /* closed by its ban */
+    {2, 4, "audience", "A", CT(301000), CT(900000)},  /* moved to hub 2 */
+    {3, 8, "audience", "C", CT(310000), CT(900000)},
+    {3, 9, "audience", "", CT(320000), CT(900000)},
+    {1, 2, "audience", "B", CT(500000), CT(900000)},  /* rejoined */
+};
+static const struct cl_sig CL_SIGS[] = {
+    {1, 1, CT(61000), "A", "react", 0, 0, "heart", 5, NULL},
+    {2, 5, CT(61500), "B", "react", 0, 0, "fire", 7, NULL},      /* same second, other hub */
+    {1, 1, CT(110000), "A", "vote", 1, 0, NULL, 0, NULL},
+    {1, 2, CT(120000), "B", "react", 0, 0, "heart", 3, NULL},
+    {2, 6, CT(120400), "C", "react", 0, 0, "heart", 10, NULL},
+    {1, 4, CT(120500), "A", "vote", 1, 0, NULL, 0, NULL},
+    {2, 7, CT(130000), "A", "react", 0, 0, "fire", 4, NULL},
+    {2, 5, CT(130500), "B", "vote", 1, 1, NULL, 0, NULL},
+    {2, 5, CT(140000), "B", "vote", 1, 2, NULL, 0, NULL},         /* changed on its own hub */
+    {1, 4, CT(150000), "A", "react", 0, 0, "heart", 6, NULL},
+    {1, 1, CT(200000), "A", "chant", 0, 0, NULL, 0, "Encore"},
+    {2, 5, CT(210000), "B", "chant", 0, 0, NULL, 0, "encore"},
+    {1, 4, CT(230000), "A", "chant", 0, 0, NULL, 0, "Encore"},
+    {2, 6, CT(300500), "C", "chant", 0, 0, NULL, 0, "LOUDER"},
+    {2, 4, CT(305000), "C", "react", 0, 0, "heart", 8, NULL},     /* after its move */
+    {3, 8, CT(330000), "C", "react", 0, 0, "fire", 12, NULL},
+    {3, 8, CT(330500), "C", "vote", 1, 2, NULL, 0, NULL},
+    {3, 9, CT(340000), "", "vote", 1, 0, NULL, 0, NULL},
+    {3, 9, CT(350000), "", "react", 0, 0, "clap", 2, NULL},       /* before picking a section */
+    {2, 4, CT(350500), "C", "vote", 1, 1, NULL, 0, NULL},         /* changed on another hub */
+    {2, 4, CT(380000), "C", "vote", 1, 0, NULL, 0, NULL},         /* and back */
+    {3, 9, CT(420000), "B", "react", 0, 0, "clap", 9, NULL},
+    {3, 8, CT(560000), "C", "chant", 0, 0, NULL, 0, "louder"},    /* held (approve mode) */
+    {3, 9, CT(600500), "B", "chant", 0, 0, NULL, 0, "ol\xc3\xa9"},
+    {1, 1, CT(610000), "A", "vote", 2, 0, NULL, 0, NULL},
+    {2, 6, CT(620000), "C", "vote", 2, 0, NULL, 0, NULL},
+    {3, 8, CT(630000), "C", "vote", 2, 1, NULL, 0, NULL},
+    {3, 9, CT(640000), "B", "vote", 2, 0, NULL, 0, NULL},
+    {2, 4, CT(645000), "C", "vote", 2, 1, NULL, 0, NULL},
+    {1, 1, CT(650000), "A", "chant", 0, 0, NULL, 0, "encore"},
+    {2, 6, CT(690000), "C", "react", 0, 0, "clap", 5, NULL},
+    {1, 1, CT(725000), "A", "react", 0, 0, "heart", 20, NULL},    /* the crowd's song */
+    {2, 5, CT(725300), "B", "react", 0, 0, "fire", 15, NULL},
+    {3, 8, CT(726000), "C", "react", 0, 0, "heart", 11, NULL},
+    {1, 2, CT(760000), "B", "react", 0, 0, "fire", 30, NULL},
+    {1, 2, CT(810000), "B", "vote", 3, 1, NULL, 0, NULL},
+    {2, 4, CT(815000), "C", "vote", 3, 0, NULL, 0, NULL},
+    {2, 4, CT(820000), "C", "chant", 0, 0, NULL, 0, "Encore"},
+};
+static const struct cl_mod CL_MODS[] = {
+    {CL_EVERY, 1, CT(250000), "approve", "encore", "Encore", NULL, 0},
+    {CL_EVERY, 1, CT(450000), "ban", NULL, NULL, NULL, 7},
+    {2, 0, CT(460000), "blocked", "f.u.c.k", "f.u.c.k", NULL, 6},
+    {1, 1, CT(500000), "mode", NULL, NULL, "approve", 0},          /* only hub 1 logged it */
+    {3, 0, CT(520000), "blocked", "sh1t", "sh1t", NULL, 9},
+    {CL_EVERY, 2, CT(600000), "approve", "louder", "LOUDER", NULL, 0},
+    {CL_MISSED, 2, CT(700000), "hide", "louder", "LOUDER", NULL, 0},
+    {CL_EVERY, 2, CT(800000), "mode", NULL, NULL, "auto", 0},      /* the last hub: session 0 */
+};
+#define CL_N(a) ((int)(sizeof(a) / sizeof *(a)))
+
+static int cl_nhubs = 3;
+/* The hub a hub of the 3-hub script is in this run (hub 3 folds into 2). */
+static int cl_hub(int h) { return h > cl_nhubs ? cl_nhubs : h; }
+static long long cl_id(int n)
+{
+    for (int i = 0; i < CL_N(CL_DEVS); i++)
+        if (CL_DEVS[i].n == n) return (long long)n * 64 + cl_hub(CL_DEVS[i].home);
+    return 0;
+}
+
+/* One file: hub = 0 is the truth (everything, as one hub), else that hub's part. */
+static void cl_write(const char *path, int hub)
+{
+    int mine_all = hub == 0, late = hub == 3;
+    open_db(path, "CLUS", "Cluster Night",
+            "{\"code\":\"CLUS\",\"name\":\"Cluster Night\",\"reactions\":[\"heart\",\"fire\",\"clap\"],"
+            "\"sections\":[\"A\",\"B\",\"C\"],\"moderation\":{\"mode\":\"auto\"}}");
+    exec("BEGIN");
+    if (hub >= 2) {
+        char sql[96];
+        snprintf(sql, sizeof sql, "UPDATE event SET created_ms = %lld", late ? CT(299000) : CT(-59000));
+        exec(sql);
+    }
+    exec("INSERT INTO reactions(name, total) VALUES ('heart', 0), ('fire', 0), ('clap', 0)");
+    sqlite3_stmt *st = prep("INSERT INTO devices(id, created_ms, section, banned) VALUES (?, ?, ?, ?)");
+    if (mine_all)
+        for (int i = 0; i < CL_N(CL_DEVS); i++)
+            run(st, "iisi", cl_id(CL_DEVS[i].n), CL_DEVS[i].created, CL_DEVS[i].section, (long long)CL_DEVS[i].banned);
+    else {
+        /* A hub's rows; two script hubs folded into one keep the earlier row. */
+        for (int i = 0; i < CL_N(CL_ROWS); i++) {
+            const struct cl_row *d = &CL_ROWS[i];
+            int banned = 0;
+            for (int j = 0; j < CL_N(CL_DEVS); j++) if (CL_DEVS[j].n == d->n) banned = CL_DEVS[j].banned;
+            if (cl_hub(d->hub) != hub) continue;
+            sqlite3_reset(st);
+            sqlite3_bind_int64(st, 1, cl_id(d->n));
+            sqlite3_bind_int64(st, 2, d->created);
+            sqlite3_bind_text(st, 3, d->section, -1, SQLITE_STATIC);
+            sqlite3_bind_int(st, 4, banned);
+            int rc = sqlite3_step(st);
+            if (rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT) die("device");
+        }
+    }
+    sqlite3_finalize(st);
+
+    struct sess ss[CL_N(CL_SESS)];
+    struct sig sg[CL_N(CL_SIGS)];
+    int nss = 0, nsg = 0;
+    for (int i = 0; i < CL_N(CL_SESS); i++) {
+        const struct cl_sess *c = &CL_SESS[i];
+        if (mine_all || cl_hub(c->hub) == hub)
+            ss[nss++] = (struct sess){c->n ? cl_id(c->n) : 0, c->role, c->section, c->start, c->end};
+    }
+    for (int i = 0; i < CL_N(CL_SIGS); i++) {
+        const struct cl_sig *c = &CL_SIGS[i];
+        if (mine_all || cl_hub(c->hub) == hub)
+            sg[nsg++] = (struct sig){c->ts, cl_id(c->n), c->section, c->kind, c->poll, c->option, c->reaction, c->taps, c->text};
+    }
+    const long long S = T0 / 1000;
+    write_history(ss, nss, sg, nsg, late ? S + 300 : S, S + 899, -1, -1);
+    exec("UPDATE signals SET chant_key = lower(text) WHERE kind = 'chant'");
+
+    /* votes: what the hub's upsert leaves, from this file's vote signals:
+     * the latest option and its time, and the changes made on this hub. */
+    sqlite3_stmt *vq = prep("INSERT INTO votes(poll, device, option, ts_ms) VALUES (?1, ?2, ?3, ?4) "
+                            "ON CONFLICT(poll, device) DO UPDATE SET changes = changes + (option != excluded.option), "
+                            "option = excluded.option, ts_ms = excluded.ts_ms");
+    for (int i = 0; i < nsg; i++)
+        if (sg[i].kind[0] == 'v') run(vq, "iiii", sg[i].poll, sg[i].device, sg[i].option, sg[i].ts);
+    sqlite3_finalize(vq);
+
+    /* Polls: each hub's own audience at the opening; the last hub of the
+     * cluster missed poll 2's close and "Play it". */
+    static const struct { long long id; const char *q; int change; long long open, close, played, option; } polls[] = {
+        {1, "Best song?", 1, CT(100000), CT(400000), -1, -1},
+        {2, "Encore song?", 0, CT(600000), CT(700000), CT(710000), 0},
+        {3, "Lights on?", 0, CT(800000), -1, -1, -1},
+    };
+    sqlite3_stmt *pq = prep("INSERT INTO polls(id, question, allow_change, opened_ms, closed_ms, audience_at_open, "
+                            "reveal, revealed_ms, played_ms, played_option) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'live', ?4, ?7, ?8)");
+    for (int p = 0; p < 3; p++) {
+        int missed = hub == cl_nhubs && polls[p].id == 2;
+        long long at_open = 0;
+        for (int i = 0; i < nss; i++)
+            at_open += !strcmp(ss[i].role, "audience") && ss[i].start <= polls[p].open &&
+                       (ss[i].end < 0 || ss[i].end > polls[p].open);
+        sqlite3_reset(pq);
+        sqlite3_clear_bindings(pq);
+        sqlite3_bind_int64(pq, 1, polls[p].id);
+        sqlite3_bind_text(pq, 2, polls[p].q, -1, SQLITE_STATIC);
+        sqlite3_bind_int(pq, 3, polls[p].change);
+        sqlite3_bind_int64(pq, 4, polls[p].open);
+        if (polls[p].close >= 0 && !missed) sqlite3_bind_int64(pq, 5, polls[p].close);
+        sqlite3_bind_int64(pq, 6, at_open);
+        if (polls[p].played >= 0 && !missed) { sqlite3_bind_int64(pq, 7, polls[p].played); sqlite3_bind_int64(pq, 8, polls[p].option); }
+        if (sqlite3_step(pq) != SQLITE_DONE) die("poll");
+    }
+    sqlite3_finalize(pq);
+    exec("INSERT INTO poll_options(poll, idx, label) VALUES (1, 0, 'Neon'), (1, 1, 'Rain'), (1, 2, 'Storm'), "
+         "(2, 0, 'Thunder'), (2, 1, 'Calm'), (3, 0, 'Yes'), (3, 1, 'No')");
+    exec("INSERT INTO markers(id, ts_ms, kind, label, poll) VALUES (1, 1767225660000, 'song_start', 'Opener', NULL), "
+         "(2, 1767225880000, 'song_end', 'Opener', NULL), (3, 1767226320000, 'song_start', 'Thunder', 2), "
+         "(4, 1767226450000, 'note', 'Thanks', NULL)");
+    exec("INSERT INTO chant_mod(key, text, flags, ts_ms) VALUES ('encore', 'Encore', 1, 1767225850000)");
+    exec(hub == cl_nhubs ? "INSERT INTO chant_mod(key, text, flags, ts_ms) VALUES ('louder', 'LOUDER', 1, 1767226200000)"
+                         : "INSERT INTO chant_mod(key, text, flags, ts_ms) VALUES ('louder', 'LOUDER', 3, 1767226300000)");
+    sqlite3_stmt *mq = prep("INSERT INTO mod_log(ts_ms, session, action, key, text, device, detail) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    for (int i = 0; i < CL_N(CL_MODS); i++) {
+        const struct cl_mod *m = &CL_MODS[i];
+        if (!mine_all && m->hub == CL_MISSED && hub == cl_nhubs) continue;
+        if (!mine_all && m->hub > 0 && cl_hub(m->hub) != hub) continue;
+        int session = m->session;
+        if (!mine_all && hub == cl_nhubs && !strcmp(m->action, "mode") && !strcmp(m->detail, "auto")) session = 0;   /* relayed, unnamed */
+        sqlite3_reset(mq);
+        sqlite3_clear_bindings(mq);
+        sqlite3_bind_int64(mq, 1, m->ts);
+        sqlite3_bind_int(mq, 2, session);
+        sqlite3_bind_text(mq, 3, m->action, -1, SQLITE_STATIC);
+        if (m->key) sqlite3_bind_text(mq, 4, m->key, -1, SQLITE_STATIC);
+        if (m->text) sqlite3_bind_text(mq, 5, m->text, -1, SQLITE_STATIC);
+        if (m->n) sqlite3_bind_int64(mq, 6, cl_id(m->n));
+        if (m->detail) sqlite3_bind_text(mq, 7, m->detail, -1, SQLITE_STATIC);
+        if (sqlite3_step(mq) != SQLITE_DONE) die("mod_log");
+    }
+    sqlite3_finalize(mq);
+    exec("COMMIT");
+    if (sqlite3_close(db) != SQLITE_OK) die("close");
+    db = NULL;
+}
+
+static void gen_cluster(const char *path, int nhubs)
+{
+    cl_nhubs = nhubs;
+    cl_write(path, 0);
+    size_t n = strlen(path);
+    int base = n > 3 && !strcmp(path + n - 3, ".db") ? (int)n - 3 : (int)n;
+    for (int h = 1; h <= nhubs; h++) {
+        char hp[4096];
+        snprintf(hp, sizeof hp, "%.*s.hub%d.db", base, path, h);
+        cl_write(hp, h);
+    }
+}
+
 /* ---- big structured crowd ------------------------------------------------- */
 
 static const char *const KINDS[] = {"heart", "fire", "clap", "rock", "laugh"};
@@ -615,15 +875,16 @@ static void gen_big(const char *path, long long ndev, long long nsig, const char
 int main(int argc, char **argv)
 {
     if (argc < 3) {
-        fprintf(stderr, "usage: %s small|quiet|empty|newer|mod|v1|cocreation|cocreation-v2|big OUT.db [--devices D] [--signals N] [--expect FILE]\n", argv[0]);
+        fprintf(stderr, "usage: %s small|quiet|empty|newer|mod|v1|cocreation|cocreation-v2|cluster|big OUT.db [--devices D] [--signals N] [--expect FILE] [--hubs H]\n", argv[0]);
         return 2;
     }
     const char *mode = argv[1], *out = argv[2], *expect = NULL;
-    long long ndev = 40000, nsig = 10000000;
+    long long ndev = 40000, nsig = 10000000, nhubs = 3;
     for (int i = 3; i + 1 < argc; i += 2) {
         if (!strcmp(argv[i], "--devices")) ndev = atoll(argv[i + 1]);
         else if (!strcmp(argv[i], "--signals")) nsig = atoll(argv[i + 1]);
         else if (!strcmp(argv[i], "--expect")) expect = argv[i + 1];
+        else if (!strcmp(argv[i], "--hubs")) nhubs = atoll(argv[i + 1]);
         else { fprintf(stderr, "gen: unknown option %s\n", argv[i]); return 2; }
     }
     if (!strcmp(mode, "small")) gen_small(out);
@@ -633,6 +894,10 @@ int main(int argc, char **argv)
     else if (!strcmp(mode, "v1")) gen_moderated(out, 0);
     else if (!strcmp(mode, "cocreation")) gen_cocreation(out, 1);
     else if (!strcmp(mode, "cocreation-v2")) gen_cocreation(out, 0);
+    else if (!strcmp(mode, "cluster")) {
+        if (nhubs < 2 || nhubs > CL_MAX_HUBS) { fprintf(stderr, "gen: --hubs must be 2 or 3\n"); return 2; }
+        gen_cluster(out, (int)nhubs);
+    }
     else if (!strcmp(mode, "newer")) {
         gen_empty(out);
         char v[64];

@@ -1,12 +1,13 @@
 /* test_report.c -- report.c through its C API, as the hub will use it.
  *
- *   test_report SMALL.db NEWER.db [MOD.db V1.db [PLAY.db PLAY2.db]]
+ *   test_report SMALL.db NEWER.db [MOD.db V1.db [PLAY.db PLAY2.db [CL.db CL.hub1.db CL.hub2.db CL.hub3.db]]]
  * (databases from chorus-report-gen). Checks: the same figures from two
  * threads at once with a connection each, inside a transaction the caller
  * holds, with and without REPORT_DETAIL; the error codes; the headline;
  * with MOD.db and V1.db, a database with moderation and a v1 archive of the
  * same crowd (chant grouping, moderation, the audit trail); with PLAY.db and
- * PLAY2.db, co-creation in schema v3 and the same crowd in a v2 file.
+ * PLAY2.db, co-creation in schema v3 and the same crowd in a v2 file; with
+ * the `cluster` files, report_build_opts() merging three hubs' databases.
  * Prints "PASS name" / "FAIL name: why" per check; exit 1 on a failure. */
 #include "report.h"
 
@@ -119,10 +120,123 @@ static void check_cocreation(const char *v3db, const char *v2db)
     }
 }
 
+/* The connection holds nothing of a merge: no file attached, no temp view. */
+static int left_clean(sqlite3 *db)
+{
+    sqlite3_stmt *st;
+    int n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM pragma_database_list WHERE name NOT IN ('main', 'temp')) + "
+                               "(SELECT count(*) FROM temp.sqlite_master)", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n == 0 && sqlite3_get_autocommit(db);
+}
+
+/* A dump of a report without event.hubs and event.sources: its figures.
+ * Nor mod_log's row ids (detail, printed nowhere): a per-hub counter, which
+ * a merge renumbers (docs/analytics.md, "Several hubs"). */
+static char *figures_dump(json_t *rep)
+{
+    json_t *ev = json_object_get(rep, "event");
+    json_object_del(ev, "hubs");
+    json_object_del(ev, "sources");
+    json_object_del(json_object_get(json_object_get(rep, "detail"), "mod_log"), "id");
+    return json_dumps(rep, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+/* Cluster mode through the API: three hubs' files (CL.hub1..3.db) read as
+ * one equal the same crowd in one file (CL.db, the truth); the connection is
+ * left as it was after a merge and after a refused one; what is refused. */
+static void check_cluster(const char *truth, const char *const hubs[3], const char *other)
+{
+    char err[512], *want = NULL, *got = NULL, *alone = NULL, *again = NULL;
+    sqlite3 *db;
+    json_t *rep = NULL;
+    int rc = report_open(truth, &db, err, sizeof err);
+    if (!rc) {
+        rc = report_build(db, REPORT_DETAIL, &rep, err, sizeof err);
+        sqlite3_close(db);
+    }
+    if (!rc) want = figures_dump(rep);
+    json_decref(rep);
+    rep = NULL;
+    if (!want) { CHECK("cluster: the one-hub truth builds", 0, "rc %d: %s", rc, err); return; }
+
+    rc = report_open(hubs[0], &db, err, sizeof err);
+    if (!rc) {
+        rc = report_build(db, 0, &rep, err, sizeof err);
+        if (!rc) alone = figures_dump(rep);
+        json_decref(rep);
+        rep = NULL;
+    }
+    if (rc) { CHECK("cluster: hub 1 alone builds", 0, "rc %d: %s", rc, err); free(want); return; }
+
+    const char *names[3] = {"one", "two", "three"};
+    struct report_opts o = {.flags = REPORT_DETAIL, .peers = hubs + 1, .npeers = 2, .names = names};
+    rc = report_build_opts(db, &o, &rep, err, sizeof err);
+    const json_t *ev = json_object_get(rep, "event"), *src = json_object_get(ev, "sources");
+    CHECK("cluster: event.hubs and event.sources (the names given)", rc == 0 && ival(ev, "hubs") == 3 &&
+          json_array_size(src) == 3 && !strcmp(json_string_value(json_array_get(src, 2)), "three"), "rc %d: %s", rc, err);
+    if (!rc) got = figures_dump(rep);
+    CHECK("cluster: three hubs' files = the one-hub truth (every figure and the detail)", got && !strcmp(got, want),
+          "the merged report differs");
+    json_decref(rep);
+    rep = NULL;
+    CHECK("cluster: the connection is left as it was (nothing attached, no view)", left_clean(db), "something left");
+    rc = report_build(db, 0, &rep, err, sizeof err);
+    if (!rc) again = figures_dump(rep);
+    CHECK("cluster: the same connection then reports hub 1 alone, as before", again && !strcmp(again, alone), "rc %d: %s", rc, err);
+    json_decref(rep);
+    rep = NULL;
+
+    o = (struct report_opts){.peers = hubs + 1, .npeers = 2};
+    rc = report_build_opts(db, &o, &rep, err, sizeof err);
+    src = json_object_get(json_object_get(rep, "event"), "sources");
+    const char *s0 = json_string_value(json_array_get(src, 0)), *slash = strrchr(hubs[0], '/');
+    CHECK("cluster: without names, sources are the first file's name and the peers' paths", rc == 0 && s0 &&
+          !strcmp(s0, slash ? slash + 1 : hubs[0]) && !strcmp(json_string_value(json_array_get(src, 1)), hubs[1]),
+          "rc %d: %s", rc, err);
+    json_decref(rep);
+    rep = (json_t *)1;
+
+    const char *peers[2] = {hubs[1], other};
+    o = (struct report_opts){.peers = peers, .npeers = 2};
+    rc = report_build_opts(db, &o, &rep, err, sizeof err);
+    CHECK("cluster: a file of another event: REPORT_EMERGE naming it, *out NULL, connection clean", rc == REPORT_EMERGE &&
+          rep == NULL && strstr(err, other) && strstr(err, "holds event") && left_clean(db), "rc %d: %s", rc, err);
+
+    const char *twice[2] = {hubs[1], hubs[0]};
+    o = (struct report_opts){.peers = twice, .npeers = 2};
+    rep = (json_t *)1;
+    rc = report_build_opts(db, &o, &rep, err, sizeof err);
+    CHECK("cluster: the first file again among the peers: REPORT_EMERGE, connection clean", rc == REPORT_EMERGE &&
+          rep == NULL && strstr(err, "same database") && left_clean(db), "rc %d: %s", rc, err);
+
+    sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+    o = (struct report_opts){.peers = hubs + 1, .npeers = 2};
+    rc = report_build_opts(db, &o, &rep, err, sizeof err);
+    CHECK("cluster: inside the caller's transaction: refused (files attach outside one), transaction kept",
+          rc == REPORT_EIO && strstr(err, "transaction") && !sqlite3_get_autocommit(db), "rc %d: %s", rc, err);
+    sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+    sqlite3_close(db);
+
+    /* A writable connection would attach the peers writable: refused. */
+    sqlite3_open_v2(hubs[0], &db, SQLITE_OPEN_READWRITE, NULL);
+    rc = report_build_opts(db, &o, &rep, err, sizeof err);
+    CHECK("cluster: on a read-write connection: refused", rc == REPORT_EIO && strstr(err, "read-only") && left_clean(db),
+          "rc %d: %s", rc, err);
+    sqlite3_close(db);
+    free(want);
+    free(got);
+    free(alone);
+    free(again);
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 3 && argc != 5 && argc != 7) {
-        fprintf(stderr, "usage: test_report SMALL.db NEWER.db [MOD.db V1.db [PLAY.db PLAY2.db]]\n");
+    if (argc != 3 && argc != 5 && argc != 7 && argc != 11) {
+        fprintf(stderr, "usage: test_report SMALL.db NEWER.db [MOD.db V1.db [PLAY.db PLAY2.db [CL.db CL.hub1.db CL.hub2.db CL.hub3.db]]]\n");
         return 2;
     }
     const char *small = argv[1], *newer = argv[2];
@@ -201,7 +315,8 @@ int main(int argc, char **argv)
     sqlite3_close(db);
 
     if (argc >= 5) check_schemas(argv[3], argv[4]);
-    if (argc == 7) check_cocreation(argv[5], argv[6]);
+    if (argc >= 7) check_cocreation(argv[5], argv[6]);
+    if (argc == 11) check_cluster(argv[7], (const char *const *)&argv[8], small);
 
     printf("test_report: %s\n", failed ? "some checks failed" : "all checks passed");
     return failed ? 1 : 0;

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # 30-report.sh -- chorus-report: every figure against a known truth.
 #  0. tests/report/test_report.c: report.c through its C API (threads,
-#     the caller's transaction, error codes, schema v1, v2 and v3), as the
-#     hub links it.
+#     the caller's transaction, error codes, schema v1, v2 and v3, three
+#     hubs' databases merged), as the hub links it.
 #  1. tests/report/check.mjs: databases written by tests/report/gen.c with a
 #     scripted history (edge cases), chant moderation and the same crowd in a
 #     v1 archive, co-creation ("Play it", schema v3) and the same crowd in a
 #     v2 file, and a generated crowd; CSV, HTML, --compare and bad input.
+#  1a. tests/report/cluster.mjs: one event served by 2 or 3 hubs (cluster
+#     mode): the hubs' databases merged (repeated --db) against the same
+#     crowd recorded by one hub, every figure, CSV file and the text, in
+#     every order; 8 files; the refusals (another event, another schema
+#     version, a file twice, too many); one --db as before (golden/).
 #  1b. tests/report/print.mjs: the HTML printed on A4 in Debian's chromium
 #     (nothing clipped, headers repeat, marker kinds in words); saves
 #     tests/artifacts/report-print.pdf and report-print.png.
@@ -39,8 +44,10 @@ mkdir -p "$WORK/gen" "$WORK/api"
 "$GEN" small "$WORK/api/small.db" && "$GEN" newer "$WORK/api/newer.db" &&
     "$GEN" mod "$WORK/api/mod.db" && "$GEN" v1 "$WORK/api/v1.db" &&
     "$GEN" cocreation "$WORK/api/play.db" && "$GEN" cocreation-v2 "$WORK/api/play2.db" &&
+    "$GEN" cluster "$WORK/api/cl.db" &&
     build/report/test_report "$WORK/api/small.db" "$WORK/api/newer.db" "$WORK/api/mod.db" "$WORK/api/v1.db" \
-        "$WORK/api/play.db" "$WORK/api/play2.db" >"$WORK/api.out" 2>&1
+        "$WORK/api/play.db" "$WORK/api/play2.db" \
+        "$WORK/api/cl.db" "$WORK/api/cl.hub1.db" "$WORK/api/cl.hub2.db" "$WORK/api/cl.hub3.db" >"$WORK/api.out" 2>&1
 rc=$?
 cat "$WORK/api.out"
 count "$WORK/api.out"
@@ -51,6 +58,13 @@ rc=$?
 cat "$WORK/check.out"
 count "$WORK/check.out"
 if [ $rc != 0 ] && ! grep -q '^FAIL ' "$WORK/check.out"; then echo "FAIL check.mjs crashed (exit $rc)"; fail=$((fail + 1)); fi
+
+mkdir -p "$WORK/cluster"
+node tests/report/cluster.mjs "$REPORT" "$GEN" "$WORK/cluster" >"$WORK/cluster.out" 2>&1
+rc=$?
+cat "$WORK/cluster.out"
+count "$WORK/cluster.out"
+if [ $rc != 0 ] && ! grep -q '^FAIL ' "$WORK/cluster.out"; then echo "FAIL cluster.mjs crashed (exit $rc)"; fail=$((fail + 1)); fi
 
 if [ -x /usr/bin/chromium ]; then
     mkdir -p "$WORK/print"

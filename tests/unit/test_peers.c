@@ -27,7 +27,7 @@ static struct peers_part sample(int hub, int64_t seq, int64_t started) {
 static void codec_round_trip(void) {
     struct peers_part p = sample(3, 17, 1000), q;
     struct msg *m = peers_encode(&p);
-    CHECK(m != NULL);
+    if (!m) { CHECK(!"out of memory"); return; }
     CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), 0);
     CHECK_EQ(q.hub, 3);
     CHECK_EQ(q.seq, 17);
@@ -46,6 +46,7 @@ static void codec_round_trip(void) {
     msg_unref(m);
     p.hub = PEERS_MAX;   /* out of range */
     m = peers_encode(&p);
+    if (!m) { CHECK(!"out of memory"); return; }
     CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), -1);
     msg_unref(m);
     static const uint8_t junk[] = {0x93, 0x01, 0x02, 0x03};
@@ -94,7 +95,22 @@ static void merge_and_silence(void) {
     CHECK_EQ(s.conns[ROLE_AUDIENCE], 20);
 }
 
+/* The control and vote headers are read with util_ints. */
+static void header_ints(void) {
+    int64_t v[4];
+    CHECK_EQ(util_ints("3 17 2 1700000000123", ' ', v, 4), 4);
+    CHECK_EQ(v[3], 1700000000123LL);
+    CHECK_EQ(util_ints("3 x 2", ' ', v, 4), 1);             /* stops at what is not a number */
+    CHECK_EQ(util_ints("", ' ', v, 4), 0);
+    CHECK_EQ(util_ints(NULL, ' ', v, 4), 0);
+    CHECK_EQ(util_ints("99999999999999999999 1", ' ', v, 2), 0);   /* out of range */
+    CHECK_EQ(util_ints("12.345", '.', v, 2), 2);
+    CHECK_EQ(v[1], 345);
+    CHECK_EQ(util_ints("7", 0, v, 3), 1);                   /* never past the end */
+}
+
 int main(void) {
+    TEST(header_ints);
     TEST(codec_round_trip);
     TEST(merge_and_silence);
     return T_DONE();

@@ -279,9 +279,10 @@ async function sendVote(v) {
     v.changed = !!ack.changed || !!v.hadCounted;
     keepVote(v);
     keepQueuedVote(null);
-  } else if (ack.code === 'offline' || ack.code === 'timeout') {
-    // Maybe counted, maybe not: kept and sent again with the same id (the
-    // hub counts it once), after the welcome, which also says if it was counted.
+  } else if (ack.code === 'offline' || ack.code === 'timeout' || ack.code === 'store_failed') {
+    // Maybe counted, maybe not (or the hub could not store it: overloaded, or
+    // its cluster unreachable): kept and sent again with the same id (the hub
+    // counts it once), after the welcome or within seconds.
     v.status = 'queued';
   } else {
     keepQueuedVote(null);

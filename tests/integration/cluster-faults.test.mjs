@@ -1,0 +1,144 @@
+// cluster-faults.test.mjs -- a cluster of hubs under faults (issue 14,
+// properties 2 and 5): every acked vote survives kill -9 of a hub and of
+// nats-server; with NATS down a vote is refused with store_failed (never
+// acked and lost) and counts once sent again; a three-server NATS cluster
+// keeps taking votes with one server killed.
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { startHub, Client, audience, KEYS, tempDir, cleanup, sleep } from './lib.mjs';
+import { startNats, startNatsCluster } from '../cluster/nats.mjs';
+
+let nextId = 700000;
+const req = async (c, msg, ms = 8000) => { const id = nextId++; c.send({ ...msg, id }); return c.ack(id, ms); };
+const sql = (db, q) => execFileSync('sqlite3', [db, q]).toString().trim();
+
+async function crewOn(url) {
+  const c = await Client.connect(url);
+  await c.hello({ role: 'crew', key: KEYS.crew });
+  return c;
+}
+async function tally(url, poll) {
+  const s = await Client.connect(url);
+  await s.hello({ role: 'crew', key: KEYS.crew });
+  const m = await s.wait((x) => x.t === 'snap' && x.poll?.id === poll, 8000, 'a snapshot of the poll');
+  await s.close();
+  return m.poll;
+}
+
+describe('cluster faults', () => {
+  const cleanups = [];
+  after(async () => { for (const f of cleanups.reverse()) await f(); });
+
+  test('every acked vote survives kill -9 of a hub and of nats-server', async () => {
+    const dir = tempDir();
+    const nats = await startNats({ dir: join(dir, 'nats') });
+    const hubs = [];
+    cleanups.push(async () => { for (const h of hubs) await h.stop('SIGKILL'); await nats.destroy(); cleanup(dir); });
+    for (let i = 0; i < 2; i++) hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', nats.url] }));
+    const crew = await crewOn(hubs[0].url);
+    const poll = (await req(crew, { t: 'poll.open', question: 'Encore?', options: ['A', 'B', 'C'], allow_change: true })).poll;
+    await sleep(300);
+    // 40 phones vote on both hubs; kill -9 hub 1 halfway.
+    const acked = new Map();
+    const phones = [];
+    for (let i = 0; i < 40; i++) phones.push(await audience(hubs[i % 2].url));
+    const votes = phones.map((p, i) => (async () => {
+      if (i === 20) await hubs[1].stop('SIGKILL');
+      const a = await req(p, { t: 'vote', poll, option: i % 3 }, 5000).catch(() => null);
+      if (a?.ok) acked.set(p.welcome.device, i % 3);
+    })());
+    await Promise.all(votes);
+    assert.ok(acked.size >= 20, `votes acked (${acked.size})`);
+    // kill -9 nats-server too, and bring both back.
+    await nats.kill9();
+    await nats.restart();
+    hubs[1] = await startHub({ dir, db: hubs[1].db, port: hubs[1].port, args: ['--nats', nats.url] });
+    const want = [0, 0, 0];
+    for (const o of acked.values()) want[o]++;
+    for (const h of hubs) {
+      let p;
+      for (let k = 0; k < 40; k++) {   // the tally is rebuilt from the stream
+        p = await tally(h.url, poll);
+        if (p.voters >= acked.size && [0, 1, 2].every((o) => p.counts[o] >= want[o])) break;
+        await sleep(250);
+      }
+      // Every acked vote is counted. A vote the stream took whose ack died
+      // with hub 1 counts too (an ack lost is not a vote lost); nothing else.
+      assert.ok(p.voters >= acked.size && p.voters <= phones.length, `hub ${hubs.indexOf(h)}: ${JSON.stringify(p)}`);
+      for (let o = 0; o < 3; o++) assert.ok(p.counts[o] >= want[o], `option ${o}: ${p.counts[o]} >= ${want[o]} acked`);
+    }
+    // And each is in the database of the hub that acked it (the report's).
+    const stored = Number(sql(hubs[0].db, `SELECT count(*) FROM votes WHERE poll=${poll}`)) +
+                   Number(sql(hubs[1].db, `SELECT count(*) FROM votes WHERE poll=${poll}`));
+    assert.ok(stored >= acked.size, `stored ${stored} of ${acked.size}`);
+    await crew.close();
+  });
+
+  test('NATS down: a vote gets store_failed, the hub keeps serving; NATS back: sent again, counted once', async () => {
+    const dir = tempDir();
+    const nats = await startNats({ dir: join(dir, 'nats') });
+    const hubs = [];
+    cleanups.push(async () => { for (const h of hubs) await h.stop('SIGKILL'); await nats.destroy(); cleanup(dir); });
+    hubs.push(await startHub({ dir, db: join(dir, 'hub-0.db'), args: ['--nats', nats.url] }));
+    const crew = await crewOn(hubs[0].url);
+    const poll = (await req(crew, { t: 'poll.open', question: 'Now?', options: ['Yes', 'No'] })).poll;
+    await sleep(300);
+    const p = await audience(hubs[0].url);
+    await nats.stop();
+    await sleep(500);
+    const refused = await req(p, { t: 'vote', poll, option: 1, cid: 4242 });
+    assert.equal(refused.code, 'store_failed', JSON.stringify(refused));
+    const late = await audience(hubs[0].url);   // the hub still takes phones
+    assert.ok(late.welcome.device > 0);
+    const closing = await req(crew, { t: 'poll.close', poll });
+    assert.equal(closing.code, 'store_failed', 'a crew change waits for the cluster too');
+    await nats.restart();
+    let again;
+    for (let k = 0; k < 40; k++) {   // the phone retries by itself; here, by hand
+      again = await req(p, { t: 'vote', poll, option: 1, cid: 4242 });
+      if (again.ok) break;
+      await sleep(250);
+    }
+    assert.equal(again.ok, true, JSON.stringify(again));
+    const again2 = await req(p, { t: 'vote', poll, option: 1, cid: 4242 });
+    assert.equal(again2.ok, true, 'a re-send of a counted vote');
+    const t = await tally(hubs[0].url, poll);
+    assert.deepEqual(t.counts, [0, 1]);
+    await Promise.all([p, late, crew].map((c) => c.close()));
+  });
+
+  test('a three-server NATS cluster: one server killed, votes still acked and counted on every hub', async () => {
+    const dir = tempDir();
+    const nc = await startNatsCluster({ dir: join(dir, 'nats') });
+    const hubs = [];
+    cleanups.push(async () => { for (const h of hubs) await h.stop('SIGKILL'); await nc.destroy(); cleanup(dir); });
+    for (let i = 0; i < 2; i++) hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', nc.url] }));
+    const crew = await crewOn(hubs[0].url);
+    const poll = (await req(crew, { t: 'poll.open', question: 'R3?', options: ['A', 'B'], allow_change: true })).poll;
+    await sleep(500);
+    const phones = [];
+    for (let i = 0; i < 10; i++) phones.push(await audience(hubs[i % 2].url));
+    for (const p of phones.slice(0, 5)) assert.equal((await req(p, { t: 'vote', poll, option: 0 })).ok, true);
+    const leader = await nc.metaLeader();
+    const victim = nc.nodes.find((n) => n.name === leader) || nc.nodes[0];
+    await victim.kill9();
+    await nc.waitMetaLeader({ not: victim.name });
+    let ok = 0;
+    for (const p of phones.slice(5)) {
+      for (let k = 0; k < 20; k++) {
+        const a = await req(p, { t: 'vote', poll, option: 1 });
+        if (a.ok) { ok++; break; }
+        await sleep(250);   // while the stream elects a new leader: store_failed, retried
+      }
+    }
+    assert.equal(ok, 5, 'every vote after the loss was acked');
+    for (const h of hubs) {
+      let t;
+      for (let k = 0; k < 120; k++) { t = await tally(h.url, poll); if (t.voters === 10) break; await sleep(250); }
+      assert.deepEqual(t.counts, [5, 5], `hub ${hubs.indexOf(h)}`);
+    }
+    await crew.close();
+  });
+});
