@@ -372,7 +372,7 @@ int main(int argc, char **argv) {
     struct net_waker *w = net_waker_new(h.net, on_store_results, &h);
     if (!w || store_start(h.store, net_wake, w) < 0) { snprintf(err, sizeof err, "cannot start the store thread"); goto fail; }
     if (h.ev->osc) {
-        if (!(h.osc = osc_new(h.ev, h.srv, err, sizeof err))) goto fail;
+        if (!(h.osc = osc_new(h.ev, h.srv, o.nats != NULL, err, sizeof err))) goto fail;
         struct net_waker *ow = net_waker_new(h.net, osc_run, h.osc);
         if (!ow || osc_start(h.osc, net_wake, ow) < 0) { snprintf(err, sizeof err, "cannot start OSC"); goto fail; }
     }

@@ -117,7 +117,7 @@ static int open_listener(const struct oscmap_listen *l, char *err, size_t errlen
     return fd;
 }
 
-struct osc *osc_new(const struct event_def *ev, struct server *srv, char *err, size_t errlen) {
+struct osc *osc_new(const struct event_def *ev, struct server *srv, int shared, char *err, size_t errlen) {
     const struct oscmap_conf *conf = ev->osc;
     struct osc *o = calloc(1, sizeof *o);
     if (!o) { snprintf(err, errlen, "out of memory"); return NULL; }
@@ -147,7 +147,13 @@ struct osc *osc_new(const struct event_def *ev, struct server *srv, char *err, s
         if (x->interval_ms < o->period_ms) o->period_ms = x->interval_ms;
         x->next_ms = now;
     }
-    if (conf->has_listen && (o->in_fd = open_listener(&conf->listen, err, errlen)) < 0) goto fail;
+    if (conf->has_listen && (o->in_fd = open_listener(&conf->listen, err, errlen)) < 0) {
+        /* Several hubs of a cluster on one machine: one of them listens
+         * (its cues go to every hub through the control stream). */
+        if (!shared || errno != EADDRINUSE) goto fail;
+        log_info("OSC in: another hub of this machine listens; this one does not", "port=%d", conf->listen.port);
+        err[0] = 0;
+    }
     if (pipe2(o->stop_pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
         snprintf(err, errlen, "osc: cannot create a pipe (%s)", strerror(errno));
         goto fail;

@@ -20,9 +20,11 @@ struct osc;
 /* For ev->osc (not NULL): resolve every target's host (at start, before
  * the loop runs: a name that does not resolve is an error), open the
  * sending sockets and bind the listener to exactly the address `listen`
- * names. ev and srv must outlive the osc. Returns NULL with a one-line
- * reason in err. */
-struct osc *osc_new(const struct event_def *ev, struct server *srv, char *err, size_t errlen);
+ * names. ev and srv must outlive the osc. shared (a cluster): when another
+ * hub of this machine already listens on that address, this one goes
+ * without OSC in instead of failing. Returns NULL with a one-line reason in
+ * err. */
+struct osc *osc_new(const struct event_def *ev, struct server *srv, int shared, char *err, size_t errlen);
 /* Start the clock thread: it calls wake(warg) (which must be thread-safe;
  * net_wake fits) whenever osc_run has work. Returns 0, or -1. */
 int osc_start(struct osc *o, void (*wake)(void *), void *warg);

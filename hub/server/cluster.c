@@ -82,6 +82,13 @@ void server_cluster_tick(struct server *srv) {
     if (m) srv->io.publish_part(srv->io.arg, m);
 }
 
+int server_cluster_osc_sender(const struct server *srv) {
+    if (!srv->cluster) return 1;
+    for (int i = 0; i < srv->hub_id; i++)
+        if (srv->peers.hub[i].known && srv->peers.hub[i].live) return 0;
+    return 1;
+}
+
 /* --- the control stream: crew state every hub shares ----------------------- */
 
 int server_cluster_replicated(enum proto_type t) {

@@ -37,16 +37,18 @@ void server_osc_view(struct server *srv, struct oscmap_view *v) {
     v->now_ms = mono;
     v->uptime_s = (mono - srv->start_mono) / 1000;
     v->energy = a->energy / 100.0;
-    v->audience = a->conns[ROLE_AUDIENCE];
+    /* The event's figures: in a cluster this hub's plus the others' (srv->ext
+     * is zero for one hub; the per-section tap rates stay this hub's). */
+    v->audience = a->conns[ROLE_AUDIENCE] + srv->ext.conns[ROLE_AUDIENCE];
     v->nkinds = ev->nreactions;
     for (int k = 0; k < ev->nreactions; k++) {
         v->kinds[k] = ev->reactions[k];
-        v->kind_rate[k] = (double)a->rate[k];
+        v->kind_rate[k] = (double)(a->rate[k] + srv->ext.rate[k]);
     }
     v->nsections = ev->nsections;
     for (int i = 0; i < ev->nsections; i++) {
         v->sections[i] = ev->sections[i];
-        v->section_audience[i] = a->section_conns[i];
+        v->section_audience[i] = a->section_conns[i] + srv->ext.section_conns[i];
     }
     const struct agg_poll *p = a->poll;
     v->poll_id = p ? p->id : 0;
@@ -79,7 +81,8 @@ void server_osc_view(struct server *srv, struct oscmap_view *v) {
 
 int server_osc_gate_open(struct server *srv, int i) {
     osc_init(srv);
-    return conf(srv) && i >= 0 && i < conf(srv)->ntargets && srv->osc_on && srv->osc_target_on[i];
+    return conf(srv) && i >= 0 && i < conf(srv)->ntargets && srv->osc_on && srv->osc_target_on[i] &&
+           server_cluster_osc_sender(srv);
 }
 
 static void send_status(struct server *srv) {
@@ -127,8 +130,47 @@ static int label_ok(const char *s, size_t n) {
     return 0;
 }
 
+/* In a cluster a desk's cue goes through the control stream like a crew
+ * member's message (every hub applies it; nobody is acked). frame is
+ * consumed. Returns 0 or SERVER_OSC_STORE. */
+static int cue_to_cluster(struct server *srv, struct msg *frame) {
+    if (!frame) return SERVER_OSC_STORE;
+    char from[96];
+    snprintf(from, sizeof from, "%d %u 0 %lld", srv->hub_id, UINT32_MAX, (long long)server_now(srv));
+    int rc = srv->io.publish_ctl && srv->io.publish_ctl(srv->io.arg, msg_payload(frame), frame->len, from) == 0;
+    msg_unref(frame);
+    return rc ? 0 : SERVER_OSC_STORE;
+}
+
+/* {t, id: 0, ...}: a crew frame for a desk's cue. */
+static struct msg *cue_frame(const char *type, const char *label, size_t n, enum marker_kind kind,
+                             const struct event_poll *pp) {
+    struct proto_enc e;
+    msgpack_packer *pk = &e.pk;
+    proto_enc_begin(&e);
+    msgpack_pack_map(pk, label ? 4 : pp ? 6 : 2);
+    proto_pack_kv_str(pk, "t", type);
+    proto_pack_kv_int(pk, "id", 0);
+    if (label) {
+        proto_pack_str(pk, "label");
+        proto_pack_strn(pk, label, n);
+        proto_pack_kv_str(pk, "kind", wire_marker_name(kind));
+    } else if (pp) {
+        proto_pack_kv_str(pk, "question", pp->question);
+        proto_pack_str(pk, "options");
+        msgpack_pack_array(pk, (size_t)pp->nopts);
+        for (int i = 0; i < pp->nopts; i++) proto_pack_str(pk, pp->options[i]);
+        proto_pack_str(pk, "allow_change");
+        if (pp->allow_change) msgpack_pack_true(pk);
+        else msgpack_pack_false(pk);
+        proto_pack_kv_str(pk, "reveal", wire_reveal_name(pp->reveal));
+    }
+    return proto_enc_finish(&e);
+}
+
 int server_osc_marker(struct server *srv, const char *label, size_t n, enum marker_kind kind) {
     if (!label_ok(label, n)) return SERVER_OSC_BAD;
+    if (srv->cluster) return cue_to_cluster(srv, cue_frame("marker", label, n, kind, NULL));
     struct rec r = {0};
     return server_set_marker(srv, &r, label, n, kind) < 0 ? SERVER_OSC_STORE : 0;
 }
@@ -145,7 +187,26 @@ static int close_poll(struct server *srv) {
     return 0;
 }
 
-int server_osc_poll_close(struct server *srv) { return close_poll(srv); }
+int server_osc_poll_close(struct server *srv) {
+    if (srv->cluster && srv->agg->poll) {
+        struct proto_enc e;
+        proto_enc_begin(&e);
+        msgpack_pack_map(&e.pk, 3);
+        proto_pack_kv_str(&e.pk, "t", "poll.close");
+        proto_pack_kv_int(&e.pk, "id", 0);
+        proto_pack_kv_int(&e.pk, "poll", srv->agg->poll->id);
+        return cue_to_cluster(srv, proto_enc_finish(&e));
+    }
+    return close_poll(srv);
+}
+
+/* 1 when the open poll is prepared poll pp (its question and options). */
+static int is_prepared(const struct agg_poll *p, const struct event_poll *pp) {
+    if (!p || p->nopts != pp->nopts || strcmp(p->question, pp->question)) return 0;
+    for (int i = 0; i < p->nopts; i++)
+        if (strcmp(p->options[i], pp->options[i])) return 0;
+    return 1;
+}
 
 /* The prepared poll i as agg keeps it, plus the copies the store record
  * takes. Returns 0, or -1 on out-of-memory (nothing left allocated). */
@@ -179,6 +240,10 @@ int server_osc_poll_open(struct server *srv, int i) {
     if (srv->agg->poll && srv->osc_prepared == i + 1 && srv->agg->poll->id == srv->osc_prepared_poll)
         return SERVER_OSC_STATE;
     const struct event_poll *pp = &srv->ev->polls[i];
+    if (srv->cluster) {   /* the same cue twice leaves the open poll be, on every hub */
+        if (is_prepared(srv->agg->poll, pp)) return SERVER_OSC_STATE;
+        return cue_to_cluster(srv, cue_frame("poll.open", NULL, 0, MARKER_NOTE, pp));
+    }
     struct agg_poll *p;
     char *q, **opts;
     if (copy_prepared(pp, &p, &q, &opts) < 0) return SERVER_OSC_STORE;

@@ -73,6 +73,10 @@ struct server {
 /* dispatch.c: a crew message, as from s (cluster.c applies the control
  * stream's through it). */
 void server_dispatch_crew(struct server *srv, struct session *s, const struct proto_msg *m);
+/* cluster.c: 1 when this hub sends OSC: always for one hub; in a cluster,
+ * the live hub with the lowest id (one desk, one stream of values, from the
+ * merged view; when it goes silent the next one takes over within 3 s). */
+int server_cluster_osc_sender(const struct server *srv);
 /* cluster.c: 1 when m goes through the control stream (crew state that
  * every hub must share). */
 int server_cluster_replicated(enum proto_type t);

@@ -7,10 +7,11 @@
 // until NATS is back.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHub, freePort, Client, audience, KEYS, tempDir, cleanup, sleep } from './lib.mjs';
+import { startHub, freePort, Client, audience, KEYS, eventFile, tempDir, cleanup, sleep } from './lib.mjs';
 
 async function startNats(dir, port) {
   port ??= await freePort();
@@ -231,5 +232,68 @@ describe('a cluster of hubs: the crew and the votes', () => {
     const s0b = await screen(hubs[0].url);
     assert.equal(s0b.msgs.find((m) => m.t === 'welcome').markers.at(-1).ts, ts2, 'one marker, one time, on every hub');
     await Promise.all([crew, s2, s0, s0b].map((c) => c.close()));
+  });
+});
+
+describe('a cluster of hubs and one lighting desk (OSC)', () => {
+  let dir, nats, hubs = [], desk, outPort, inPort;
+  const udpPort = () => new Promise((resolve) => { const u = createSocket('udp4'); u.bind(0, '127.0.0.1', () => { const p = u.address().port; u.close(() => resolve(p)); }); });
+  before(async () => {
+    dir = tempDir();
+    nats = await startNats(dir);
+    outPort = await udpPort();
+    inPort = await udpPort();
+    // The desk: every OSC message to outPort, with the sender's port.
+    desk = { msgs: [], sock: createSocket('udp4') };
+    desk.sock.on('message', (b, r) => {
+      const end = b.indexOf(0);
+      desk.msgs.push({ address: b.subarray(0, end).toString(), from: r.port, at: Date.now(), raw: b });
+    });
+    await new Promise((r) => desk.sock.bind(outPort, '127.0.0.1', r));
+    const event = eventFile(dir, {
+      osc: { targets: [{ name: 'lights', host: '127.0.0.1', port: outPort, rate: 25 }],
+        listen: { host: '127.0.0.1', port: inPort, allow: ['127.0.0.1'] } },
+    });
+    // Both on one machine: one listens for the desk, both could send.
+    for (let i = 0; i < 2; i++) hubs.push(await startHub({ dir, event, db: join(dir, `osc-${i}.db`), args: ['--nats', nats.url] }));
+  });
+  after(async () => {
+    for (const h of hubs) await h.stop('SIGKILL');
+    desk.sock.close();
+    await nats.stop();
+    cleanup(dir);
+  });
+
+  test('one hub sends, with the merged audience; a desk cue reaches every hub; the next hub takes over', async () => {
+    const phones = [];
+    for (const h of hubs) for (let i = 0; i < 3; i++) phones.push(await audience(h.url));
+    await sleep(1500);
+    const t0 = Date.now();
+    await sleep(1200);
+    const recent = desk.msgs.filter((m) => m.at >= t0);
+    const senders = new Set(recent.filter((m) => m.address === '/chorus/heartbeat').map((m) => m.from));
+    assert.equal(senders.size, 1, `one hub sends (${[...senders]})`);
+    const aud = recent.filter((m) => m.address === '/chorus/audience').at(-1);
+    assert.ok(aud, 'audience sent');
+    assert.equal(aud.raw.readInt32BE(aud.raw.length - 4), 6, 'the merged audience (3 phones on each hub)');
+    // A desk cue (sent to the one listening hub) sets the marker on every hub.
+    execFileSync('oscsend', ['127.0.0.1', String(inPort), '/chorus/marker', 's', 'Desk cue']);
+    for (const h of hubs) {
+      const s = await screen(h.url);
+      const w = s.msgs.find((m) => m.t === 'welcome');
+      if (!w.markers.some((m) => m.label === 'Desk cue'))
+        await s.wait((m) => m.t === 'marker' && m.marker.label === 'Desk cue', 5000, `the cue on hub ${hubs.indexOf(h)}`);
+      await s.close();
+    }
+    // The sender goes: the other takes over within a few seconds.
+    const [sender] = senders;
+    const lowest = hubs[0];   // hub ids follow start order here: hub 0 sends first
+    await lowest.stop('SIGKILL');
+    const t1 = Date.now();
+    await sleep(4500);
+    const after = new Set(desk.msgs.filter((m) => m.at >= t1 + 3500 && m.address === '/chorus/heartbeat').map((m) => m.from));
+    assert.equal(after.size, 1, 'one sender again');
+    assert.notEqual([...after][0], sender, 'another hub sends now');
+    for (const p of phones) await p.close().catch(() => {});
   });
 });
