@@ -41,7 +41,7 @@ UNIT_OBJS   := $(LIB_OBJS) $(CORE_OBJS) $(SERVER_OBJS) $(OBJDIR)/hub/io/store.o
 UNIT_TESTS  := $(patsubst tests/unit/%.c,$(OBJDIR)/tests/%,$(wildcard tests/unit/test_*.c))
 
 .DEFAULT_GOAL := all
-.PHONY: all deps run run-cluster test asan clean web bench fuzz check
+.PHONY: all deps run run-cluster test asan clean web bench bench-cluster fuzz check
 # Fragments of the other parts (web pages, load generator, report, checks);
 # read before `all` so their EXTRA_BINS are part of it.
 -include web/web.mk

@@ -18,3 +18,8 @@ clients/chorus-load: $(LOAD_OBJS)
 
 bench: hub/chorus-hub clients/chorus-load
 	bash scripts/bench.sh
+
+# Several hubs of one event over NATS against one hub alone (issue 14):
+# HUBS (default 3), PHONES (default 40000), BENCH_RUNS (default 1).
+bench-cluster: hub/chorus-hub clients/chorus-load
+	bash scripts/bench-cluster.sh
