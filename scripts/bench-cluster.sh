@@ -27,7 +27,7 @@ HUB=${CHORUS_HUB:-hub/chorus-hub}
 LOAD=clients/chorus-load
 NATS=$(command -v nats-server || echo /usr/sbin/nats-server)
 OUT=bench/cluster
-[ -x "$HUB" ] && [ -x "$LOAD" ] || make -j2 "$HUB" "$LOAD"
+if [ ! -x "$HUB" ] || [ ! -x "$LOAD" ]; then make -j2 "$HUB" "$LOAD"; fi
 mkdir -p "$OUT"
 
 PIDS=()
@@ -85,7 +85,7 @@ one() {
         PIDS+=($!)
         for _ in $(seq 100); do grep -q "hub started" "$dir/hub-$i.log" && break; sleep 0.1; done
     done
-    local c0 l0
+    local c0
     c0=$(for p in "${hubpids[@]}" $natspid; do cpu_s "$p"; done | paste -sd+ | bc)
     echo "bench-cluster: $name: $nhubs hub(s), $phones phones, port $port" >&2
     local t0=$SECONDS
