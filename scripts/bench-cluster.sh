@@ -58,7 +58,7 @@ JSON
 }
 
 # cpu_s PID: user+system seconds so far; rss_kb PID: its peak RSS (VmHWM).
-cpu_s() { awk '{printf "%.2f", ($14 + $15) / 100}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+cpu_s() { awk '{printf "%.2f\n", ($14 + $15) / 100}' "/proc/$1/stat" 2>/dev/null || echo 0; }
 rss_kb() { awk '/VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # one NAME NHUBS NPHONES: a run; writes $OUT/NAME/result.json.
