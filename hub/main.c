@@ -162,6 +162,16 @@ static int hub_metrics(void *arg, char *buf, size_t cap) {
     in.tls_not_after = ts.not_after;
     in.tls_reloads = ts.reloads;
     in.tls_reload_failures = ts.failures;
+    if (h->cluster) {
+        struct cluster_stats cs;
+        cluster_stats(h->cluster, &cs);
+        in.cluster = 1;
+        in.cluster_up = cs.up;
+        in.cluster_sent = cs.sent;
+        in.cluster_received = cs.received;
+        in.cluster_dropped = cs.dropped;
+        in.cluster_send_failed = cs.send_failed;
+    }
     return metrics_render(&in, buf, cap);
 }
 

@@ -167,5 +167,16 @@ int metrics_render(const struct metrics_in *in, char *buf, size_t cap) {
         one(&o, "tls_reload_failures_total", "counter", "Certificate reloads on SIGHUP refused (the old one stays).",
             in->tls_reload_failures);
     }
+    if (in->cluster) {
+        one(&o, "cluster_link_up", "gauge", "1 while this hub is connected to NATS.", in->cluster_up);
+        one(&o, "cluster_published_total", "counter", "Parts, control messages and votes this hub sent to NATS.",
+            in->cluster_sent);
+        one(&o, "cluster_publish_failed_total", "counter", "Messages not sent to NATS (link down): votes and crew "
+            "changes were refused with store_failed.", in->cluster_send_failed);
+        one(&o, "cluster_received_total", "counter", "Parts, control messages, votes and acks from NATS.",
+            in->cluster_received);
+        one(&o, "cluster_parts_dropped_total", "counter", "Other hubs' parts dropped with the inbox full (the next "
+            "part repairs them).", in->cluster_dropped);
+    }
     return o.full ? -1 : (int)o.n;
 }

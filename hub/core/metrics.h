@@ -67,6 +67,9 @@ struct metrics_in {
     int tls;
     int64_t tls_not_after;              /* the certificate's expiry, Unix seconds (0 unknown) */
     int64_t tls_reloads, tls_reload_failures;
+    /* A cluster (cluster_stats); cluster 0: one hub, the rest is not rendered */
+    int cluster, cluster_up;
+    int64_t cluster_sent, cluster_received, cluster_dropped, cluster_send_failed;
 };
 
 /* Render in as Prometheus text into buf (cap bytes, NUL-terminated).

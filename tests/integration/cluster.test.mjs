@@ -72,6 +72,10 @@ describe('a cluster of hubs, one event', () => {
     assert.equal(h.hubs[0].self, true);
     assert.deepEqual(h.hubs.map((x) => x.audience).sort(), [2, 3]);
     await crewC.close();
+    // And /metrics says the link is up and parts flow.
+    const metrics = await (await fetch(`http://127.0.0.1:${hubs[0].port}/metrics`, { headers: { Authorization: `Bearer ${KEYS.crew}` } })).text();
+    assert.match(metrics, /^chorus_cluster_link_up 1$/m);
+    assert.ok(Number(/^chorus_cluster_received_total (\d+)$/m.exec(metrics)?.[1]) > 0, 'parts received');
     // A phone of hub 0 comes back on hub 1 with its token: the same device.
     const token = a[0].welcome.token;
     await a[0].close();
