@@ -38,6 +38,8 @@ free_port() {
 
 # event FILE LIMITS: an event with the probe reaction kind only the load
 # generator's probe sends (signal-to-screen latency), and the given limits.
+# BENCH_EVENT_EXTRA adds top-level fields (JSON, e.g. an "osc" section to
+# measure what OSC out costs the loop).
 # joins_per_ip is raised everywhere: 15,000 phones arrive from 30 loopback
 # addresses in seconds, which is what a venue NAT looks like.
 event() {
@@ -47,7 +49,7 @@ event() {
  "sections": ["A", "B", "C", "D", "E", "F"],
  "keys": {"crew": "bench-crew", "screen": "bench-screen", "performer": "bench-stage"},
  "songs": ["Opening"],
- "limits": {"joins_per_ip": {"rate": 1000000, "burst": 1000000}$2}}
+ "limits": {"joins_per_ip": {"rate": 1000000, "burst": 1000000}$2}${BENCH_EVENT_EXTRA:+, $BENCH_EVENT_EXTRA}}
 JSON
 }
 
