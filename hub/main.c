@@ -351,6 +351,7 @@ int main(int argc, char **argv) {
     snprintf(join_url, sizeof join_url, "%s/e/", o.public_url);
     struct hub h = {0};
     struct rec_boot boot;
+    struct cluster_kept kept = {0};
     int rc = 1;
     if (!(h.ev = event_def_load(o.event_path, err, sizeof err))) goto fail;
     strncat(join_url, h.ev->code, sizeof join_url - strlen(join_url) - 1);
@@ -364,13 +365,16 @@ int main(int argc, char **argv) {
     if (o.nats) {
         /* One of several hubs: its id and the event's token secret come
          * from the cluster (before the server makes any token). */
-        if (cluster_setup(o.nats, h.ev->code, o.db_path, boot.secret, &so.hub_id, boot.secret, err, sizeof err) < 0) {
+        if (cluster_setup(o.nats, h.ev->code, o.db_path, boot.secret, &so.hub_id, boot.secret, &kept, err,
+                          sizeof err) < 0) {
             rec_boot_clear(&boot);
             goto fail;
         }
     }
     h.srv = server_new(&so, h.ev, &boot, &io, err, sizeof err);
     rec_boot_clear(&boot);
+    for (int i = 0; h.srv && i < kept.n; i++) server_cluster_seed(h.srv, kept.data[i], kept.len[i]);
+    cluster_kept_free(&kept);
     if (!h.srv) goto fail;
     if (!(h.api = api_new(o.db_path, 2000))) { snprintf(err, sizeof err, "out of memory"); goto fail; }
     struct net_opts no = {.port = o.port, .bind = o.bind, .web_root = o.web_root, .tick_ms = o.tick_ms, .sndbuf = o.sndbuf,
@@ -420,6 +424,7 @@ int main(int argc, char **argv) {
     log_flush();
     return rc;
 fail:
+    cluster_kept_free(&kept);
     log_error("cannot start", "reason=%s", log_q(err));
     hub_free(&h);
     log_flush();

@@ -181,6 +181,12 @@ int agg_vote_set(struct agg *a, int64_t device, int option) {
     return 0;
 }
 
+void agg_vote_counted(struct agg *a) {
+    a->signals_total++;
+    a->votes_total++;
+    a->sec.votes++;
+}
+
 int agg_vote_remove(struct agg *a, int64_t device) {
     int opt = agg_vote_of(a, device);
     if (opt < 0) return -1;

@@ -118,6 +118,9 @@ int agg_vote_remove(struct agg *a, int64_t device);
  * poll is option (the stream already applied allow_change): set it.
  * Returns 0, or AGG_NOMEM. */
 int agg_vote_set(struct agg *a, int64_t device, int option);
+/* A vote from this hub's phone was stored by the cluster's vote stream:
+ * count it in the signal figures (the tally follows the stream). */
+void agg_vote_counted(struct agg *a);
 /* Device's option in the open poll, or -1. */
 int agg_vote_of(const struct agg *a, int64_t device);
 /* With no poll open: device's option in the last closed poll (its votes stay

@@ -118,7 +118,7 @@ struct rec_played {
  * highest ids in use, every device's section and the live state. */
 struct rec_boot {
     uint8_t secret[AUTH_SECRET_LEN];
-    int64_t max_device, max_session, max_poll;
+    int64_t max_device, max_session, max_poll, ndevices;
     int8_t *device_section;     /* index = device id (<= max_device), -1 none; owner frees */
     struct agg_saved saved;     /* reaction totals, open poll and its votes */
     int has_chant_mode;         /* the crew switched the mode at some point: */

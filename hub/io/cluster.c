@@ -41,7 +41,7 @@ struct cluster {
     natsSubscription *sub, *ctl_sub, *vote_sub;
     jsCtx *js;
     struct net_waker *waker;
-    char subj[96], ctl_subj[96], vote_prefix[96];
+    char subj[96], ctl_subj[96], vote_prefix[96], kv_part[128], code[64];
     uint64_t ctl_from;          /* the first control seq this hub has not applied */
     pthread_t thread;           /* subscriber(): the streams' subscriptions */
     int thread_started;
@@ -50,6 +50,9 @@ struct cluster {
     struct item inbox[CLUSTER_INBOX];
     int head, count, stopping;
     int up, up_seen;            /* link: as libnats says, as the loop last passed on (-1 never) */
+    int64_t inflight;           /* published to a stream, no answer yet (<= CLUSTER_INFLIGHT) */
+    int64_t kept_ms;            /* when this hub's part was last kept in the bucket (loop thread) */
+    uint64_t applied;           /* the control seq the loop applied last (the vote subscription waits for it) */
     int64_t sent, received, dropped, send_failed;
 };
 
@@ -138,8 +141,9 @@ static natsStatus bucket(jsCtx *js, const char *name, kvStore **kv) {
     kc.StorageType = js_FileStorage;
     kc.Replicas = 3;
     s = js_CreateKeyValue(kv, js, &kc);
-    if (s == NATS_OK) return s;
-    kc.Replicas = 1;   /* a single server: "replicas > 1 not supported in non-clustered mode" */
+    const char *why = s == NATS_OK ? NULL : nats_GetLastError(NULL);
+    if (s == NATS_OK || !why || !strstr(why, "not supported in non-clustered mode")) return s;
+    kc.Replicas = 1;   /* a single server (a cluster missing a server keeps the error) */
     return js_CreateKeyValue(kv, js, &kc);
 }
 
@@ -158,8 +162,10 @@ static natsStatus add_stream(jsCtx *js, const char *name, const char *subject, i
     sc.Replicas = 3;
     jsErrCode jerr = 0;
     natsStatus s = js_AddStream(NULL, js, &sc, NULL, &jerr);
-    if (s == NATS_OK) return s;
-    sc.Replicas = 1;   /* a single server */
+    /* One copy only on a single server: a cluster that can not place three
+     * now (a server down) must not silently get an unreplicated event. */
+    if (s == NATS_OK || jerr != JSStreamReplicasNotSupportedErr) return s;
+    sc.Replicas = 1;
     return js_AddStream(NULL, js, &sc, NULL, &jerr);
 }
 
@@ -207,8 +213,33 @@ static int claim(kvStore *kv, const char *db, int cached, int *hub, char *err, s
     return -1;
 }
 
+/* Every hub's part kept in the bucket (part.<hub>). */
+static void read_kept(kvStore *kv, struct cluster_kept *kept) {
+    kvKeysList list = {0};
+    if (kvStore_Keys(&list, kv, NULL) != NATS_OK) return;
+    for (int i = 0; i < list.Count && kept->n < PEERS_MAX; i++) {
+        if (strncmp(list.Keys[i], "part.", 5)) continue;
+        kvEntry *e = NULL;
+        if (kvStore_Get(&e, kv, list.Keys[i]) != NATS_OK) continue;
+        int n = kvEntry_ValueLen(e);
+        uint8_t *d = n > 0 && n <= CLUSTER_PART_MAX ? malloc((size_t)n) : NULL;
+        if (d) {
+            memcpy(d, kvEntry_Value(e), (size_t)n);
+            kept->data[kept->n] = d;
+            kept->len[kept->n++] = (uint32_t)n;
+        }
+        kvEntry_Destroy(e);
+    }
+    kvKeysList_Destroy(&list);
+}
+
+void cluster_kept_free(struct cluster_kept *kept) {
+    for (int i = 0; i < kept->n; i++) free(kept->data[i]);
+    kept->n = 0;
+}
+
 int cluster_setup(const char *url, const char *code, const char *db_path, const uint8_t local[AUTH_SECRET_LEN],
-                  int *hub_id, uint8_t secret[AUTH_SECRET_LEN], char *err, size_t errlen) {
+                  int *hub_id, uint8_t secret[AUTH_SECRET_LEN], struct cluster_kept *kept, char *err, size_t errlen) {
     int cached = -1;
     uint8_t cached_secret[AUTH_SECRET_LEN];
     int have_cache = cache_read(db_path, &cached, cached_secret) == 0;
@@ -249,11 +280,15 @@ int cluster_setup(const char *url, const char *code, const char *db_path, const 
         goto out;
     }
     if (claim(kv, db_path, cached, hub_id, err, errlen) < 0) goto out;
+    /* A hub that was in this event before offers the event's secret it
+     * kept (NATS's store may have been wiped), so its phones' tokens stay
+     * valid; a new hub offers its own. */
+    const uint8_t *offer = have_cache ? cached_secret : local;
     char hx[2 * AUTH_SECRET_LEN + 1];
-    hex(local, AUTH_SECRET_LEN, hx);
+    hex(offer, AUTH_SECRET_LEN, hx);
     uint64_t rev = 0;
     if (kvStore_Create(&rev, kv, "secret", hx, (int)strlen(hx)) == NATS_OK) {
-        memcpy(secret, local, AUTH_SECRET_LEN);   /* the first hub's secret is the event's */
+        memcpy(secret, offer, AUTH_SECRET_LEN);   /* the first hub's secret is the event's */
     } else {
         kvEntry *e = NULL;
         if ((s = kvStore_Get(&e, kv, "secret")) != NATS_OK) {
@@ -264,6 +299,7 @@ int cluster_setup(const char *url, const char *code, const char *db_path, const 
         kvEntry_Destroy(e);
         if (bad) { snprintf(err, errlen, "cluster: the event's token secret in NATS is malformed"); goto out; }
     }
+    read_kept(kv, kept);
     rc = cache_write(db_path, *hub_id, secret, err, errlen);
 out:
     kvStore_Destroy(kv);
@@ -379,11 +415,21 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
     (void)js;
     struct cluster *c = arg;
     const char *subj = natsMsg_GetSubject(msg);
+    if (subj && !strncmp(subj, "$KV.", 4)) {   /* this hub's part kept in the bucket: nobody waits for it */
+        natsMsg_Destroy(msg);
+        pthread_mutex_lock(&c->mu);
+        c->inflight--;
+        pthread_mutex_unlock(&c->mu);
+        return;
+    }
     struct item it = {.kind = subj && !strcmp(subj, c->ctl_subj) ? IT_CTL_ACK : IT_VOTE_ACK};
     it.ok = pa != NULL;
     it.conflict = !pa && pae && pae->ErrCode == JSStreamWrongLastSequenceErr;
     copy_from(msg, it.from, sizeof it.from);
     natsMsg_Destroy(msg);
+    pthread_mutex_lock(&c->mu);
+    c->inflight--;
+    pthread_mutex_unlock(&c->mu);
     if (it.kind == IT_CTL_ACK && it.ok) return;   /* acked when this hub applies it */
     push(c, &it);
 }
@@ -407,7 +453,12 @@ static void drain(void *arg) {
         switch (it.kind) {
         case IT_NONE: return;
         case IT_PART: server_cluster_part(c->srv, it.data, it.len); break;
-        case IT_CTL: server_cluster_ctl(c->srv, it.seq, it.from, it.data, it.len); break;
+        case IT_CTL:
+            server_cluster_ctl(c->srv, it.seq, it.from, it.data, it.len);
+            pthread_mutex_lock(&c->mu);
+            c->applied = it.seq;
+            pthread_mutex_unlock(&c->mu);
+            break;
         case IT_VOTE: server_cluster_vote(c->srv, (int64_t)it.seq, it.device, it.option); break;
         case IT_VOTE_ACK: server_cluster_vote_acked(c->srv, it.from, it.ok, it.conflict); break;
         case IT_CTL_ACK: server_cluster_ctl_failed(c->srv, it.from); break;
@@ -440,6 +491,22 @@ static void *subscriber(void *arg) {
             s = js_Subscribe(&c->ctl_sub, c->js, c->ctl_subj, on_ctl, c, NULL, &so, &jerr);
         }
         if (s == NATS_OK && !c->vote_sub) {
+            /* Votes once the polls they are for are open here: the control
+             * messages in the stream now are applied first (a restart's
+             * catch-up), then the votes stream replays every latest vote. */
+            char name[96];
+            snprintf(name, sizeof name, "CHORUS_%s_CTL", c->code);
+            jsStreamInfo *si = NULL;
+            uint64_t last = 0;
+            if (js_GetStreamInfo(&si, c->js, name, NULL, &jerr) == NATS_OK) last = si->State.LastSeq;
+            jsStreamInfo_Destroy(si);
+            for (int waited = 0; waited < 30000; waited += 20) {
+                pthread_mutex_lock(&c->mu);
+                int ready = c->applied >= last || c->stopping;
+                pthread_mutex_unlock(&c->mu);
+                if (ready) break;
+                usleep(20 * 1000);
+            }
             jsSubOptions so;
             jsSubOptions_Init(&so);
             so.Ordered = true;
@@ -468,6 +535,9 @@ struct cluster *cluster_new(struct net *net, struct server *srv, const char *url
     snprintf(c->subj, sizeof c->subj, "chorus.%s.part", code);
     snprintf(c->ctl_subj, sizeof c->ctl_subj, "chorus.%s.ctl", code);
     snprintf(c->vote_prefix, sizeof c->vote_prefix, "chorus.%s.vote.", code);
+    snprintf(c->kv_part, sizeof c->kv_part, "$KV.chorus_%s.part.%d", code, hub_id);
+    snprintf(c->code, sizeof c->code, "%s", code);
+    c->applied = c->ctl_from - 1;
     char name[32];
     snprintf(name, sizeof name, "chorus-hub-%d", hub_id);
     natsOptions *o = NULL;
@@ -476,6 +546,9 @@ struct cluster *cluster_new(struct net *net, struct server *srv, const char *url
     if (s == NATS_OK) s = natsOptions_SetName(o, name);
     if (s == NATS_OK) s = natsOptions_SetMaxReconnect(o, -1);        /* forever */
     if (s == NATS_OK) s = natsOptions_SetReconnectWait(o, 250);
+    /* A silent cut (a cable, a firewall) is noticed within ~6 s, not minutes. */
+    if (s == NATS_OK) s = natsOptions_SetPingInterval(o, 2000);
+    if (s == NATS_OK) s = natsOptions_SetMaxPingsOut(o, 2);
     if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, c);
     if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, c);
     if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_connected, c);
@@ -511,24 +584,58 @@ void cluster_publish_part(void *arg, struct msg *m) {
     struct cluster *c = arg;
     /* Only while connected: a part parked for a reconnection is stale. */
     if (natsConnection_Status(c->nc) == NATS_CONN_STATUS_CONNECTED &&
-        natsConnection_Publish(c->nc, c->subj, msg_payload(m), (int)m->len) == NATS_OK)
+        natsConnection_Publish(c->nc, c->subj, msg_payload(m), (int)m->len) == NATS_OK) {
         c->sent++;
-    else
+        /* Once a second it is also kept in the event's bucket (part.<hub>):
+         * a hub that starts after this one died still adds its totals. */
+        int64_t now = util_mono_ms();
+        if (now - c->kept_ms >= 1000) {
+            c->kept_ms = now;
+            jsPubOptions po;
+            jsPubOptions_Init(&po);
+            po.MaxWait = CLUSTER_ACK_WAIT_MS;
+            pthread_mutex_lock(&c->mu);
+            int room = c->inflight < CLUSTER_INFLIGHT;
+            if (room) c->inflight++;
+            pthread_mutex_unlock(&c->mu);
+            if (room && js_PublishAsync(c->js, c->kv_part, msg_payload(m), (int)m->len, &po) != NATS_OK) {
+                pthread_mutex_lock(&c->mu);
+                c->inflight--;
+                pthread_mutex_unlock(&c->mu);
+            }
+        }
+    } else {
         c->send_failed++;
+    }
     msg_unref(m);
 }
 
 /* Publish to a stream without waiting (the ack comes to on_ack). Only while
  * connected: otherwise the sender hears at once that it must retry. */
 static int publish(struct cluster *c, const char *subj, const void *data, int len, const char *from, int only_first) {
-    if (natsConnection_Status(c->nc) != NATS_CONN_STATUS_CONNECTED) return -1;
+    if (natsConnection_Status(c->nc) != NATS_CONN_STATUS_CONNECTED) {
+        c->send_failed++;
+        return -1;
+    }
+    pthread_mutex_lock(&c->mu);
+    int full = c->inflight >= CLUSTER_INFLIGHT;
+    if (!full) c->inflight++;
+    pthread_mutex_unlock(&c->mu);
+    if (full) {   /* the streams are this far behind: the sender retries later */
+        c->send_failed++;
+        return -1;
+    }
     natsMsg *msg = NULL;
     if (natsMsg_Create(&msg, subj, NULL, data, len) != NATS_OK) return -1;
     jsPubOptions po;
     jsPubOptions_Init(&po);
     po.ExpectNoMessage = only_first != 0;
+    po.MaxWait = CLUSTER_ACK_WAIT_MS;   /* no answer by then: on_ack says so (a timeout), the sender retries */
     if (natsMsgHeader_Set(msg, "Chorus-From", from) != NATS_OK || js_PublishMsgAsync(c->js, &msg, &po) != NATS_OK) {
         natsMsg_Destroy(msg);   /* NULL when the library took it */
+        pthread_mutex_lock(&c->mu);
+        c->inflight--;
+        pthread_mutex_unlock(&c->mu);
         c->send_failed++;
         return -1;
     }

@@ -9,11 +9,17 @@
  * the first hub's, so a token signed by one hub is valid on every hub).
  *
  * Then (cluster_new, on the loop through libnats's libevent adapter): every
- * tick the server's part goes to `chorus.<CODE>.part` and the other hubs'
- * parts come back. libnats calls back on its own threads: parts are copied
- * into a bounded inbox (CLUSTER_INBOX; when full the oldest is dropped: the
- * next part of that hub repairs it) and the loop is woken; link changes are
- * a flag the loop reads. Nothing blocks the loop. */
+ * tick the server's part goes to `chorus.<CODE>.part` (and once a second
+ * into the bucket, part.<hub>) and the other hubs' parts come back; crew
+ * messages go to the stream CHORUS_<CODE>_CTL and votes to
+ * CHORUS_<CODE>_VOTES, published without waiting (at most CLUSTER_INFLIGHT
+ * unanswered, each answered within CLUSTER_ACK_WAIT_MS or refused), and
+ * both streams come back through ordered consumers. libnats calls back on
+ * its own threads: what arrives is copied into a bounded inbox
+ * (CLUSTER_INBOX) and the loop is woken; when the inbox is full a part is
+ * dropped (the next part of that hub repairs it) and anything else waits
+ * for room (libnats's own queue holds it meanwhile). Link changes are a
+ * flag the loop reads. Nothing blocks the loop. */
 #ifndef CLUSTER_H
 #define CLUSTER_H
 
@@ -21,22 +27,29 @@
 #include <stdint.h>
 #include "auth.h"
 #include "net.h"
+#include "peers.h"
 #include "server.h"
 
-#define CLUSTER_INBOX 1024      /* parts waiting for the loop */
+#define CLUSTER_INBOX 1024      /* messages waiting for the loop */
+#define CLUSTER_INFLIGHT 65536  /* votes and crew changes waiting for the stream's answer */
+#define CLUSTER_ACK_WAIT_MS 5000 /* ... at most this long (then refused: the sender retries) */
 #define CLUSTER_PART_MAX 65536  /* bytes: a larger message is not a part */
 
 struct cluster;
 
 /* Join the event's cluster at url (one or several nats:// URLs, comma
- * separated): this hub's id into *hub_id and the event's token secret into
- * secret (this hub's own secret, local, becomes the event's when it is the
+ * separated): this hub's id into *hub_id, every hub's last kept part into
+ * kept (server_cluster_seed: the totals of hubs that are gone) and the
+ * event's token secret into secret (this hub's own secret, local, becomes the event's when it is the
  * first). When NATS can not be reached within a few seconds, the id and
  * secret cached in <db_path>.hub are used (a hub restarted while NATS is
  * down keeps serving); without a cache it fails. Returns 0, or -1 with a
  * one-line reason in err. */
+struct cluster_kept { int n; uint32_t len[PEERS_MAX]; uint8_t *data[PEERS_MAX]; };
 int cluster_setup(const char *url, const char *code, const char *db_path, const uint8_t local[AUTH_SECRET_LEN],
-                  int *hub_id, uint8_t secret[AUTH_SECRET_LEN], char *err, size_t errlen);
+                  int *hub_id, uint8_t secret[AUTH_SECRET_LEN], struct cluster_kept *kept, char *err, size_t errlen);
+/* Free what cluster_setup put in kept. */
+void cluster_kept_free(struct cluster_kept *kept);
 
 /* Connect on net's loop and exchange parts with the other hubs for srv.
  * Returns NULL with a reason in err. */

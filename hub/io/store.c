@@ -611,6 +611,7 @@ static int reload(struct store *s, const struct event_def *ev, struct rec_boot *
     boot->max_device = int_query(db, "SELECT max(id) FROM devices", 0);
     boot->max_session = int_query(db, "SELECT max(id) FROM sessions", 0);
     boot->max_poll = int_query(db, "SELECT max(id) FROM polls", 0);
+    boot->ndevices = int_query(db, "SELECT count(*) FROM devices", 0);
     boot->ctl_seq = (uint64_t)int_query(db, "SELECT CAST(value AS INTEGER) FROM chorus_meta WHERE key = 'ctl_seq'", 0);
     if (reload_devices(db, ev, boot, err, errlen) < 0) return -1;
     if (reload_totals(db, ev, &boot->saved, err, errlen) < 0) return -1;

@@ -21,6 +21,15 @@ void server_cluster_part(struct server *srv, const uint8_t *buf, size_t len) {
     peers_take(&srv->peers, &p, server_mono(srv));
 }
 
+void server_cluster_seed(struct server *srv, const uint8_t *buf, size_t len) {
+    struct peers_part p;
+    if (peers_decode(buf, len, srv->ev->nreactions, srv->ev->nsections + 1, &p) < 0 || p.hub == srv->hub_id) return;
+    /* Seen long ago: gone (its totals count; no crowd, and not "partial").
+     * A live hub's next part replaces it within a tick. */
+    peers_take(&srv->peers, &p, server_mono(srv) - PEERS_GONE_MS);
+    srv->peers.hub[p.hub].live = 0;
+}
+
 void server_cluster_link(struct server *srv, int up) {
     if (up && !srv->nats_up) log_info("cluster link up", "hub=%d", srv->hub_id);
     if (!up && srv->nats_up) log_warn("cluster link down: every page is told its view is partial", "hub=%d", srv->hub_id);
@@ -104,8 +113,9 @@ int server_cluster_replicated(enum proto_type t) {
 /* from: "<hub> <slot> <gen> <now_ms>": who to ack, and the origin's clock. */
 void server_cluster_send_ctl(struct server *srv, struct session *s, const struct proto_msg *m, const uint8_t *buf,
                              size_t len) {
-    char from[96];
-    snprintf(from, sizeof from, "%d %u %u %lld", srv->hub_id, s->slot, s->gen, (long long)server_now(srv));
+    char from[128];
+    snprintf(from, sizeof from, "%d %u %u %lld %lld", srv->hub_id, s->slot, s->gen, (long long)server_now(srv),
+             (long long)(m->has_id ? m->id : -1));
     if (srv->io.publish_ctl && srv->io.publish_ctl(srv->io.arg, buf, len, from) == 0) return;   /* acked when applied */
     metrics_refusal_add(&srv->refused, E_STORE_FAILED);
     if (m->has_id)
@@ -118,11 +128,14 @@ void server_cluster_ctl(struct server *srv, uint64_t seq, const char *from, cons
     struct proto_msg m;
     struct proto_error err;
     srv->ctl_seq = seq;
+    /* The seq is stored after what applying it stores (the store keeps the
+     * order): a hub killed in between applies it again at restart, never
+     * skips it. */
     struct rec r = {.type = REC_CTL, .a = (int64_t)seq};
-    server_persist(srv, &r);   /* stored with what applying it stores (the same round or a later one) */
     if (util_ints(from, ' ', f, 4) != 4 || f[3] <= 0 ||
         proto_decode(&srv->dec, frame, len, &m, &err) < 0 || !server_cluster_replicated(m.type)) {
         log_warn("a control message did not decode: skipped", "seq=%llu bytes=%zu", (unsigned long long)seq, len);
+        server_persist(srv, &r);
         return;
     }
     /* The crew member who sent it is on this hub (and still here): it gets
@@ -134,15 +147,19 @@ void server_cluster_ctl(struct server *srv, uint64_t seq, const char *from, cons
     server_dispatch_crew(srv, s, &m);
     srv->applying = 0;
     srv->ctl_now = 0;
+    server_persist(srv, &r);
 }
 
 uint64_t server_cluster_ctl_seq(const struct server *srv) { return srv->ctl_seq; }
 
 void server_cluster_ctl_failed(struct server *srv, const char *from) {
-    int64_t f[4];   /* hub, slot, gen, at */
-    if (util_ints(from, ' ', f, 4) != 4 || f[0] != srv->hub_id) return;
+    int64_t f[5] = {0, 0, 0, 0, -1};   /* hub, slot, gen, at, the crew's message id (-1: none) */
+    if (util_ints(from, ' ', f, 5) < 4 || f[0] != srv->hub_id) return;
+    metrics_refusal_add(&srv->refused, E_STORE_FAILED);
     struct session *s = conns_lookup(&srv->conns, (uint32_t)f[1], (uint32_t)f[2]);
-    if (s) server_send(srv, s, proto_error_msg(E_STORE_FAILED, "the hubs of this event did not store the change; retry"));
+    if (!s) return;
+    static const char text[] = "the hubs of this event did not store the change; retry";
+    server_send(srv, s, f[4] >= 0 ? proto_ack_err(f[4], E_STORE_FAILED, text) : proto_error_msg(E_STORE_FAILED, text));
 }
 
 /* --- the vote stream: one vote per device per poll, across hubs ------------ */
@@ -166,6 +183,8 @@ static int parse_vote(const char *from, struct vote_from *v) {
 void server_cluster_send_vote(struct server *srv, struct session *s, const struct proto_msg *m,
                               const struct agg_poll *p, int64_t at) {
     int mine = agg_vote_of(srv->agg, s->device);
+    if (dedup_seen(&srv->seen, s->device, m->cid) && mine == (int)m->option)   /* a re-send after a lost ack */
+        return server_send(srv, s, proto_ack_vote(m->id, p->id, (int)m->option, 0));
     if (!p->allow_change && mine >= 0 && mine != (int)m->option)
         return server_send(srv, s, proto_ack_err(m->id, E_ALREADY_VOTED, "this poll does not allow changing a vote"));
     char from[160];
@@ -180,6 +199,7 @@ void server_cluster_send_vote(struct server *srv, struct session *s, const struc
 
 void server_cluster_vote(struct server *srv, int64_t poll, int64_t device, int option) {
     struct agg_poll *p = srv->agg->poll;
+    if (device >= 1 && device < DEVICES_ID_MAX && device > srv->dev.seen_max) srv->dev.seen_max = device;
     if (!p || p->id != poll || option < 0 || option >= p->nopts || device < 1) return;   /* another poll's: the report has it */
     agg_vote_set(srv->agg, device, option);
 }
@@ -189,6 +209,7 @@ void server_cluster_vote_acked(struct server *srv, const char *from, int ok, int
     if (parse_vote(from, &v) < 0 || v.hub != srv->hub_id) return;
     struct session *s = conns_lookup(&srv->conns, v.slot, v.gen);
     if (ok) {
+        agg_vote_counted(srv->agg);
         /* Durable in the stream; this hub's database has it for the report,
          * and the phone's ack follows that commit (server_acks). */
         struct rec r = {.type = REC_VOTE, .want_ack = s != NULL, .a = v.poll, .b = v.device, .c = v.option,
@@ -198,6 +219,7 @@ void server_cluster_vote_acked(struct server *srv, const char *from, int ok, int
             server_send(srv, s, proto_ack_vote(v.id, v.poll, v.option, 0));   /* counted; only the report lacks it */
         return;
     }
+    metrics_refusal_add(&srv->refused, conflict ? E_ALREADY_VOTED : E_STORE_FAILED);
     if (!s) return;
     if (conflict) {
         /* The device voted before (on any hub): the same choice again is a

@@ -70,6 +70,7 @@ int64_t devices_new(struct devices *d) {
     if (devices_ensure(d, d->next) < 0) return -1;
     int64_t id = d->next;
     d->next += d->stride > 1 ? d->stride : 1;
+    d->count++;
     return id;
 }
 

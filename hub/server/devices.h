@@ -46,6 +46,8 @@ struct devices {
     int64_t next;               /* the id the next new device gets */
     int64_t stride;             /* ids this hub hands out: next, next + stride, ... (1; a cluster's hubs: PEERS_MAX) */
     int cluster;                /* 1: ids from other hubs of the event are known too (their tokens say so) */
+    int64_t seen_max;           /* a cluster: the highest id a token or the vote stream showed */
+    int64_t count;              /* devices in this database at start plus those made since (health, /metrics) */
     struct devices_live *live;  /* connection slot -> the device whose buckets it holds */
     size_t live_cap;
     struct devices_iptab joins; /* joins_per_ip */

@@ -77,6 +77,7 @@ static int64_t admit_device(struct server *srv, struct session *s, const struct 
             reject(srv, s, m, E_STORE_FAILED, "out of memory");
             return 0;
         }
+        if (device > srv->dev.seen_max) srv->dev.seen_max = device;
         if (*section < 0) *section = devices_section(&srv->dev, device);
     }
     if (is_new || *section != devices_section(&srv->dev, device)) {
@@ -497,6 +498,10 @@ static void mod_device(struct server *srv, struct session *s, const struct proto
     int64_t d = m->device;
     if (!devices_is_known(&srv->dev, d)) return reject(srv, s, m, E_UNKNOWN_DEVICE, "this event has no such device");
     int ban = m->action == MOD_BAN;
+    /* In a cluster any hub's id is known: only ids some phone has shown
+     * (a typo must not grow the tables to it). */
+    if (srv->cluster && d >= srv->dev.next && d > srv->dev.seen_max)
+        return reject(srv, s, m, E_UNKNOWN_DEVICE, "this event has no such device");
     if (devices_ensure(&srv->dev, d) < 0) return reject(srv, s, m, E_STORE_FAILED, "out of memory");
     devices_set_banned(&srv->dev, d, ban);
     if (ban) {

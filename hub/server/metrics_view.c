@@ -20,7 +20,7 @@ void server_metrics(const struct server *srv, struct metrics_in *in) {
         if (s && s->state == SS_NEW) in->conns_pending++;
     }
     in->conns_opened = srv->conns_total;
-    in->devices = srv->dev.next - 1;
+    in->devices = srv->dev.count;
     in->devices_banned = srv->dev.nbanned;
     in->signals_vote = a->votes_total;
     in->signals_chant = a->chants_total;

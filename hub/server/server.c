@@ -238,7 +238,7 @@ static struct msg *health_msg(struct server *srv) {
         .conns = srv->agg->conns, .ev = srv->ev, .section_conns = srv->agg->section_conns,
         .signals_per_s = srv->signals_rate, .votes_per_s = srv->votes_rate,
         .signals_total = srv->agg->signals_total, .dropped_slow = srv->dropped_slow,
-        .devices = srv->dev.next - 1,
+        .devices = srv->dev.count,
         .keys_wrong = srv->dev.key_failures, .keys_refused = srv->dev.key_refused,
         .peers = srv->cluster ? &srv->peers : NULL, .hub_id = srv->hub_id, .nats_up = srv->nats_up,
         .mono = server_mono(srv),
@@ -379,6 +379,7 @@ struct server *server_new(const struct server_opts *o, const struct event_def *e
     srv->started_ms = server_now(srv);
     if (o->cluster) devices_stride(&srv->dev, PEERS_MAX, o->hub_id);
     srv->ctl_seq = boot->ctl_seq;
+    srv->dev.count = boot->ndevices;
     srv->ghost.state = SS_READY;
     srv->ghost.role = ROLE_CREW;
     srv->ghost.slot = UINT32_MAX;

@@ -109,6 +109,9 @@ uint32_t server_conns(const struct server *srv);
 /* A part from another hub (peers.h), as received; malformed ones are
  * counted and dropped. */
 void server_cluster_part(struct server *srv, const uint8_t *buf, size_t len);
+/* At start: a hub's part as the cluster kept it (its last, maybe from
+ * before it died): its totals count, not as live. */
+void server_cluster_seed(struct server *srv, const uint8_t *buf, size_t len);
 /* The link to NATS went up (1) or down (0): while down, every page is told
  * its view is partial. */
 void server_cluster_link(struct server *srv, int up);

@@ -116,6 +116,13 @@ describe('a cluster of hubs, one event', () => {
     await extra.stop('SIGKILL');
     const afterKill = await snapWhere(s, (m) => m.partial === true && m.audience === 0, 6000, 'partial after the kill');
     assert.equal(afterKill.react.clap, before.react.clap, 'what its crowd did is kept');
+    // A hub started after it died knows its totals too (kept in the bucket).
+    const late = await startHub({ dir, db: join(dir, 'hub-late.db'), args: hubArgs() });
+    const sl = await screen(late.url);
+    const m = await snapWhere(sl, (x) => x.react.clap === before.react.clap, 5000, 'the dead hub\'s taps on a new hub');
+    assert.equal(m.partial, undefined, 'gone, not missing');
+    await sl.close();
+    await late.stop('SIGKILL');
     // Its phones come back on another hub with their tokens.
     const back = await audience(hubs[1].url, { token: p[0].welcome.token });
     assert.equal(back.welcome.device, p[0].welcome.device);

@@ -97,7 +97,7 @@ static void merge_and_silence(void) {
 
 /* The control and vote headers are read with util_ints. */
 static void header_ints(void) {
-    int64_t v[4];
+    int64_t v[4] = {0};
     CHECK_EQ(util_ints("3 17 2 1700000000123", ' ', v, 4), 4);
     CHECK_EQ(v[3], 1700000000123LL);
     CHECK_EQ(util_ints("3 x 2", ' ', v, 4), 1);             /* stops at what is not a number */
