@@ -42,7 +42,8 @@ export const tempDir = () => mkdtempSync(join(tmpdir(), 'chorus-web-'));
 /**
  * Start hub/chorus-hub; resolves once it answers /healthz. opts: port, db
  * (reuse them to restart on the same data), extra args. Returns
- * {port, base, db, stop()}; stop() sends SIGTERM and waits for the exit.
+ * {port, base, db, stop(signal)}; stop() sends SIGTERM (or the given
+ * signal, e.g. 'SIGKILL') and waits for the exit.
  */
 export async function startHub(opts = {}) {
   for (let tries = 0; ; tries++) {
@@ -79,9 +80,9 @@ async function startHubOnce(opts) {
   return {
     port, base, db,
     log: () => log,
-    async stop() {
-      if (proc.exitCode === null) {
-        proc.kill('SIGTERM');
+    async stop(signal = 'SIGTERM') {
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill(signal);
         const t = setTimeout(() => proc.kill('SIGKILL'), 5000);
         await exited;
         clearTimeout(t);

@@ -41,6 +41,10 @@ const pollPanel = h('div.c-pollnow');
 const form = buildForm();
 const audPanel = h('div.c-aud');
 const healthPanel = h('div.c-health');
+// A cluster of hubs whose figures lack part of the event (snap.partial):
+// said in the health card and, as a chip that leads there, in the header.
+const partialNote = h('p.c-partial', { role: 'status', hidden: true });
+const partialChip = h('button.c-partialchip', { type: 'button', hidden: true, onclick: () => { view('live'); $('#healthcard').scrollIntoView({ block: 'start' }); } });
 const markerPanel = buildMarkers();
 const markerLog = h('ol.c-log');
 const errLog = h('ol.c-log.c-errs', { 'aria-live': 'polite' });
@@ -68,7 +72,7 @@ const root = h('div.c-root', null,
   h('header.c-head', null,
     h('span.logo', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')),
     h('h1', null, h('span', { 'data-t': 'crew.title' }, t('crew.title')), h('span.c-ev', { id: 'evname' })),
-    tabs, pill, h('div.c-headr', null, printLink, langSelect('lang'), forget)),
+    tabs, pill, partialChip, h('div.c-headr', null, printLink, langSelect('lang'), forget)),
   h('main.c-grid', { id: 'view-live', role: 'tabpanel', 'aria-labelledby': 'tab-live' },
     h('div.c-main', null,
       h('section.c-card.c-pollcard', { 'aria-labelledby': 'ph' },
@@ -81,8 +85,8 @@ const root = h('div.c-root', null,
           h('h2', { id: 'lh', 'data-t': 'crew.live' }, t('crew.live')), livePanel),
         h('section.c-card', { 'aria-labelledby': 'mh' },
           h('h2', { id: 'mh', 'data-t': 'crew.markers' }, t('crew.markers')), markerPanel.el, markerLog),
-        h('section.c-card', { 'aria-labelledby': 'hh' },
-          h('h2', { id: 'hh', 'data-t': 'crew.health' }, t('crew.health')), healthPanel),
+        h('section.c-card.c-healthcard', { 'aria-labelledby': 'hh', id: 'healthcard' },
+          h('h2', { id: 'hh', 'data-t': 'crew.health' }, t('crew.health')), partialNote, healthPanel),
         osc.el)),
     h('div.c-side', null,
       h('section.c-card.c-formcard', { 'aria-labelledby': 'fh' },
@@ -175,6 +179,7 @@ function onSnap(m) {
   renderPoll(false);
   renderAud();
   renderLive();
+  renderPartial();
   modPanel.render(m);
 }
 
@@ -942,10 +947,13 @@ function renderLive() {
 
 function renderHealth() {
   const m = S.health;
+  renderPartial();
   if (!m) { fill(healthPanel, h('p.c-empty', null, t('crew.health.waiting'))); return; }
   const st = m.store || {};
   const warn = (cond) => (cond ? 'warn' : '');
-  fill(healthPanel, h('div.c-stats.c-hstats', null,
+  // In a cluster: every hub of the event, then this hub's own figures.
+  const hubs = Array.isArray(m.hubs) && m.hubs.length ? m.hubs : null;
+  fill(healthPanel, hubs ? hubList(hubs) : null, hubs ? h('h3.c-sub', null, t('crew.hubs.own')) : null, h('div.c-stats.c-hstats', null,
     stat(t('crew.health.signals'), num(m.signals_per_s || 0)),
     stat(t('crew.health.votes'), num(m.votes_per_s || 0)),
     stat(t('crew.health.dropped'), num(m.dropped_slow || 0), warn(m.dropped_slow > 0)),
@@ -958,6 +966,49 @@ function renderHealth() {
     stat(t('crew.health.keyswrong'), num(m.keys?.wrong || 0), warn(m.keys?.wrong > 0)),
     stat(t('crew.health.keysrefused'), num(m.keys?.refused || 0), warn(m.keys?.refused > 0)),
     stat(t('crew.health.uptime'), clock((m.uptime_s || 0) * 1000))));
+}
+
+// health.hubs: [{hub, self, live, audience, conns, seen_ms}], this hub first.
+// Live or offline in words (and a mark), not colour alone; an offline hub
+// says how long it has been silent, its figures dimmed: they are as last heard.
+function hubList(hubs) {
+  const off = hubs.some((x) => !x.live && !x.self);
+  return [
+    h('h3.c-sub', null, t('crew.hubs')),
+    h('ul.c-hubs', { 'aria-label': t('crew.hubs') }, hubs.map((x) => {
+      const state = x.live ? t('crew.hubs.live') : x.self ? t('crew.hubs.cut') : `${t('crew.hubs.offline')} · ${silentFor(x.seen_ms || 0)}`;
+      return h('li.c-hub', { class: x.live ? 'live' : x.self ? 'cut' : 'off', 'data-hub': String(x.hub) },
+        h('div.c-hubid', null, h('b', null, t('crew.hubs.name', { n: x.hub })), x.self ? h('span.c-hubself', null, t('crew.hubs.self')) : null),
+        h('div.c-hubstate', null, h('span.c-hubmark', { 'aria-hidden': 'true' }, x.live ? '●' : '○'), ' ', h('span', null, state)),
+        h('div.c-hubfig', null,
+          h('span', null, h('b', null, num(x.audience || 0)), ' ', h('small', null, t('crew.hubs.audience'))),
+          h('span', null, h('b', null, num(x.conns || 0)), ' ', h('small', null, t('crew.hubs.conns')))));
+    })),
+    off ? h('p.c-hint.c-hubhint', null, t('crew.hubs.stale')) : null,
+  ];
+}
+
+function silentFor(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 120) return t('crew.hubs.silent.s', { n: num(s) });
+  if (s < 7200) return t('crew.hubs.silent.min', { n: num(Math.floor(s / 60)) });
+  return t('crew.hubs.silent.h', { n: num(Math.floor(s / 3600)) });
+}
+
+// The snapshot says the figures lack part of the event: this hub lost its
+// link (its own entry in health.hubs is not live), or another hub is silent.
+let partialKey = '';
+function renderPartial() {
+  const on = !!S.snap?.partial;
+  const self = on && S.health?.hubs?.[0]?.self && S.health.hubs[0].live === false;
+  const key = on ? `${self ? 'self' : 'peer'}:${document.documentElement.lang}` : '';
+  if (key === partialKey) return;
+  partialKey = key;
+  partialNote.hidden = !on;
+  partialChip.hidden = !on;
+  setText(partialNote, on ? t(self ? 'crew.partial.self' : 'crew.partial') : '');
+  setText(partialChip, on ? t('crew.partial.chip') : '');
+  partialChip.title = on ? partialNote.textContent : '';
 }
 
 const compact = (n) => new Intl.NumberFormat(document.documentElement.lang, { notation: 'compact' }).format(n);
@@ -985,7 +1036,7 @@ function renderPill(s) {
   pill.hidden = !pill.textContent;
 }
 
-onLang(() => { osc.render(); analytics.relang(); modPanel.relang(); markerPanel.songs(S.ev?.songs || []); renderPoll(true); renderAud(); renderLive(); renderHealth(); renderMarkers(); renderErrors(); renderPill(conn.state); });
+onLang(() => { osc.render(); analytics.relang(); modPanel.relang(); markerPanel.songs(S.ev?.songs || []); renderPoll(true); renderAud(); renderLive(); partialKey = ''; renderHealth(); renderMarkers(); renderErrors(); renderPill(conn.state); });
 applyDom();
 renderPoll(true); renderAud(); renderHealth(); renderMarkers(); renderErrors();
 view(location.hash === '#analytics' ? 'analytics' : 'live');

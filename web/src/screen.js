@@ -19,7 +19,9 @@
 // happened to see: the welcome's open poll, else its last closed poll, and
 // its now_playing; a reloaded screen shows what a screen that stayed on
 // shows. Reconnects by itself (conn.js); while away it keeps the last picture
-// and shows a small, calm "reconnecting" pill.
+// and shows a small, calm "reconnecting" pill. When the hub says its figures
+// lack part of the event (a cluster of hubs, one silent), a small note in the
+// bottom corner says so.
 import './css/base.css';
 import './css/screen.css';
 import { joinUrl } from './lib/conn.js';
@@ -51,6 +53,9 @@ const eFill = h('i');
 const chantsBox = h('ol.s-chants');
 const totalsBox = h('div.s-totrow');
 const markerEl = h('div.s-marker', { hidden: true, role: 'status' });
+// A cluster of hubs lacks part of the event (snap.partial): a small, calm
+// note in the corner under the chants, over nothing.
+const partialEl = h('div.s-partial', { hidden: true, role: 'status', 'data-t': 'live.partial' }, t('live.partial'));
 
 root.append(
   canvas,
@@ -72,6 +77,7 @@ root.append(
     h('div.s-energy', null,
       h('div.s-elabel', null, h('span', { 'data-t': 'live.energy' }, t('live.energy')), eNum),
       h('div.s-etrack', null, eFill))),
+  partialEl,
 );
 document.body.append(root);
 
@@ -152,6 +158,7 @@ function takePoll(p) {
 
 function onSnap(m) {
   setPoll(m.poll);
+  if (partialEl.hidden === !!m.partial) partialEl.hidden = !m.partial;
   S.audience = m.audience || 0;
   audTween.set(S.audience);
   S.energy = m.energy || 0;

@@ -14,7 +14,7 @@ import { h, setText, clock } from './lib/dom.js';
 import { t, num, onLang, applyDom } from './lib/i18n.js';
 import { keyConn, kiosk } from './lib/keypage.js';
 
-const S = { poll: null, counts: [], voters: 0, hidden: false, energy: 0, chant: null, audience: 0, ev: null, nowPlaying: null, chosen: null };
+const S = { poll: null, counts: [], voters: 0, hidden: false, energy: 0, chant: null, audience: 0, ev: null, nowPlaying: null, chosen: null, partial: false };
 
 document.body.className = 'stage';
 const el = {
@@ -24,6 +24,7 @@ const el = {
   timer: h('div.st-big.st-timer'), timerLabel: h('div.st-label'),
   ev: h('div.st-ev'), aud: h('div.st-aud'), pill: h('div.pill', { role: 'status' }),
   leadLabel: h('div.st-label'), q: h('div.st-q'),
+  partial: h('div.st-partial', { hidden: true, role: 'status', 'data-t': 'live.partial' }, t('live.partial')),
   song: h('div.st-song', { hidden: true }), songName: h('b'), songChosen: h('span.st-songchosen'),
 };
 el.song.append(h('span.st-songhead', { 'data-t': 'stage.nowplaying' }, t('stage.nowplaying')), el.songName, el.songChosen);
@@ -35,7 +36,7 @@ const tiles = {
   timer: h('section.st-tile.st-timertile', null, el.timerLabel, el.timer),
 };
 const root = h('main.st-root', null,
-  h('header.st-head', null, h('span.logo', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), el.ev, el.song, el.pill, el.aud),
+  h('header.st-head', null, h('span.logo', { 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), el.ev, el.song, el.partial, el.pill, el.aud),
   tiles.lead,
   h('section.st-tile', null, h('div.st-label', { 'data-t': 'stage.energy' }, t('stage.energy')), el.energy, h('div.st-ebar', null, el.ebar)),
   tiles.timer,
@@ -71,6 +72,7 @@ const conn = keyConn('performer', {
       S.energy = m.energy || 0;
       S.audience = m.audience || 0;
       S.chant = Array.isArray(m.chants) && m.chants.length ? m.chants[0] : null;
+      S.partial = !!m.partial; // a cluster of hubs: the figures lack part of the event
     } else return;
     render();
   },
@@ -144,6 +146,7 @@ function render() {
   setText(el.chant, S.chant ? S.chant[0] : t('stage.nochant'));
   setText(el.chantN, S.chant ? `×${num(S.chant[1])}` : '');
   setText(el.aud, t('live.audience.n', { n: num(S.audience) }));
+  if (el.partial.hidden === S.partial) el.partial.hidden = !S.partial;
   tick();
   fitAll();
 }

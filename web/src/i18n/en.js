@@ -149,6 +149,8 @@ export default {
   'live.energy': 'Energy',
   'live.chants': 'Top chants',
   'live.reactions': 'Reactions',
+  // screen and stage: a cluster of hubs lacks part of the event (snap.partial)
+  'live.partial': 'Some hubs are not reporting: figures may be incomplete',
 
   // screen
   'screen.scan': 'Scan to join',
@@ -509,4 +511,21 @@ export const crewshow = {
   'crew.marker.chosen': 'Crowd’s choice',
   'crew.marker.chip.chosen': 'Use “{song}” for the marker: the crowd’s choice',
   'crew.marker.bypoll': 'Chosen by the crowd',
+  // the crew's health view in a cluster of hubs (health.hubs, snap.partial)
+  'crew.hubs': 'Hubs',
+  'crew.hubs.name': 'Hub {n}',
+  'crew.hubs.self': 'this hub',
+  'crew.hubs.live': 'Live',
+  'crew.hubs.offline': 'Offline',
+  'crew.hubs.cut': 'Cut off from the other hubs',
+  'crew.hubs.silent.s': 'silent for {n} s',
+  'crew.hubs.silent.min': 'silent for {n} min',
+  'crew.hubs.silent.h': 'silent for {n} h',
+  'crew.hubs.audience': 'audience',
+  'crew.hubs.conns': 'connections',
+  'crew.hubs.own': 'This hub’s own figures',
+  'crew.hubs.stale': 'An offline hub’s figures are as last heard; its phones reconnect to the other hubs.',
+  'crew.partial': 'Some hubs are not reporting: figures may be incomplete.',
+  'crew.partial.self': 'This hub lost its link to the other hubs: figures may be incomplete.',
+  'crew.partial.chip': 'Figures incomplete',
 };
