@@ -42,20 +42,9 @@ stop_all() {
 }
 trap stop_all EXIT
 
-free_port() {
-    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-event() {
-    cat > "$1" <<JSON
-{"code": "BENCH", "name": "Benchmark",
- "reactions": ["heart", "fire", "clap", "rock", "laugh", "probe"],
- "sections": ["A", "B", "C", "D", "E", "F"],
- "keys": {"crew": "bench-crew", "screen": "bench-screen", "performer": "bench-stage"},
- "songs": ["Opening"],
- "limits": {"joins_per_ip": {"rate": 1000000, "burst": 1000000}}}
-JSON
-}
+# free_port, event FILE (the benchmark event file, as `make bench` uses)
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 # cpu_s PID: user+system seconds so far; rss_kb PID: its peak RSS (VmHWM).
 cpu_s() { awk '{printf "%.2f\n", ($14 + $15) / 100}' "/proc/$1/stat" 2>/dev/null || echo 0; }

@@ -32,26 +32,9 @@ stop_hub() {
 }
 trap stop_hub EXIT
 
-free_port() {
-    node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'
-}
-
-# event FILE LIMITS: an event with the probe reaction kind only the load
-# generator's probe sends (signal-to-screen latency), and the given limits.
-# BENCH_EVENT_EXTRA adds top-level fields (JSON, e.g. an "osc" section to
-# measure what OSC out costs the loop).
-# joins_per_ip is raised everywhere: 15,000 phones arrive from 30 loopback
-# addresses in seconds, which is what a venue NAT looks like.
-event() {
-    cat > "$1" <<JSON
-{"code": "BENCH", "name": "Benchmark",
- "reactions": ["heart", "fire", "clap", "rock", "laugh", "probe"],
- "sections": ["A", "B", "C", "D", "E", "F"],
- "keys": {"crew": "bench-crew", "screen": "bench-screen", "performer": "bench-stage"},
- "songs": ["Opening"],
- "limits": {"joins_per_ip": {"rate": 1000000, "burst": 1000000}$2}${BENCH_EVENT_EXTRA:+, $BENCH_EVENT_EXTRA}}
-JSON
-}
+# free_port, event FILE LIMITS (the benchmark event file)
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 # busy_pct: share of all CPUs busy over the next second (other agents' work
 # shares this machine; a benchmark run on a busy machine measures them too).

@@ -116,21 +116,32 @@ int agg_poll_winner(const struct agg_poll *p) {
     return best >= 0 && p->counts[best] > 0 && !tie ? best : -1;
 }
 
-int agg_vote(struct agg *a, int64_t device, int option, int *prev) {
+int agg_vote_set(struct agg *a, int64_t device, int option) {
     assert(a->poll && option >= 0 && option < a->poll->nopts);
     if (device < 0 || ensure(a, device) < 0) return AGG_NOMEM;
     int old = (int)a->votes[device] - 1;
-    *prev = old;
-    if (old >= 0 && old != option && !a->poll->allow_change) return AGG_ALREADY_VOTED;
-    a->signals_total++;
-    a->votes_total++;
-    a->sec.votes++;
     if (old == option) return 0;
     if (old >= 0) a->poll->counts[old]--;
     else a->poll->voters++;
     a->poll->counts[option]++;
     a->votes[device] = (uint8_t)(option + 1);
     return 0;
+}
+
+void agg_vote_counted(struct agg *a) {
+    a->signals_total++;
+    a->votes_total++;
+    a->sec.votes++;
+}
+
+int agg_vote(struct agg *a, int64_t device, int option, int *prev) {
+    assert(a->poll && option >= 0 && option < a->poll->nopts);
+    if (device < 0 || ensure(a, device) < 0) return AGG_NOMEM;
+    int old = (int)a->votes[device] - 1;
+    *prev = old;
+    if (old >= 0 && old != option && !a->poll->allow_change) return AGG_ALREADY_VOTED;
+    agg_vote_counted(a);
+    return agg_vote_set(a, device, option);
 }
 
 void agg_vote_revert(struct agg *a, int64_t device, int option, int prev) {
@@ -167,24 +178,6 @@ void agg_saved_clear(struct agg_saved *saved) {
     free(saved->vote_device);
     free(saved->vote_option);
     memset(saved, 0, sizeof *saved);
-}
-
-int agg_vote_set(struct agg *a, int64_t device, int option) {
-    assert(a->poll && option >= 0 && option < a->poll->nopts);
-    if (device < 0 || ensure(a, device) < 0) return AGG_NOMEM;
-    int old = (int)a->votes[device] - 1;
-    if (old == option) return 0;
-    if (old >= 0) a->poll->counts[old]--;
-    else a->poll->voters++;
-    a->poll->counts[option]++;
-    a->votes[device] = (uint8_t)(option + 1);
-    return 0;
-}
-
-void agg_vote_counted(struct agg *a) {
-    a->signals_total++;
-    a->votes_total++;
-    a->sec.votes++;
 }
 
 int agg_vote_remove(struct agg *a, int64_t device) {
