@@ -71,6 +71,9 @@ describe('a cluster of hubs, one event', () => {
     const h = await crewC.next((m) => m.t === 'health' && m.hubs?.length === 2 && m.hubs.every((x) => x.live), 3000, 'health');
     assert.equal(h.hubs[0].self, true);
     assert.deepEqual(h.hubs.map((x) => x.audience).sort(), [2, 3]);
+    // A device id nobody has shown is not banned into the tables (a typo).
+    const typo = await new Promise((resolve) => { crewC.send({ t: 'mod', id: 424242, action: 'ban', device: 999999999 }); resolve(crewC.ack(424242, 5000)); });
+    assert.equal(typo.code, 'unknown_device', JSON.stringify(typo));
     await crewC.close();
     // And /metrics says the link is up and parts flow.
     const metrics = await (await fetch(`http://127.0.0.1:${hubs[0].port}/metrics`, { headers: { Authorization: `Bearer ${KEYS.crew}` } })).text();

@@ -626,11 +626,13 @@ describe('command line', () => {
 
   test('bad flags exit non-zero with a one-line reason', () => {
     for (const args of [['--bogus'], ['--port', 'x', '--db', 'a', '--event-file', DEMO], ['--db', 'a'],
-      ['--tick-ms', '5', '--db', 'a', '--event-file', DEMO], ['--port']]) {
+      ['--tick-ms', '5', '--db', 'a', '--event-file', DEMO], ['--port'],
+      ['--sndbuf', '100', '--db', 'a', '--event-file', DEMO], ['--nats', 'http://x', '--db', 'a', '--event-file', DEMO]]) {
       const r = run(args);
       assert.equal(r.status, 2, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     }
+    assert.match(run(['--nats', 'localhost:4222', '--db', 'a', '--event-file', DEMO]).stderr, /--nats must be nats:\/\//);
   });
 
   test('an invalid event file is refused naming the field', () => {
