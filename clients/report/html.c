@@ -542,9 +542,10 @@ static void chants(FILE *f, const json_t *rep)
     if (!ival(ch, "total")) { fputs("<p class=muted>Nobody chanted.</p></section>\n", f); return; }
     fputs("<p class=note>", f);
     num(f, ival(ch, "total"));
-    fputs(" chants, ", f);
+    fputs(ival(ch, "total") == 1 ? " chant, " : " chants, ", f);
     num(f, ival(ch, "distinct"));
-    fputs(" different texts (spellings the live screen counts together are one text). Texts the crew hid "
+    fputs(ival(ch, "distinct") == 1 ? " text" : " different texts", f);
+    fputs(" (spellings the live screen counts together are one text). Texts the crew hid "
           "stay in the figures, marked <span class=tag-hidden>hidden</span>.</p>\n"
           "<div class=two><div><h3>Top chants</h3>\n", f);
     chant_table(f, json_object_get(ch, "top"), 1);
