@@ -28,7 +28,7 @@ INC_IO     := $(INC_SERVER) -Ihub/io -I$(LWS)/include
 
 LIBS_CORE := -lmsgpackc -ljansson -lunistring -lcrypto -lm
 LIBS_HUB  := $(LWS)/lib/libwebsockets.a -levent_core -levent_pthreads -lmsgpackc \
-             -lsqlite3 -ljansson -lunistring -lssl -lcrypto -lz -lm -lpthread -ldl -llo -lnats
+             -lsqlite3 -ljansson -lunistring -lssl -lcrypto -lz -lm -lpthread -ldl -llo -lnats -luring
 
 LIB_OBJS    := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard lib/*.c))
 CORE_OBJS   := $(patsubst %.c,$(OBJDIR)/%.o,$(wildcard hub/core/*.c))

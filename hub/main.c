@@ -29,6 +29,7 @@
 #include "metrics_view.h"
 #include "cluster.h"
 #include "net.h"
+#include "txring.h"
 #include "osc.h"
 #include "server.h"
 #include "store.h"
@@ -46,6 +47,8 @@ static void usage(FILE *f) {
         "                      (default 1000; joined phones behind a venue NAT do not count)\n"
         "  --sndbuf BYTES      kernel send buffer of each connection, 4096..16777216\n"
         "                      (default 65536; the kernel doubles it)\n"
+        "  --no-io-uring       send each phone's snapshot with its own send() instead of\n"
+        "                      a thousand per system call (io_uring; used when the kernel allows)\n"
         "  --web-root DIR      folder of the built web pages (default web/dist)\n"
         "  --public-url URL    base URL phones use to reach this hub, for the QR code\n"
         "                      (default http://<first LAN address>:PORT)\n"
@@ -73,6 +76,7 @@ struct hub_opts {
     int queue_max;
     int max_anon_per_ip;
     int sndbuf;                 /* SO_SNDBUF per connection */
+    int no_io_uring;
     int db_max_pages;           /* test hook: cap the database size */
     const char *tls_cert, *tls_key; /* both or neither: HTTPS/WSS */
     const char *nats;           /* --nats URL: cluster mode */
@@ -100,6 +104,8 @@ static int io_persist(void *arg, struct rec *r) {
 static void io_stats(void *arg, struct rec_stats *out) { store_stats(((struct hub *)arg)->store, out); }
 static void io_want_write(void *arg, void *conn) { net_want_write(((struct hub *)arg)->net, conn); }
 static int io_write_now(void *arg, void *conn, struct msg *m) { return net_write_now(((struct hub *)arg)->net, conn, m); }
+static int io_write_batch(void *arg, void *conn, struct msg *m) { return net_write_batch(((struct hub *)arg)->net, conn, m); }
+static void io_write_flush(void *arg) { net_write_flush(((struct hub *)arg)->net); }
 static void io_kill(void *arg, void *conn) { net_kill(((struct hub *)arg)->net, conn); }
 static void io_publish_part(void *arg, struct msg *m) {
     struct hub *h = arg;
@@ -276,7 +282,8 @@ int main(int argc, char **argv) {
         {"max-anon-per-ip", required_argument, 0, 'N'}, {"sndbuf", required_argument, 0, 'S'},
         {"help", no_argument, 0, 'h'}, {"new-event", required_argument, 0, 'n'},
         {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
-        {"log-level", required_argument, 0, 'L'}, {"nats", required_argument, 0, 'Z'}, {0, 0, 0, 0},
+        {"log-level", required_argument, 0, 'L'}, {"nats", required_argument, 0, 'Z'},
+        {"no-io-uring", no_argument, 0, 'U'}, {0, 0, 0, 0},
     };
     opterr = 0;
     int c;
@@ -315,6 +322,7 @@ int main(int argc, char **argv) {
             if (parse_num(optarg, 1, 1 << 30, &v) < 0) { fprintf(stderr, "chorus-hub: --db-max-pages must be a positive number\n"); return 2; }
             o.db_max_pages = (int)v; break;
         case 'C': o.tls_cert = optarg; break;
+        case 'U': o.no_io_uring = 1; break;
         case 'Z':
             if (strncmp(optarg, "nats://", 7) && strncmp(optarg, "tls://", 6)) {
                 fprintf(stderr, "chorus-hub: --nats must be nats://host:port (several: comma-separated)\n");
@@ -359,7 +367,8 @@ int main(int argc, char **argv) {
     if (!(h.store = store_open(o.db_path, h.ev, o.queue_max, o.db_max_pages, &boot, err, sizeof err))) goto fail;
     struct server_opts so = {.tick_ms = o.tick_ms, .audience_hz = o.audience_hz, .join_url = join_url,
                              .max_anon_per_ip = (uint32_t)o.max_anon_per_ip, .cluster = o.nats != NULL};
-    struct server_io io = {.arg = &h, .want_write = io_want_write, .write_now = io_write_now, .kill = io_kill, .persist = io_persist,
+    struct server_io io = {.arg = &h, .want_write = io_want_write, .write_now = io_write_now,
+                            .write_batch = io_write_batch, .write_flush = io_write_flush, .kill = io_kill, .persist = io_persist,
                            .stats = io_stats, .publish_part = o.nats ? io_publish_part : NULL,
                            .publish_ctl = o.nats ? io_publish_ctl : NULL, .publish_vote = o.nats ? io_publish_vote : NULL};
     if (o.nats) {
@@ -379,7 +388,7 @@ int main(int argc, char **argv) {
     if (!(h.api = api_new(o.db_path, 2000))) { snprintf(err, sizeof err, "out of memory"); goto fail; }
     struct net_opts no = {.port = o.port, .bind = o.bind, .web_root = o.web_root, .tick_ms = o.tick_ms, .sndbuf = o.sndbuf,
                           .report_key = h.ev->key_crew, .public_url = base, .ev = h.ev,
-                          .tls_cert = o.tls_cert, .tls_key = o.tls_key, .share_port = o.nats != NULL,
+                          .tls_cert = o.tls_cert, .tls_key = o.tls_key, .share_port = o.nats != NULL, .no_io_uring = o.no_io_uring,
                           .metrics = {.key = h.ev->key_crew, .render = hub_metrics, .arg = &h}};
     if (!(h.net = net_new(&no, h.srv, h.api, err, sizeof err))) goto fail;
     if (o.nats && !(h.cluster = cluster_new(h.net, h.srv, o.nats, h.ev->code, so.hub_id, err, sizeof err))) goto fail;
@@ -410,6 +419,9 @@ int main(int argc, char **argv) {
     fflush(stdout);
     log_info("hub started", "event=%s port=%d tls=%s db=%s", log_q(h.ev->code), o.port, o.tls_cert ? "on" : "off",
              log_q(o.db_path));
+    const char *why_not;
+    if (net_batching(h.net, &why_not)) log_info("snapshots to phones go out through io_uring", "batch=%d", TXRING_BATCH);
+    else log_info("snapshots to phones go out one send() each", "why=%s", log_q(why_not));
     if (o.tls_cert && !o.public_url_given)
         log_warn("TLS without --public-url: phones get an address the certificate may not name",
                  "public_url=%s fix=%s", log_q(base), log_q("give --public-url https://<the certificate's name>:PORT"));
@@ -417,8 +429,9 @@ int main(int argc, char **argv) {
     rc = net_run(h.net) == 0 ? 0 : 1;
     struct net_wstats ws;
     net_write_stats(h.net, &ws);
-    log_info("messages written", "at_once=%llu partly=%llu queued=%llu", (unsigned long long)ws.direct,
-             (unsigned long long)ws.short_writes, (unsigned long long)ws.queued);
+    log_info("messages written", "at_once=%llu partly=%llu queued=%llu batched=%llu batched_partly=%llu flushes=%llu",
+             (unsigned long long)ws.direct, (unsigned long long)ws.short_writes, (unsigned long long)ws.queued,
+             (unsigned long long)ws.batched, (unsigned long long)ws.batched_short, (unsigned long long)ws.batches);
     hub_free(&h);
     log_info("hub stopped", "exit_code=%d", rc);
     log_flush();

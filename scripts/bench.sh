@@ -6,6 +6,8 @@
 # targets. docs/bench.md explains the scenarios and every figure.
 #
 #   BENCH_RUNS=1 BENCH_ONLY="crowd hold" scripts/bench.sh
+# BENCH_HUB_ARGS adds hub flags to every scenario (e.g. --no-io-uring, to
+# compare the write paths in one sitting).
 #
 # Targets are reported, never asserted: the exit status is non-zero only when
 # a scenario could not run at all.
@@ -71,7 +73,7 @@ run() {
         port=$(free_port)
         # shellcheck disable=SC2086  # HUB_ARGS: words on purpose
         "$HUB" --port "$port" --bind 127.0.0.1 --db "$dir/hub.db" --event-file "$dir/event.json" \
-            --tick-ms 100 ${HUB_ARGS:-} >"$dir/hub.log" 2>&1 &
+            --tick-ms 100 ${HUB_ARGS:-} ${BENCH_HUB_ARGS:-} >"$dir/hub.log" 2>&1 &
         HUB_PID=$!
         for _ in $(seq 100); do
             (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break

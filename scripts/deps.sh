@@ -34,10 +34,12 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 # fonts-noto-color-emoji: emoji in chants render on the screen, in the
 # report and in the tests' screenshots (not as empty boxes).
+# liburing-dev: the tick's snapshots to phones, a thousand sends per system
+# call (hub/io/txring.c).
 PKGS="build-essential pkg-config cmake dpkg-dev clang python3 libevent-dev libmsgpack-dev \
 libsqlite3-dev sqlite3 libssl-dev libjansson-dev libunistring-dev zlib1g-dev \
 chromium fonts-wqy-microhei fonts-noto-color-emoji nats-server libnats-dev libclang-rt-14-dev \
-shellcheck cppcheck clang-tidy bear clang-format liblo-dev liblo-tools"
+shellcheck cppcheck clang-tidy bear clang-format liblo-dev liblo-tools liburing-dev"
 
 # step WHAT CMD...: run CMD with its output in the log; on failure print
 # what failed, the log's last lines and its path, and stop.

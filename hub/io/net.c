@@ -18,6 +18,13 @@
  * of another. EAGAIN (the socket is full) writes nothing: the server
  * queues, and the slow way takes over.
  *
+ * Writes, gathered (net_write_batch, net_write_flush): the tick's snapshot
+ * to every phone takes the same checks and framing, but the send()s are
+ * gathered in an io_uring (txring.h) and handed to the kernel a thousand at
+ * a time; each outcome (whole, part, nothing) is then handled as above,
+ * before the tick returns. Without io_uring (--no-io-uring, or a kernel or
+ * sandbox without it) the same writes go out one send() each.
+ *
  * Writes, the slow way: one WRITEABLE callback writes queued messages
  * while the socket takes them (lws_send_pipe_choked), not one per callback
  * as the lws examples do. Each lws_write of a whole message either goes
@@ -27,6 +34,7 @@
  * Memory per connection: lws's own wsi plus a receive buffer of RX_CHUNK
  * bytes; a message that spans fragments is copied into a reassembly buffer
  * that exists only until it is complete. */
+#include <assert.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +53,7 @@
 #include "log.h"
 #include "net.h"
 #include "tls.h"
+#include "txring.h"
 #include "wire.h"
 
 #define RX_CHUNK 512
@@ -97,6 +106,15 @@ struct net {
     int64_t trim_ms;           /* maybe_trim */
     uint32_t trim_conns;
     int64_t fd_logged_ms;
+    struct txring *tx;         /* NULL: send() one by one (tx_why says why) */
+    const char *tx_why;
+    char tx_err[96];
+    struct tx_slot {           /* what each gathered send is, for its outcome */
+        struct lws *wsi;
+        struct msg *m;         /* a reference: the bytes stay until the flush */
+        const uint8_t *f;
+        size_t flen;
+    } tx_slots[TXRING_BATCH];
 };
 
 /* A WebSocket connection: its session and its message reassembly. */
@@ -718,6 +736,9 @@ struct net *net_new(const struct net_opts *o, struct server *srv, struct api *ap
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
+    if (o->no_io_uring) n->tx_why = "--no-io-uring";
+    else if (o->tls_cert) n->tx_why = "TLS (lws encrypts every write)";
+    else if (!(n->tx = txring_new(n->tx_err, sizeof n->tx_err))) n->tx_why = n->tx_err;
     return n;
 fail:
     net_free(n);
@@ -733,23 +754,84 @@ void net_want_write(void *n, void *conn) {
     lws_callback_on_writable(conn);
 }
 
-int net_write_now(void *arg, void *conn, struct msg *m) {
-    struct net *n = arg;
-    struct lws *wsi = conn;
+/* Whether m may go straight to wsi's socket, and its frame (header in m's
+ * headroom: the bytes lws would write) in *f, *flen. */
+static int direct_frame(const struct net *n, struct lws *wsi, struct msg *m, const uint8_t **f, size_t *flen) {
     const struct pss *p = lws_wsi_user(wsi);
     if (n->o.tls_cert || !p || p->closing || lws_partial_buffered(wsi)) return 0;   /* TLS: lws encrypts */
     uint8_t *payload = m->data + MSG_HEADROOM;
-    uint8_t *f = frame_ws_header(payload, m->len);
-    size_t flen = (size_t)(payload - f) + m->len;
-    ssize_t w = send(lws_get_socket_fd(wsi), f, flen, MSG_DONTWAIT | MSG_NOSIGNAL);
+    uint8_t *h = frame_ws_header(payload, m->len);
+    *f = h;
+    *flen = (size_t)(payload - h) + m->len;
+    return 1;
+}
+
+/* What a direct write of flen bytes that wrote w did: 1 when the message is
+ * taken care of (whole, or the rest handed to lws, which sends it before
+ * anything else), 0 when nothing went (the server queues it). */
+static int direct_done(struct net *n, struct lws *wsi, const uint8_t *f, size_t flen, ssize_t w) {
     if (w == (ssize_t)flen) {
         n->wstats.direct++;
         return 1;
     }
     if (w <= 0) return 0;   /* full (EAGAIN), or broken: the slow way finds out and closes */
     n->wstats.short_writes++;
-    if (lws_write(wsi, f + w, flen - (size_t)w, LWS_WRITE_HTTP) < 0) net_kill(n, wsi);
+    if (lws_write(wsi, (unsigned char *)f + w, flen - (size_t)w, LWS_WRITE_HTTP) < 0) net_kill(n, wsi);
     return 1;
+}
+
+int net_write_now(void *arg, void *conn, struct msg *m) {
+    struct net *n = arg;
+    const uint8_t *f;
+    size_t flen;
+    assert(!n->tx || txring_pending(n->tx) == 0);   /* a gathered write would go after this one */
+    if (!direct_frame(n, conn, m, &f, &flen)) return 0;
+    return direct_done(n, conn, f, flen, send(lws_get_socket_fd(conn), f, flen, MSG_DONTWAIT | MSG_NOSIGNAL));
+}
+
+int net_batching(const struct net *n, const char **why) {
+    *why = n->tx ? NULL : n->tx_why;
+    return n->tx != NULL;
+}
+
+int net_write_batch(void *arg, void *conn, struct msg *m) {
+    struct net *n = arg;
+    if (!n->tx || txring_broken(n->tx)) return net_write_now(n, conn, m);
+    const uint8_t *f;
+    size_t flen;
+    if (!direct_frame(n, conn, m, &f, &flen)) return 0;
+    if (txring_pending(n->tx) == TXRING_BATCH) net_write_flush(n);
+    struct tx_slot *sl = &n->tx_slots[txring_pending(n->tx)];
+    if (txring_add(n->tx, lws_get_socket_fd(conn), f, flen, sl) < 0) return 0;   /* not after a flush */
+    msg_ref(m);
+    *sl = (struct tx_slot){.wsi = conn, .m = m, .f = f, .flen = flen};
+    return 1;
+}
+
+static void tx_done(void *arg, void *token, ssize_t res) {
+    struct net *n = arg;
+    struct tx_slot *sl = token;
+    if (res == -ETIME) {
+        /* The kernel still holds this send: its bytes may go out after
+         * anything written now. Only closing keeps the stream whole. */
+        log_error("io_uring send not finished within a second; closing that connection, send() from now on", "fd=%d",
+                  lws_get_socket_fd(sl->wsi));
+        net_kill(n, sl->wsi);
+    } else if (direct_done(n, sl->wsi, sl->f, sl->flen, res)) {
+        n->wstats.batched++;
+        if (res != (ssize_t)sl->flen) n->wstats.batched_short++;
+    } else {
+        const struct pss *p = lws_wsi_user(sl->wsi);
+        if (p && p->s) server_unsent(n->srv, p->s, sl->m);
+    }
+    msg_unref(sl->m);
+}
+
+void net_write_flush(void *arg) {
+    struct net *n = arg;
+    if (!n->tx || txring_pending(n->tx) == 0) return;
+    n->wstats.batches++;
+    txring_flush(n->tx, tx_done, n);
 }
 
 void net_write_stats(const struct net *n, struct net_wstats *out) { *out = n->wstats; }
@@ -778,6 +860,7 @@ void net_free(struct net *n) {
         free(w);
     }
     if (n->base) event_base_free(n->base);
+    txring_free(n->tx);
     free(n);
 }
 

@@ -32,6 +32,7 @@ struct net_opts {
     struct http_metrics metrics;   /* GET /metrics (http.h); render NULL: none */
     int sndbuf;                 /* SO_SNDBUF of every WebSocket connection (bytes) */
     int share_port;             /* SO_REUSEPORT: several hubs of a cluster listen on one port */
+    int no_io_uring;            /* --no-io-uring: the tick's snapshots go out with send() one by one */
 };
 
 /* Create the loop and the listening context; connections go to srv, GET
@@ -49,12 +50,21 @@ void net_free(struct net *n);
 void net_want_write(void *n, void *conn);
 int net_write_now(void *n, void *conn, struct msg *m);
 void net_kill(void *n, void *conn);
+/* struct server_io's write_batch and write_flush: net_write_now's writes,
+ * gathered and handed to the kernel together (txring.h). net_batching says
+ * whether this net has a ring (else the server must not set them), and
+ * why not in why (NULL: it does). */
+int net_batching(const struct net *n, const char **why);
+int net_write_batch(void *n, void *conn, struct msg *m);
+void net_write_flush(void *n);
 
 /* How WebSocket messages went out since the start: written whole by
  * net_write_now, written partly by it (the rest buffered by lws), or through
  * lws's writable callback (queued); and connections refused (503) because
- * the hub was at its descriptor limit. */
-struct net_wstats { uint64_t direct, short_writes, queued, refused_fd; };
+ * the hub was at its descriptor limit. batched: of the direct and short
+ * writes, those that went through the ring (batched_short: in part), in
+ * `batches` flushes. */
+struct net_wstats { uint64_t direct, short_writes, queued, refused_fd, batched, batched_short, batches; };
 void net_write_stats(const struct net *n, struct net_wstats *out);
 
 /* TLS: on (HTTPS), the certificate's expiry (Unix seconds), and the SIGHUP

@@ -46,6 +46,25 @@ static int write_now(struct server *srv, struct session *s, struct msg *m) {
     return srv->io.write_now && !session_pending(s) && srv->io.write_now(srv->io.arg, s->conn, m);
 }
 
+/* The tick's snapshot to a phone: gathered into the I/O layer's batch when
+ * it has one (io.write_batch), else written at once. 1 when taken. */
+static int write_batch(struct server *srv, struct session *s, struct msg *m) {
+    if (!srv->io.write_batch) return write_now(srv, s, m);
+    return !session_pending(s) && srv->io.write_batch(srv->io.arg, s->conn, m);
+}
+
+/* A tick snapshot that could not go out now waits in s's queue, replacing
+ * an older one there (a phone wants the newest state, not every state). */
+static void offer_snap(struct server *srv, struct session *s, struct msg *m) {
+    session_offer_snap(s, m);
+    if (!s->stalled_since) s->stalled_since = server_mono(srv);
+    srv->io.want_write(srv->io.arg, s->conn);
+}
+
+void server_unsent(struct server *srv, struct session *s, struct msg *m) {
+    if (session_is_open(s)) offer_snap(srv, s, m);
+}
+
 /* Send m to s: at once, or queued (the queue takes its own reference; the
  * caller keeps its). */
 static void send_shared(struct server *srv, struct session *s, struct msg *m) {
@@ -314,7 +333,6 @@ void server_tick(struct server *srv) {
     if (!snap || !crew_snap) { msg_unref(snap); msg_unref(crew_snap); return; }
     int every = srv->audience_every;
     int64_t phase = srv->seq % every;
-    int64_t mono = server_mono(srv);
     /* Screens, stage and crew first: the loop services writable sockets in
      * the order they were asked for, and they are the ones watched live. */
     for (int pass = 0; pass < 2; pass++) {
@@ -328,12 +346,13 @@ void server_tick(struct server *srv) {
                 if (!session_is_open(s)) continue;
             }
             struct msg *m = s->role == ROLE_CREW ? crew_snap : snap;
-            if (write_now(srv, s, m)) continue;
-            session_offer_snap(s, m);
-            if (!s->stalled_since) s->stalled_since = mono;
-            srv->io.want_write(srv->io.arg, s->conn);
+            if (pass ? write_batch(srv, s, m) : write_now(srv, s, m)) continue;
+            offer_snap(srv, s, m);
         }
     }
+    /* Every gathered snapshot is out (or back in its queue) before the tick
+     * returns: nothing else can be written between. */
+    if (srv->io.write_flush) srv->io.write_flush(srv->io.arg);
     msg_unref(snap);
     msg_unref(crew_snap);
 }

@@ -31,6 +31,13 @@ struct server_io {
      * want_write). Optional (NULL: always queue). The server calls it only
      * when its own queue for conn is empty, so order is kept. */
     int (*write_now)(void *arg, void *conn, struct msg *m);
+    /* Like write_now, gathered: 1 when m is taken into the current batch
+     * (written by write_flush, which reports a write that did not go out
+     * through server_unsent), 0 when it was not (queue it). Optional (NULL:
+     * write_now). Only the tick uses it, and flushes before it returns, so
+     * nothing else is written to conn in between. */
+    int (*write_batch)(void *arg, void *conn, struct msg *m);
+    void (*write_flush)(void *arg);
     /* Drop conn now, without a close handshake; server_closed follows. */
     void (*kill)(void *arg, void *conn);
     /* Queue r for the store. Returns 0, or -1 when the queue is full. r's
@@ -93,6 +100,9 @@ int server_has_output(const struct server *srv, const struct session *s);
 /* s's queue is empty and written. Returns 0 to keep the connection, or
  * the close code to close it with now (wire.h). */
 int server_drained(struct server *srv, struct session *s);
+/* A snapshot io.write_batch took for s did not go out (the socket was
+ * full): it waits in s's queue instead, as if write_now had refused it. */
+void server_unsent(struct server *srv, struct session *s, struct msg *m);
 
 /* The tick: coalesced reactions to the store, rates, snapshots to
  * subscribers, and once per second the per-second row, health and timeouts. */

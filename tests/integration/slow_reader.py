@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""slow_reader.py PORT KEY SECONDS -- a screen with a tiny receive buffer
-that reads in fits and starts (3 s without reading, then 0.4 s reading)
+"""slow_reader.py PORT KEY SECONDS [STALL] -- a screen (KEY "-": a phone)
+with a tiny receive buffer that reads in fits and starts (STALL s, default
+3, without reading, then 0.4 s reading)
 for SECONDS, then reads what is left. It decodes every WebSocket frame and
 every msgpack message in it, and prints one JSON line:
 {"frames": N, "snaps": N, "bad": N, "first_bad": "...", "seq_increasing": bool}.
@@ -11,7 +12,8 @@ import json, socket, struct, sys, time
 
 import wsraw
 
-port, key, seconds = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
+port, key, seconds = int(sys.argv[1]), (None if sys.argv[2] == "-" else sys.argv[2]), float(sys.argv[3])
+stall = float(sys.argv[4]) if len(sys.argv) > 4 else 3.0
 s, buf = wsraw.screen(port, key, 4096)
 
 
@@ -103,7 +105,7 @@ def read_for(t):
 start = time.time()
 alive = True
 while alive and time.time() - start < seconds:
-    time.sleep(3.0)            # not reading: the hub's socket fills
+    time.sleep(stall)          # not reading: the hub's socket fills
     alive = read_for(0.4)
 if alive: read_for(1.0)
 print(json.dumps({"frames": frames, "snaps": snaps, "bad": bad, "first_bad": first_bad,

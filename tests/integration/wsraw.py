@@ -11,8 +11,8 @@ def mpstr(t):
 
 def screen(port, key, rcvbuf):
     """Connect to the hub on 127.0.0.1:port with SO_RCVBUF rcvbuf, upgrade to
-    chorus.v1 and say hello as a screen. Returns (socket, bytes read past
-    the handshake)."""
+    chorus.v1 and say hello as a screen (key None: as a phone). Returns
+    (socket, bytes read past the handshake)."""
     s = socket.socket()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     s.connect(("127.0.0.1", port))
@@ -24,7 +24,10 @@ def screen(port, key, rcvbuf):
     while b"\r\n\r\n" not in resp:
         resp += s.recv(1)
     assert b" 101 " in resp, resp
-    payload = bytes([0x83]) + mpstr("t") + mpstr("hello") + mpstr("role") + mpstr("screen") + mpstr("key") + mpstr(key)
+    if key is None:
+        payload = bytes([0x82]) + mpstr("t") + mpstr("hello") + mpstr("role") + mpstr("audience")
+    else:
+        payload = bytes([0x83]) + mpstr("t") + mpstr("hello") + mpstr("role") + mpstr("screen") + mpstr("key") + mpstr(key)
     mask = os.urandom(4)
     s.sendall(bytes([0x82, 0x80 | len(payload)]) + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
     return s, resp.split(b"\r\n\r\n", 1)[1]
