@@ -149,4 +149,15 @@ bench-filter: build/bench/filter
 	./build/bench/filter
 .PHONY: bench-filter
 
+# The floor under a delivery's cost on this machine: one send() (or one
+# io_uring send) per connection, nothing of the hub (bench/sendfloor.c):
+# `make bench-sendfloor`.
+build/bench/sendfloor: bench/sendfloor.c | build/.deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -luring
+bench-sendfloor: build/bench/sendfloor
+	./build/bench/sendfloor 9000 200 10 8 send
+	./build/bench/sendfloor 9000 200 10 8 uring
+.PHONY: bench-sendfloor
+
 -include $(shell find build/obj build/obj-san -name '*.d' 2>/dev/null)

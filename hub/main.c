@@ -157,6 +157,8 @@ static int hub_metrics(void *arg, char *buf, size_t cap) {
     in.ws_at_once = (int64_t)ws.direct;
     in.ws_partly = (int64_t)ws.short_writes;
     in.ws_queued = (int64_t)ws.queued;
+    in.ws_batched = (int64_t)ws.batched;
+    in.ws_batches = (int64_t)ws.batches;
     in.conns_refused_fd = (int64_t)ws.refused_fd;
     struct rlimit rl;
     in.fds_open = fds_open();

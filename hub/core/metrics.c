@@ -150,6 +150,10 @@ int metrics_render(const struct metrics_in *in, char *buf, size_t cap) {
     labelled(&o, "ws_messages_written_total", "how", "at_once", in->ws_at_once);
     labelled(&o, "ws_messages_written_total", "how", "partly", in->ws_partly);
     labelled(&o, "ws_messages_written_total", "how", "queued", in->ws_queued);
+    one(&o, "ws_messages_batched_total", "counter", "Of the messages written at once or partly, those gathered "
+        "into an io_uring batch (the tick's snapshots to phones).", in->ws_batched);
+    one(&o, "ws_batches_total", "counter", "io_uring batches handed to the kernel (one system call per 1,024 "
+        "sends at most).", in->ws_batches);
 
     one(&o, "conns_refused_fd_limit_total", "counter", "Connections answered 503 and closed because the hub was "
         "at its file descriptor limit (its reserve).", in->conns_refused_fd);

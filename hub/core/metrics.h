@@ -58,7 +58,7 @@ struct metrics_in {
     int64_t store_queued, store_queue_max, store_commits, store_failed, store_dropped, store_written;
     struct metrics_hist commit;         /* commit latency */
     /* the network (main.c, from net_write_stats) */
-    int64_t ws_at_once, ws_partly, ws_queued;
+    int64_t ws_at_once, ws_partly, ws_queued, ws_batched, ws_batches;
     int64_t conns_refused_fd;           /* answered 503 at the descriptor limit */
     /* the process */
     int64_t fds_open, fds_max;          /* -1 when unknown */

@@ -122,6 +122,7 @@ struct pss {
     struct session *s;
     struct frame_rx rx;
     int closing;               /* a close frame was sent or received: write no data frame more */
+    int in_batch;              /* a gathered send waits for the flush: nothing may go before it */
 };
 
 /* --- HTTP: the web pages ---------------------------------------------- */
@@ -758,7 +759,7 @@ void net_want_write(void *n, void *conn) {
  * headroom: the bytes lws would write) in *f, *flen. */
 static int direct_frame(const struct net *n, struct lws *wsi, struct msg *m, const uint8_t **f, size_t *flen) {
     const struct pss *p = lws_wsi_user(wsi);
-    if (n->o.tls_cert || !p || p->closing || lws_partial_buffered(wsi)) return 0;   /* TLS: lws encrypts */
+    if (n->o.tls_cert || !p || p->closing || p->in_batch || lws_partial_buffered(wsi)) return 0;   /* TLS: lws encrypts */
     uint8_t *payload = m->data + MSG_HEADROOM;
     uint8_t *h = frame_ws_header(payload, m->len);
     *f = h;
@@ -784,8 +785,7 @@ int net_write_now(void *arg, void *conn, struct msg *m) {
     struct net *n = arg;
     const uint8_t *f;
     size_t flen;
-    assert(!n->tx || txring_pending(n->tx) == 0);   /* a gathered write would go after this one */
-    if (!direct_frame(n, conn, m, &f, &flen)) return 0;
+    if (!direct_frame(n, conn, m, &f, &flen)) return 0;   /* also while a gathered write waits: it goes first */
     return direct_done(n, conn, f, flen, send(lws_get_socket_fd(conn), f, flen, MSG_DONTWAIT | MSG_NOSIGNAL));
 }
 
@@ -805,12 +805,16 @@ int net_write_batch(void *arg, void *conn, struct msg *m) {
     if (txring_add(n->tx, lws_get_socket_fd(conn), f, flen, sl) < 0) return 0;   /* not after a flush */
     msg_ref(m);
     *sl = (struct tx_slot){.wsi = conn, .m = m, .f = f, .flen = flen};
+    ((struct pss *)lws_wsi_user(conn))->in_batch = 1;
     return 1;
 }
 
 static void tx_done(void *arg, void *token, ssize_t res) {
     struct net *n = arg;
     struct tx_slot *sl = token;
+    struct pss *p = lws_wsi_user(sl->wsi);
+    assert(p && p->in_batch);
+    p->in_batch = 0;
     if (res == -ETIME) {
         /* The kernel still holds this send: its bytes may go out after
          * anything written now. Only closing keeps the stream whole. */
@@ -820,9 +824,8 @@ static void tx_done(void *arg, void *token, ssize_t res) {
     } else if (direct_done(n, sl->wsi, sl->f, sl->flen, res)) {
         n->wstats.batched++;
         if (res != (ssize_t)sl->flen) n->wstats.batched_short++;
-    } else {
-        const struct pss *p = lws_wsi_user(sl->wsi);
-        if (p && p->s) server_unsent(n->srv, p->s, sl->m);
+    } else if (p->s) {
+        server_unsent(n->srv, p->s, sl->m);
     }
     msg_unref(sl->m);
 }

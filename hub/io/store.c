@@ -512,9 +512,16 @@ static int reload_mod(sqlite3 *db, struct rec_boot *boot, char *err, size_t errl
     }
     if (rc == SQLITE_ROW) rc = SQLITE_DONE;
     if (step_done(db, st, rc, err, errlen) < 0) return -1;
-    n = int_query(db, "SELECT count(*) FROM devices WHERE banned != 0", 0);
+    /* Banned: this hub's devices marked so, and (a cluster) any device whose
+     * latest ban or unban in the moderation log is a ban: another hub's
+     * device has no row here to mark. */
+#define BANNED_SQL "SELECT id FROM devices WHERE banned != 0 UNION " \
+                   "SELECT device FROM (SELECT device, action, max(id) FROM mod_log " \
+                   "WHERE action IN ('ban', 'unban') AND device IS NOT NULL GROUP BY device) WHERE action = 'ban'"
+    n = int_query(db, "SELECT count(*) FROM (" BANNED_SQL ")", 0);
     if (!(boot->banned = malloc((size_t)(n > 0 ? n : 1) * sizeof *boot->banned))) { snprintf(err, errlen, "out of memory"); return -1; }
-    if (!(st = prepare(db, "SELECT id FROM devices WHERE banned != 0", err, errlen))) return -1;
+    if (!(st = prepare(db, BANNED_SQL, err, errlen))) return -1;
+#undef BANNED_SQL
     while ((rc = sqlite3_step(st)) == SQLITE_ROW && (int64_t)boot->nbanned < n)
         boot->banned[boot->nbanned++] = sqlite3_column_int64(st, 0);
     if (rc == SQLITE_ROW) rc = SQLITE_DONE;

@@ -383,8 +383,13 @@ struct server *server_new(const struct server_opts *o, const struct event_def *e
     boot->last_closed = NULL;
     for (size_t i = 0; i < boot->nmarkers && i < REC_MARKERS_MAX; i++) srv->markers[srv->nmarkers++] = boot->markers[i];
     for (int i = 0; i < boot->nplayed && i < REC_PLAYED_MAX; i++) srv->played[srv->nplayed++] = boot->played[i];
-    for (size_t i = 0; i < boot->nbanned; i++)
-        if (devices_is_known(&srv->dev, boot->banned[i])) devices_set_banned(&srv->dev, boot->banned[i], 1);
+    /* In a cluster a ban may be of another hub's device (it came through
+     * the control stream): any id a hub could have given. */
+    for (size_t i = 0; i < boot->nbanned; i++) {
+        int64_t d = boot->banned[i];
+        int known = devices_is_known(&srv->dev, d) || (o->cluster && d >= 1 && d < DEVICES_ID_MAX);
+        if (known && devices_ensure(&srv->dev, d) == 0) devices_set_banned(&srv->dev, d, 1);
+    }
     memcpy(srv->secret, boot->secret, sizeof srv->secret);
     srv->next_session = boot->max_session + 1;
     srv->next_poll = boot->max_poll + 1;

@@ -228,6 +228,33 @@ describe('a cluster of hubs: the crew and the votes', () => {
     await Promise.all([there, s0, crew].map((c) => c.close()));
   });
 
+  test('a ban takes the device\'s vote out of every tally, also of a hub restarted while the poll is open', async () => {
+    const crew = await Client.connect(hubs[0].url);
+    await crew.hello({ role: 'crew', key: KEYS.crew });
+    const poll = (await req(crew, { t: 'poll.open', question: 'Ban?', options: ['Keep', 'Drop'], allow_change: true })).poll;
+    const s2 = await screen(hubs[2].url);
+    await s2.wait((m) => m.t === 'snap' && m.poll?.id === poll, 5000, 'the poll on hub 2');
+    const good = await audience(hubs[1].url), bad = await audience(hubs[1].url);
+    assert.equal((await req(good, { t: 'vote', poll, option: 0 })).ok, true);
+    assert.equal((await req(bad, { t: 'vote', poll, option: 1 })).ok, true);
+    await snapWhere(s2, (m) => m.poll?.id === poll && m.poll.voters === 2, 5000, 'both counted');
+    const banned = await req(crew, { t: 'mod', action: 'ban', device: bad.welcome.device });
+    assert.equal(banned.ok, true, JSON.stringify(banned));
+    await snapWhere(s2, (m) => m.poll?.id === poll && m.poll.voters === 1 && m.poll.counts[1] === 0, 5000, 'the banned vote gone');
+    // Hub 2 restarts while the poll is open: it reads the vote stream again,
+    // which still holds the banned device's vote.
+    await s2.close();
+    await hubs[2].stop('SIGKILL');
+    hubs[2] = await startHub({ dir, db: hubs[2].db, port: hubs[2].port, args: ['--nats', nats.url] });
+    const again = await screen(hubs[2].url);
+    await snapWhere(again, (m) => m.poll?.id === poll && m.poll.voters >= 1, 8000, 'the tally back after the restart');
+    await sleep(1000);   // every vote of the stream read
+    const last = await snapWhere(again, () => true, 3000);
+    assert.deepEqual([last.poll.voters, ...last.poll.counts], [1, 1, 0], 'the banned vote stays out');
+    await req(crew, { t: 'poll.close', poll });
+    await Promise.all([good, bad, again, crew].map((c) => c.close().catch(() => {})));
+  });
+
   test('a marker set on one hub shows on every screen with the same time; a hub restarted catches up', async () => {
     const crew = await Client.connect(hubs[1].url);
     await crew.hello({ role: 'crew', key: KEYS.crew });

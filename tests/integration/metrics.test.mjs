@@ -116,6 +116,11 @@ describe('GET /metrics', () => {
     // Writes: snapshots and acks went out.
     const writes = ['at_once', 'partly', 'queued'].reduce((a, h) => a + m.get(`chorus_ws_messages_written_total{how="${h}"}`), 0);
     assert.ok(writes > 10, `messages written: ${writes}`);
+    // The phones' snapshots went through the io_uring batch: a part of the
+    // written ones, in at most one batch per message.
+    const batched = m.get('chorus_ws_messages_batched_total');
+    assert.ok(batched > 0 && batched <= m.get('chorus_ws_messages_written_total{how="at_once"}') + m.get('chorus_ws_messages_written_total{how="partly"}'), `batched ${batched}`);
+    assert.ok(m.get('chorus_ws_batches_total') >= 1 && m.get('chorus_ws_batches_total') <= batched);
     // File descriptors: at least one per open socket, under the limit.
     assert.ok(m.get('chorus_fds_open') >= 7, `fds ${m.get('chorus_fds_open')}`);
     assert.ok(m.get('chorus_fds_open') < m.get('chorus_fds_max'));

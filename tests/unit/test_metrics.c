@@ -35,6 +35,8 @@ static void fill(struct metrics_in *in) {
     in->ws_at_once = 1000;
     in->ws_partly = 3;
     in->ws_queued = 40;
+    in->ws_batched = 900;
+    in->ws_batches = 7;
     in->fds_open = 1234;
     in->fds_max = 20000;
     in->dropped_slow = 4;
@@ -56,6 +58,8 @@ static void samples_are_there(void) {
     CHECK(has_line(buf, "chorus_reaction_taps_total{reaction=\"fi\\\"re\\\\\"} 12345"));   /* escaped */
     CHECK(has_line(buf, "chorus_store_queue_depth 17"));
     CHECK(has_line(buf, "chorus_ws_messages_written_total{how=\"partly\"} 3"));
+    CHECK(has_line(buf, "chorus_ws_messages_batched_total 900"));
+    CHECK(has_line(buf, "chorus_ws_batches_total 7"));
     CHECK(has_line(buf, "chorus_fds_open 1234"));
     CHECK(has_line(buf, "chorus_fds_max 20000"));
     CHECK(has_line(buf, "chorus_dropped_total{reason=\"slow_client\"} 4"));
