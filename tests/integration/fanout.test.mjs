@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { startHub, audience, crew, newId, KEYS, ROOT, cleanup } from './lib.mjs';
+import { startHub, audience, crew, newId, KEYS, ROOT, cleanup, sleep } from './lib.mjs';
 
 const written = (out) => {
   const m = /msg="messages written" at_once=(\d+) partly=(\d+) queued=(\d+) batched=(\d+) batched_partly=(\d+) flushes=(\d+)/.exec(out);
@@ -74,7 +74,17 @@ for (const ring of [true, false]) {
     const py = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'integration', 'slow_reader.py'), String(hub.port), '-', '14', '6']);
     let out = '';
     py.stdout.on('data', (d) => { out += d; });
-    await new Promise((r) => py.on('exit', r));
+    const exited = new Promise((r) => py.on('exit', r));
+    // A poll opens meanwhile: each phone gets it in a tick, written at once
+    // while other phones' snapshots of that tick wait in the batch.
+    await sleep(2000);
+    const k = await crew(hub.url);
+    const id = newId();
+    k.send({ t: 'poll.open', id, question: 'Encore?', options: ['Yes', 'No'] });
+    assert.equal((await k.ack(id)).ok, true);
+    for (const a of phones) await a.wait((m) => m.t === 'poll' && m.poll.open, 5000, 'the poll on every phone');
+    await exited;
+    k.close();
     const r = JSON.parse(out.trim().split('\n').pop());
     assert.equal(r.alive, true, 'a phone that catches up within 10 s is kept');
     assert.equal(r.bad, 0, `every frame decodes whole (first bad: ${r.first_bad})`);
