@@ -100,7 +100,7 @@ void txring_flush(struct txring *r, void (*done)(void *ctx, void *token, ssize_t
         struct io_uring_cqe *cqe;
         int w = io_uring_wait_cqes(&r->ring, &cqe, r->n - got, &ts, NULL);
         if (w == -ETIME) {
-            got += reap(r);
+            reap(r);   /* what finished meanwhile keeps its outcome */
             for (unsigned i = 0; i < r->n; i++)
                 if (!r->done[i]) r->res[i] = -ETIME, r->done[i] = 1;
             r->broken = 1;
