@@ -104,9 +104,10 @@ int server_cluster_replicated(enum proto_type t) {
     switch (t) {
     case PT_POLL_OPEN: case PT_POLL_CLOSE: case PT_POLL_REVEAL: case PT_POLL_REOPEN: case PT_POLL_PLAY:
     case PT_MARKER: case PT_MARKER_EDIT: case PT_MARKER_DELETE: case PT_MOD:
+    case PT_OSC_GATE:   /* whichever hub sends OSC obeys the crew's cut */
         return 1;
     default:
-        return 0;   /* osc.gate: each hub's own OSC */
+        return 0;
     }
 }
 
@@ -117,6 +118,13 @@ void server_cluster_send_ctl(struct server *srv, struct session *s, const struct
     snprintf(from, sizeof from, "%d %u %u %lld %lld", srv->hub_id, s->slot, s->gen, (long long)server_now(srv),
              (long long)(m->has_id ? m->id : -1));
     if (srv->io.publish_ctl && srv->io.publish_ctl(srv->io.arg, buf, len, from) == 0) return;   /* acked when applied */
+    if (m->type == PT_OSC_GATE) {
+        /* The lighting operator's cut must work without NATS: without it
+         * every hub sends OSC on its own, and this one obeys at once. */
+        log_warn("NATS unreachable: this OSC gate change acts on this hub only", "crew_session=%lld",
+                 (long long)s->session_id);
+        return server_dispatch_crew(srv, s, m);
+    }
     metrics_refusal_add(&srv->refused, E_STORE_FAILED);
     if (m->has_id)
         server_send(srv, s, proto_ack_err(m->id, E_STORE_FAILED, "the hubs of this event can not be reached; retry"));

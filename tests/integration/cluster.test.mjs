@@ -326,6 +326,24 @@ describe('a cluster of hubs and one lighting desk (OSC)', () => {
         await s.wait((m) => m.t === 'marker' && m.marker.label === 'Desk cue', 5000, `the cue on hub ${hubs.indexOf(h)}`);
       await s.close();
     }
+    // The crew on the hub that does not send cuts OSC (the master gate):
+    // the sending hub obeys; nothing but "gate 0" reaches the desk until
+    // the gate opens again.
+    const crew1 = await Client.connect(hubs[1].url);
+    await crew1.hello({ role: 'crew', key: KEYS.crew });
+    crew1.send({ t: 'osc.gate', id: 7701, on: false });
+    assert.equal((await crew1.ack(7701, 5000)).ok, true);
+    await sleep(700);
+    const tc = Date.now();
+    await sleep(1500);
+    const whileClosed = desk.msgs.filter((m) => m.at >= tc).map((m) => m.address);
+    assert.deepEqual(whileClosed, [], 'the sending hub sends nothing while the crew\'s cut is on');
+    crew1.send({ t: 'osc.gate', id: 7702, on: true });
+    assert.equal((await crew1.ack(7702, 5000)).ok, true);
+    const to = Date.now();
+    await sleep(1500);
+    assert.ok(desk.msgs.some((m) => m.at >= to && m.address === '/chorus/heartbeat'), 'OSC again once the gate opens');
+    await crew1.close();
     // The sender goes: the other takes over within a few seconds.
     const [sender] = senders;
     const lowest = hubs[0];   // hub ids follow start order here: hub 0 sends first
