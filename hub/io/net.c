@@ -817,11 +817,16 @@ static void tx_done(void *arg, void *token, ssize_t res) {
     p->in_batch = 0;
     if (res == -ETIME) {
         /* The kernel still holds this send: its bytes may go out after
-         * anything written now. Only closing keeps the stream whole. */
+         * anything written now. Only closing keeps the stream whole. The
+         * message's reference stays with the kernel's send (never freed:
+         * it may still read those bytes). */
         log_error("io_uring send not finished within a second; closing that connection, send() from now on", "fd=%d",
                   lws_get_socket_fd(sl->wsi));
+        p->closing = 1;   /* nothing more is written to it directly */
         net_kill(n, sl->wsi);
-    } else if (direct_done(n, sl->wsi, sl->f, sl->flen, res)) {
+        return;
+    }
+    if (direct_done(n, sl->wsi, sl->f, sl->flen, res)) {
         n->wstats.batched++;
         if (res != (ssize_t)sl->flen) n->wstats.batched_short++;
     } else if (p->s) {
