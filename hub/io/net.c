@@ -755,16 +755,16 @@ void net_want_write(void *n, void *conn) {
     lws_callback_on_writable(conn);
 }
 
-/* Whether m may go straight to wsi's socket, and its frame (header in m's
- * headroom: the bytes lws would write) in *f, *flen. */
-static int direct_frame(const struct net *n, struct lws *wsi, struct msg *m, const uint8_t **f, size_t *flen) {
-    const struct pss *p = lws_wsi_user(wsi);
-    if (n->o.tls_cert || !p || p->closing || p->in_batch || lws_partial_buffered(wsi)) return 0;   /* TLS: lws encrypts */
+/* wsi's state when m may go straight to its socket (NULL: it may not), and
+ * m's frame (header in m's headroom: the bytes lws would write) in *f, *flen. */
+static struct pss *direct_frame(const struct net *n, struct lws *wsi, struct msg *m, const uint8_t **f, size_t *flen) {
+    struct pss *p = lws_wsi_user(wsi);
+    if (n->o.tls_cert || !p || p->closing || p->in_batch || lws_partial_buffered(wsi)) return NULL;   /* TLS: lws encrypts */
     uint8_t *payload = m->data + MSG_HEADROOM;
     uint8_t *h = frame_ws_header(payload, m->len);
     *f = h;
     *flen = (size_t)(payload - h) + m->len;
-    return 1;
+    return p;
 }
 
 /* What a direct write of flen bytes that wrote w did: 1 when the message is
@@ -799,13 +799,14 @@ int net_write_batch(void *arg, void *conn, struct msg *m) {
     if (!n->tx || txring_broken(n->tx)) return net_write_now(n, conn, m);
     const uint8_t *f;
     size_t flen;
-    if (!direct_frame(n, conn, m, &f, &flen)) return 0;
+    struct pss *p = direct_frame(n, conn, m, &f, &flen);
+    if (!p) return 0;
     if (txring_pending(n->tx) == TXRING_BATCH) net_write_flush(n);
     struct tx_slot *sl = &n->tx_slots[txring_pending(n->tx)];
     if (txring_add(n->tx, lws_get_socket_fd(conn), f, flen, sl) < 0) return 0;   /* not after a flush */
     msg_ref(m);
     *sl = (struct tx_slot){.wsi = conn, .m = m, .f = f, .flen = flen};
-    ((struct pss *)lws_wsi_user(conn))->in_batch = 1;
+    p->in_batch = 1;
     return 1;
 }
 

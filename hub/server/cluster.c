@@ -207,7 +207,7 @@ void server_cluster_send_vote(struct server *srv, struct session *s, const struc
 
 void server_cluster_vote(struct server *srv, int64_t poll, int64_t device, int option) {
     struct agg_poll *p = srv->agg->poll;
-    if (device >= 1 && device < DEVICES_ID_MAX && device > srv->dev.seen_max) srv->dev.seen_max = device;
+    devices_seen(&srv->dev, device);
     if (!p || p->id != poll || option < 0 || option >= p->nopts || device < 1) return;   /* another poll's: the report has it */
     /* The stream keeps a banned device's vote; the ban (control stream,
      * applied before the votes at start) keeps it out of the tally. */

@@ -70,6 +70,10 @@ int devices_ensure(struct devices *d, int64_t device);
 #define DEVICES_ID_MAX ((int64_t)1 << 40)
 /* 1 when device was handed out by this event's database (in a cluster: by
  * any hub of the event, whose token this hub checked). */
+/* A cluster: device was shown (a token, the vote stream); a ban may name it. */
+static inline void devices_seen(struct devices *d, int64_t device) {
+    if (device >= 1 && device < DEVICES_ID_MAX && device > d->seen_max) d->seen_max = device;
+}
 static inline int devices_is_known(const struct devices *d, int64_t device) {
     return device >= 1 && (d->cluster ? device < DEVICES_ID_MAX : device < d->next);
 }

@@ -77,7 +77,7 @@ static int64_t admit_device(struct server *srv, struct session *s, const struct 
             reject(srv, s, m, E_STORE_FAILED, "out of memory");
             return 0;
         }
-        if (device > srv->dev.seen_max) srv->dev.seen_max = device;
+        devices_seen(&srv->dev, device);
         if (*section < 0) *section = devices_section(&srv->dev, device);
     }
     if (is_new || *section != devices_section(&srv->dev, device)) {

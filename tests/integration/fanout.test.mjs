@@ -16,6 +16,21 @@ const written = (out) => {
   return { direct: +m[1], partly: +m[2], queued: +m[3], batched: +m[4], batchedPartly: +m[5], flushes: +m[6] };
 };
 
+// Eight phones, each with a 64-byte chant acked: the top chants make every
+// snapshot large.
+async function chantingPhones(hub) {
+  const phones = [];
+  for (let i = 0; i < 8; i++) {
+    const a = await audience(hub.url);
+    const id = newId();
+    a.send({ t: 'chant', id, text: `Chorus ${i}: sing it louder for the whole stadium tonight, all of you!`.slice(0, 64) });
+    const ack = await a.ack(id);
+    assert.equal(ack.ok, true, JSON.stringify(ack));
+    phones.push(a);
+  }
+  return phones;
+}
+
 test('a screen that reads in fits and starts gets every frame whole and in order', async (t) => {
   // 100 snapshots/s, made large by top chants, to a screen that stops
   // reading for 3 s at a time: its socket fills, so writes go out whole,
@@ -26,15 +41,7 @@ test('a screen that reads in fits and starts gets every frame whole and in order
   // buffer units: much smaller buffers only ever refuse).
   const hub = await startHub({ args: ['--tick-ms', '10', '--sndbuf', '16384'] });
   t.after(async () => { await hub.stop('SIGKILL'); cleanup(hub.dir); });
-  const phones = [];
-  for (let i = 0; i < 8; i++) {
-    const a = await audience(hub.url);
-    const id = newId();
-    a.send({ t: 'chant', id, text: `Chorus ${i}: sing it louder for the whole stadium tonight, all of you!`.slice(0, 64) });
-    const ack = await a.ack(id);
-    assert.equal(ack.ok, true, JSON.stringify(ack));
-    phones.push(a);
-  }
+  const phones = await chantingPhones(hub);
   const k = await crew(hub.url);
   await k.next((m) => m.t === 'snap' && (m.chants || []).length >= 5, 5000);
   const py = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'integration', 'slow_reader.py'), String(hub.port), KEYS.screen, '9']);
@@ -62,14 +69,7 @@ for (const ring of [true, false]) {
   test(`a phone that reads in fits and starts gets every snapshot whole and in order (${ring ? 'io_uring' : '--no-io-uring'})`, async (t) => {
     const hub = await startHub({ args: ['--audience-hz', '10', '--sndbuf', '8192', ...(ring ? [] : ['--no-io-uring'])] });
     t.after(async () => { await hub.stop('SIGKILL'); cleanup(hub.dir); });
-    const phones = [];
-    for (let i = 0; i < 8; i++) {
-      const a = await audience(hub.url);
-      const id = newId();
-      a.send({ t: 'chant', id, text: `Chorus ${i}: sing it louder for the whole stadium tonight, all of you!`.slice(0, 64) });
-      assert.equal((await a.ack(id)).ok, true);
-      phones.push(a);
-    }
+    const phones = await chantingPhones(hub);
     await phones[0].next((m) => m.t === 'snap' && (m.chants || []).length >= 5, 5000);
     const py = spawn('/usr/bin/python3', [join(ROOT, 'tests', 'integration', 'slow_reader.py'), String(hub.port), '-', '14', '6']);
     let out = '';

@@ -627,7 +627,8 @@ describe('command line', () => {
   test('bad flags exit non-zero with a one-line reason', () => {
     for (const args of [['--bogus'], ['--port', 'x', '--db', 'a', '--event-file', DEMO], ['--db', 'a'],
       ['--tick-ms', '5', '--db', 'a', '--event-file', DEMO], ['--port'],
-      ['--sndbuf', '100', '--db', 'a', '--event-file', DEMO], ['--nats', 'http://x', '--db', 'a', '--event-file', DEMO]]) {
+      ['--sndbuf', '100', '--db', 'a', '--event-file', DEMO], ['--nats', 'http://x', '--db', 'a', '--event-file', DEMO],
+      ['--no-io-uring=yes', '--db', 'a', '--event-file', DEMO]]) {
       const r = run(args);
       assert.equal(r.status, 2, args.join(' '));
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
