@@ -373,7 +373,10 @@ int main(int argc, char **argv) {
                             .write_batch = io_write_batch, .write_flush = io_write_flush, .kill = io_kill, .persist = io_persist,
                            .stats = io_stats, .publish_part = o.nats ? io_publish_part : NULL,
                            .publish_ctl = o.nats ? io_publish_ctl : NULL, .publish_vote = o.nats ? io_publish_vote : NULL};
+    static char where[PEERS_WHERE_MAX];
     if (o.nats) {
+        cluster_where(o.db_path, where, sizeof where);
+        so.where = where;
         /* One of several hubs: its id and the event's token secret come
          * from the cluster (before the server makes any token). */
         if (cluster_setup(o.nats, h.ev->code, o.db_path, boot.secret, &so.hub_id, boot.secret, &kept, err,

@@ -2,15 +2,16 @@
  *
  * Wire form of a part: one msgpack array
  *   [1, hub, seq, started_ms, [conns x ROLE_COUNT], [section_conns],
- *    [totals], [rate], signals_total, [[key, text, count] x <= 10]]
- * (1 is the format's version). */
+ *    [totals], [rate], signals_total, [[key, text, count] x <= 10], where]
+ * (1 is the format's version; `where` is left out when empty, and a part
+ * without it, from a hub that predates it, is still a part). */
 #include <msgpack.h>
 #include <string.h>
 #include "peers.h"
 #include "proto.h"
 
 #define PART_VERSION 1
-#define PART_FIELDS  10
+#define PART_FIELDS  10     /* without `where` */
 #define PART_MAX_BYTES 65536
 
 static void pack_ints(msgpack_packer *pk, const int64_t *v, int n) {
@@ -22,7 +23,7 @@ struct msg *peers_encode(const struct peers_part *p) {
     struct proto_enc e;
     msgpack_packer *pk = &e.pk;
     proto_enc_begin(&e);
-    msgpack_pack_array(pk, PART_FIELDS);
+    msgpack_pack_array(pk, p->where[0] ? PART_FIELDS + 1 : PART_FIELDS);
     msgpack_pack_int(pk, PART_VERSION);
     msgpack_pack_int(pk, p->hub);
     msgpack_pack_int64(pk, p->seq);
@@ -39,6 +40,7 @@ struct msg *peers_encode(const struct peers_part *p) {
         proto_pack_str(pk, p->chants[i].text);
         msgpack_pack_int64(pk, p->chants[i].count);
     }
+    if (p->where[0]) proto_pack_str(pk, p->where);
     return proto_enc_finish(&e);
 }
 
@@ -70,7 +72,9 @@ static int get_str(const msgpack_object *o, char *out, size_t cap) {
 }
 
 static int decode(const msgpack_object *root, int nkinds, int nsections, struct peers_part *p) {
-    if (root->type != MSGPACK_OBJECT_ARRAY || root->via.array.size != PART_FIELDS) return -1;
+    if (root->type != MSGPACK_OBJECT_ARRAY ||
+        (root->via.array.size != PART_FIELDS && root->via.array.size != PART_FIELDS + 1))
+        return -1;
     const msgpack_object *f = root->via.array.ptr;
     int64_t v, hub;
     if (get_i(&f[0], 0, &v) < 0 || v != PART_VERSION) return -1;
@@ -95,6 +99,7 @@ static int decode(const msgpack_object *root, int nkinds, int nsections, struct 
             get_i(&c->via.array.ptr[2], 0, &pc->count) < 0)
             return -1;
     }
+    if (root->via.array.size > PART_FIELDS && get_str(&f[PART_FIELDS], p->where, sizeof p->where) < 0) return -1;
     return 0;
 }
 

@@ -25,6 +25,7 @@
 #define PEERS_CHANTS    10      /* chants a part carries (a hub's top 10) */
 #define PEERS_STALE_MS  3000    /* a hub silent this long is not live */
 #define PEERS_GONE_MS   30000   /* ... and this long: gone (its phones are elsewhere by now) */
+#define PEERS_WHERE_MAX 1024    /* bytes of a part's `where`, with its NUL */
 
 struct peers_chant {
     char key[WIRE_MAX_TEXT * 4 + 1];
@@ -46,6 +47,10 @@ struct peers_part {
     int64_t signals_total;
     int nchants;
     struct peers_chant chants[PEERS_CHANTS];
+    /* Where that hub's database is, "host:/absolute/path" (the crew's
+     * Analytics tab reads the files of the hubs on its own machine); ""
+     * when the part does not say (a part from before this field). */
+    char where[PEERS_WHERE_MAX];
 };
 
 /* Encode p as a msgpack map (a NATS payload). NULL on out-of-memory. */

@@ -180,8 +180,7 @@ static natsStatus streams(jsCtx *js, const char *code) {
     return add_stream(js, name, subj, 1);
 }
 
-/* What the hub writes into hub.<n>: which database holds that id. */
-static void owner_of(const char *db, char *out, size_t n) {
+void cluster_where(const char *db, char *out, size_t n) {
     char host[128] = "?", real[900];
     gethostname(host, sizeof host - 1);
     if (!realpath(db, real)) snprintf(real, sizeof real, "%s", db);
@@ -191,7 +190,7 @@ static void owner_of(const char *db, char *out, size_t n) {
 /* Claim hub.<id> (or check that the cached id is this database's). */
 static int claim(kvStore *kv, const char *db, int cached, int *hub, char *err, size_t errlen) {
     char me[1100], key[32];
-    owner_of(db, me, sizeof me);
+    cluster_where(db, me, sizeof me);
     for (int n = cached >= 0 ? cached : 0; n < PEERS_MAX; n++) {
         snprintf(key, sizeof key, "hub.%d", n);
         uint64_t rev = 0;

@@ -48,6 +48,10 @@ struct cluster;
 struct cluster_kept { int n; uint32_t len[PEERS_MAX]; uint8_t *data[PEERS_MAX]; };
 int cluster_setup(const char *url, const char *code, const char *db_path, const uint8_t local[AUTH_SECRET_LEN],
                   int *hub_id, uint8_t secret[AUTH_SECRET_LEN], struct cluster_kept *kept, char *err, size_t errlen);
+/* Where the database at db is, "host:/absolute/path": what the hub claims
+ * its id with (hub.<n> in the bucket) and what its parts say, so the crew's
+ * Analytics tab on another hub of this machine can read it. */
+void cluster_where(const char *db, char *out, size_t n);
 /* Free what cluster_setup put in kept. */
 void cluster_kept_free(struct cluster_kept *kept);
 

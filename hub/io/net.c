@@ -217,10 +217,21 @@ static int refuse_big(struct lws *wsi, int *rc) {
     return 1;
 }
 
-/* Ask api for the report; ready -> schedule the write, else wait. */
+/* Ask api for the report; ready -> schedule the write, else wait. The
+ * report covers the hubs the server knows now (a cluster: every hub's file
+ * on this machine). */
 static int api_answer(struct net *n, struct pss_http *p) {
     struct msg *m;
     int status;
+    struct server_hub sh[PEERS_MAX];
+    static struct api_hub ah[PEERS_MAX];   /* the loop thread only */
+    int nh = server_cluster_hubs(n->srv, sh);
+    for (int i = 0; i < nh; i++) {
+        ah[i].hub = sh[i].hub;
+        ah[i].live = sh[i].live;
+        snprintf(ah[i].where, sizeof ah[i].where, "%s", sh[i].where);
+    }
+    api_set_hubs(n->api, ah, nh);
     if (api_report(n->api, &m, &status) == API_READY) {
         p->body = m;
         p->status = status;

@@ -3,6 +3,7 @@
  * every page sees the sum (peers.h: cumulative totals, current audience and
  * rates, top chants; a silent hub keeps its totals, not its crowd). The
  * NATS side is hub/io/cluster.c; nothing here knows about NATS. */
+#include <assert.h>
 #include <string.h>
 #include "chant.h"
 #include "log.h"
@@ -74,6 +75,7 @@ static void own_part(struct server *srv, struct peers_part *p) {
         c->count = top[i].count;
         p->nchants++;
     }
+    memcpy(p->where, srv->where, sizeof p->where);
 }
 
 void server_cluster_tick(struct server *srv) {
@@ -89,6 +91,18 @@ void server_cluster_tick(struct server *srv) {
     own_part(srv, &p);
     struct msg *m = peers_encode(&p);
     if (m) srv->io.publish_part(srv->io.arg, m);
+}
+
+int server_cluster_hubs(const struct server *srv, struct server_hub out[PEERS_MAX]) {
+    int n = 0;
+    out[n++] = (struct server_hub){.hub = srv->hub_id, .live = 1, .where = srv->where};
+    for (int i = 0; srv->cluster && i < PEERS_MAX; i++) {
+        const struct peers_hub *h = &srv->peers.hub[i];
+        if (i == srv->hub_id || !h->known) continue;
+        assert(n < PEERS_MAX);
+        out[n++] = (struct server_hub){.hub = i, .live = h->live, .where = h->part.where};
+    }
+    return n;
 }
 
 int server_cluster_osc_sender(const struct server *srv) {

@@ -399,6 +399,7 @@ struct server *server_new(const struct server_opts *o, const struct event_def *e
     snprintf(srv->join_url, sizeof srv->join_url, "%s", o->join_url ? o->join_url : "");
     srv->cluster = o->cluster;
     srv->hub_id = o->hub_id;
+    snprintf(srv->where, sizeof srv->where, "%s", o->where ? o->where : "");
     srv->peers.self = o->hub_id;
     srv->started_ms = server_now(srv);
     if (o->cluster) devices_stride(&srv->dev, PEERS_MAX, o->hub_id);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "event.h"
+#include "peers.h"
 #include "rec.h"
 #include "session.h"
 #include "util.h"
@@ -70,6 +71,7 @@ struct server_opts {
     uint32_t max_anon_per_ip;   /* connections per address not yet past hello (anon.h); 0: SERVER_ANON_DEFAULT */
     int cluster;                /* 1: one of several hubs of the event (--nats) */
     int hub_id;                 /* in a cluster: 0..PEERS_MAX-1, unique (device ids are hub_id mod PEERS_MAX) */
+    const char *where;          /* in a cluster: where this hub's database is, "host:/path" (copied; parts carry it) */
 };
 #define SERVER_ANON_DEFAULT 1000
 
@@ -140,6 +142,13 @@ void server_cluster_vote(struct server *srv, int64_t poll, int64_t device, int o
 void server_cluster_vote_acked(struct server *srv, const char *from, int ok, int conflict);
 /* A control message published with from could not be stored. */
 void server_cluster_ctl_failed(struct server *srv, const char *from);
+/* The hubs of the event this hub has heard of, this hub first: id, live
+ * (this hub always), and where its database is ("host:/path" as its parts
+ * say; "" when they do not). Gone hubs are listed too: their files hold
+ * what their crowds did. Fills at most PEERS_MAX; returns how many (1 for a
+ * hub outside a cluster). */
+struct server_hub { int hub, live; const char *where; };
+int server_cluster_hubs(const struct server *srv, struct server_hub out[PEERS_MAX]);
 
 /* --- OSC (hub/io/osc.c calls these on the loop thread; oscctl.c) --------- */
 

@@ -61,6 +61,7 @@ struct server {
     struct peers peers;
     struct peers_sum ext;
     int64_t part_seq, started_ms, parts_bad;
+    char where[PEERS_WHERE_MAX];        /* this hub's database, "host:/path" */
     /* Applying a control message (cluster.c): its seq, the origin hub's
      * clock (server_now returns it meanwhile, so every hub makes the same
      * marker and poll times), and the session that stands in for a crew

@@ -3,7 +3,10 @@
  * but not its crowd, ignores old and own parts, and takes a restarted hub's
  * new run. */
 #include <stdlib.h>
+#include <msgpack.h>
+#include <string.h>
 #include "peers.h"
+#include "proto.h"
 #include "t.h"
 
 static struct peers_part sample(int hub, int64_t seq, int64_t started) {
@@ -24,6 +27,32 @@ static struct peers_part sample(int hub, int64_t seq, int64_t started) {
     return p;
 }
 
+/* A part of hub 3 (2 kinds, 3 sections, all zero) whose `where` is the
+ * n bytes at w, written by hand so it can say what peers_encode never would. */
+static struct msg *part_saying(const char *w, size_t n) {
+    struct proto_enc e;
+    proto_enc_begin(&e);
+    msgpack_pack_array(&e.pk, 11);
+    msgpack_pack_int(&e.pk, 1);
+    msgpack_pack_int(&e.pk, 3);
+    msgpack_pack_int(&e.pk, 1);
+    msgpack_pack_int(&e.pk, 1);
+    msgpack_pack_array(&e.pk, ROLE_COUNT);
+    for (int i = 0; i < ROLE_COUNT; i++) msgpack_pack_int(&e.pk, 0);
+    msgpack_pack_array(&e.pk, 3);
+    for (int i = 0; i < 3; i++) msgpack_pack_int(&e.pk, 0);
+    for (int k = 0; k < 2; k++) {
+        msgpack_pack_array(&e.pk, 2);
+        msgpack_pack_int(&e.pk, 0);
+        msgpack_pack_int(&e.pk, 0);
+    }
+    msgpack_pack_int(&e.pk, 0);
+    msgpack_pack_array(&e.pk, 0);
+    msgpack_pack_str(&e.pk, n);
+    msgpack_pack_str_body(&e.pk, w, n);
+    return proto_enc_finish(&e);
+}
+
 static void codec_round_trip(void) {
     struct peers_part p = sample(3, 17, 1000), q;
     struct msg *m = peers_encode(&p);
@@ -38,6 +67,7 @@ static void codec_round_trip(void) {
     CHECK_EQ(q.nchants, 2);
     CHECK_STR(q.chants[0].text, "Encore!");
     CHECK_EQ(q.chants[1].count, 2);
+    CHECK_STR(q.where, "");   /* a part that does not say where its database is */
     /* Another event file (other reaction or section counts): refused. */
     CHECK_EQ(peers_decode(msg_payload(m), m->len, 3, 3, &q), -1);
     CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 4, &q), -1);
@@ -46,6 +76,39 @@ static void codec_round_trip(void) {
     msg_unref(m);
     p.hub = PEERS_MAX;   /* out of range */
     m = peers_encode(&p);
+    if (!m) { CHECK(!"out of memory"); return; }
+    CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), -1);
+    msg_unref(m);
+    /* Where the hub's database is: carried whole; empty is left out. */
+    p.hub = 3;
+    strcpy(p.where, "stage-left:/srv/chorus/hub1.db");
+    m = peers_encode(&p);
+    if (!m) { CHECK(!"out of memory"); return; }
+    CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), 0);
+    CHECK_STR(q.where, "stage-left:/srv/chorus/hub1.db");
+    CHECK_EQ(q.nchants, 2);
+    for (uint32_t n = 0; n < m->len; n++) CHECK_EQ(peers_decode(msg_payload(m), n, 2, 3, &q), -1);
+    msg_unref(m);
+    memset(p.where, 'x', sizeof p.where - 1);   /* the longest that fits */
+    p.where[sizeof p.where - 1] = 0;
+    m = peers_encode(&p);
+    if (!m) { CHECK(!"out of memory"); return; }
+    CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), 0);
+    CHECK_EQ(strlen(q.where), sizeof q.where - 1);
+    msg_unref(m);
+    /* One byte longer than a part may say: refused, never cut. */
+    static char longer[PEERS_WHERE_MAX + 1];
+    memset(longer, 'y', sizeof longer - 1);
+    m = part_saying(longer, strlen(longer));
+    if (!m) { CHECK(!"out of memory"); return; }
+    CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), -1);
+    msg_unref(m);
+    longer[sizeof longer - 2] = 0;   /* one shorter: a part */
+    m = part_saying(longer, strlen(longer));
+    if (!m) { CHECK(!"out of memory"); return; }
+    CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), 0);
+    msg_unref(m);
+    m = part_saying("a\0b", 3);      /* a NUL inside: refused */
     if (!m) { CHECK(!"out of memory"); return; }
     CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), -1);
     msg_unref(m);

@@ -61,7 +61,10 @@ async function startHubOnce(opts) {
   const db = opts.db || join(tempDir(), 'chorus.db');
   const args = ['--port', String(port), '--bind', '127.0.0.1', '--public-url', `http://127.0.0.1:${port}`,
     '--db', db, '--event-file', EVENT_FILE, '--web-root', join(ROOT, 'web', 'dist'), ...(opts.args || [])];
-  const proc = spawn(HUB, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // opts.wrap: a command the hub runs under, which execs its arguments
+  // (e.g. unshare for another host name): the process is still the hub's.
+  const proc = opts.wrap ? spawn(opts.wrap[0], [...opts.wrap.slice(1), HUB, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(HUB, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   proc.stdout.on('data', (d) => { log += d; });
   proc.stderr.on('data', (d) => { log += d; });

@@ -115,6 +115,7 @@ export function analyticsView(opts) {
     const ev = d.event || {};
     setText(el.querySelector('.a-window'), ev.start_ms ? t('an.window', { from: hhmm(ev.start_ms), to: hhmm(ev.end_ms), dur: clock((ev.duration_s || 0) * 1000) }) : '');
     fill(body,
+      hubsNote(d),
       headline(d),
       h('div.a-row', null, card('an.funnel', 'a-funnel', funnel(d)), card('an.ladder', 'a-ladder', ladder(d))),
       card('an.timeline', 'a-timeline', timeline(d)),
@@ -147,6 +148,28 @@ export function analyticsView(opts) {
       big(t('an.taps'), num(tot.taps || 0), t('an.taps.sub', { n: dec(joined ? (tot.taps || 0) / joined : 0), v: num(tot.votes || 0), c: num(tot.chants || 0) }), 'a-k-taps'),
       big(t('an.loudest'), loud ? secName(loud) : '—', loud ? t('an.loudest.sub', { n: dec(loudRow?.taps_per_device) }) : t('an.loudest.none'), 'a-k-loud'),
       big(t('an.topchant'), top ? `“${top.text}”` : '—', top ? tn('an.topchant.sub', top.devices, { n: num(top.count) }) : t('an.chants.none'), 'a-k-chant'));
+  }
+
+  // A cluster (docs/cluster.md): which hubs' records the figures cover. The
+  // whole event in one quiet line; hubs left out in a warning that says why
+  // and where the whole report comes from.
+  function hubsNote(d) {
+    const ev = d.event || {};
+    if (!Array.isArray(ev.hub_ids) || !Array.isArray(ev.missing)) return null; // one hub
+    const list = (ids) => new Intl.ListFormat(document.documentElement.lang, { type: 'conjunction' }).format([...ids].sort((a, b) => a - b).map(String));
+    if (!ev.missing.length) return h('p.a-hubs', null, t('an.hubs.all', { n: num(ev.hub_ids.length), list: list(ev.hub_ids) }));
+    const why = (m) => {
+      const colon = (m.where || '').indexOf(':');
+      const host = colon > 0 ? m.where.slice(0, colon) : '';
+      const path = colon > 0 ? m.where.slice(colon + 1) : '';
+      const key = ['other_host', 'unreadable', 'unknown', 'attach_limit', 'merge'].includes(m.why) ? m.why : 'unknown';
+      return t(`an.hubs.why.${key}`, { host, path, msg: m.detail || '—' });
+    };
+    return h('div.a-hubs.part', { role: 'note' },
+      h('b', null, t(ev.hub_ids.length === 1 ? 'an.hubs.part.one' : 'an.hubs.part', { list: list(ev.hub_ids), n: num(ev.hub_ids.length + ev.missing.length) })),
+      h('ul', null, [...ev.missing].sort((a, b) => a.hub - b.hub).map((m) => h('li', { 'data-hub': String(m.hub) },
+        h('span.a-hubid', null, t('an.hubs.hub', { id: String(m.hub) })), ' ', why(m)))),
+      h('span', null, t('an.hubs.whole')));
   }
 
   function funnel(d) {
