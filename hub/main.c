@@ -417,7 +417,7 @@ int main(int argc, char **argv) {
     for (int i = 0; h.ev->osc && i < h.ev->osc->ntargets; i++) {
         const struct oscmap_target *t = &h.ev->osc->targets[i];
         printf("  osc out:            %s -> %s:%d %s (%g/s)%s\n", t->name, t->host, t->port, t->prefix, t->rate_hz,
-               t->enabled && h.ev->osc->enabled ? "" : " (gate closed)");
+               server_osc_target_gate(h.srv, i) ? "" : " (gate closed)");
     }
     if (h.ev->osc && h.ev->osc->has_listen)
         printf("  osc in:             %s:%d (only from osc.listen.allow)\n", h.ev->osc->listen.host, h.ev->osc->listen.port);

@@ -16,7 +16,7 @@
 enum rec_type {
     REC_DEVICE = 1, REC_SESSION_START, REC_SESSION_END, REC_VOTE, REC_REACT, REC_CHANT,
     REC_POLL_OPEN, REC_POLL_CLOSE, REC_MARKER, REC_SECOND, REC_MOD, REC_POLL_REVEAL,
-    REC_POLL_REOPEN, REC_MARKER_EDIT, REC_POLL_PLAY, REC_CTL
+    REC_POLL_REOPEN, REC_MARKER_EDIT, REC_POLL_PLAY, REC_CTL, REC_OSC_GATE
 };
 
 /* A finished second: its figures and the reaction totals as of its end. */
@@ -52,6 +52,8 @@ struct rec_second {
  *  POLL_PLAY:     a = poll, c = the option the crew confirmed ("Play it");
  *                 reveals the results too
  *  CTL:           a = the cluster's control stream seq applied last
+ *  OSC_GATE:      text = the gate's target name (NULL: the master gate),
+ *                 c = 1 open, 0 closed (the crew's last choice, kept)
  *  SECOND:        second
  *  MOD:           kind = enum mod_action, a = the crew's session id (0 for
  *                 the filter's MOD_BLOCKED), b = device (ban, unban, blocked),
@@ -133,6 +135,11 @@ struct rec_boot {
     struct rec_played played[REC_PLAYED_MAX];   /* the newest confirmed results, newest first */
     int nplayed;
     uint64_t ctl_seq;               /* a cluster: the control stream seq applied last */
+    /* OSC gates as the crew left them (REC_OSC_GATE): the master (when
+     * has_osc_master) and the targets switched, by name (nosc_gates). */
+    int has_osc_master, osc_master;
+    struct rec_gate { char *name; int on; } *osc_gates;
+    size_t nosc_gates;
 };
 
 /* Free what a boot holds (not boot itself); safe on a zeroed boot. */
@@ -145,6 +152,10 @@ static inline void rec_boot_clear(struct rec_boot *b) {
     free(b->banned);
     agg_poll_free(b->last_closed);
     free(b->markers);
+    for (size_t i = 0; i < b->nosc_gates; i++) free(b->osc_gates[i].name);
+    free(b->osc_gates);
+    b->osc_gates = NULL;
+    b->nosc_gates = 0;
     b->last_closed = NULL;
     b->markers = NULL;
     b->nmarkers = 0;

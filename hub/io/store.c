@@ -36,7 +36,7 @@ enum {
     Q_DEVICE, Q_SESS_START, Q_SESS_END, Q_VOTE, Q_VOTE_SIG, Q_REACT, Q_CHANT, Q_POLL, Q_POLL_OPT,
     Q_POLL_CLOSE, Q_MARKER, Q_SECOND, Q_SECOND_REACT, Q_TOTAL, Q_TOTAL_ID, Q_MAX_SIGNAL,
     Q_MOD_LOG, Q_CHANT_MOD, Q_BAN, Q_MODE, Q_POLL_REVEAL, Q_POLL_REOPEN, Q_MARKER_EDIT, Q_MARKER_DELETE,
-    Q_SECOND_LATE, Q_POLL_PLAY, Q_CTL, Q_COUNT
+    Q_SECOND_LATE, Q_POLL_PLAY, Q_CTL, Q_GATE, Q_COUNT
 };
 
 static const char *const sql_text[Q_COUNT] = {
@@ -61,6 +61,9 @@ static const char *const sql_text[Q_COUNT] = {
                       "ELSE revealed_ms END, played_ms = NULL, played_option = NULL WHERE id = ?1",
     [Q_CTL] = "INSERT INTO chorus_meta(key, value) VALUES('ctl_seq', ?1) "
               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    /* osc_gate (the master) or osc_gate.<target name>: 0 or 1 */
+    [Q_GATE] = "INSERT INTO chorus_meta(key, value) VALUES('osc_gate' || coalesce('.' || ?1, ''), ?2) "
+               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [Q_POLL_PLAY] = "UPDATE polls SET played_ms = ?2, played_option = ?3, revealed_ms = coalesce(revealed_ms, ?2) "
                     "WHERE id = ?1",
     [Q_MARKER_EDIT] = "UPDATE markers SET label = coalesce(?2, label), kind = coalesce(?3, kind), poll = ?4 "
@@ -612,6 +615,26 @@ static int reload_history(sqlite3 *db, struct rec_boot *boot, char *err, size_t 
     return step_done(db, st, rc, err, errlen);
 }
 
+/* The OSC gates the crew switched (Q_GATE's rows). */
+static int reload_gates(sqlite3 *db, struct rec_boot *boot, char *err, size_t errlen) {
+    sqlite3_stmt *st = prepare(db, "SELECT substr(key, 10), CAST(value AS INTEGER) FROM chorus_meta "
+                                   "WHERE key = 'osc_gate' OR key LIKE 'osc_gate.%' ORDER BY key", err, errlen);
+    if (!st) return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int on = sqlite3_column_int(st, 1) != 0;
+        if (!name || !*name) { boot->has_osc_master = 1, boot->osc_master = on; continue; }
+        struct rec_gate *g = realloc(boot->osc_gates, (boot->nosc_gates + 1) * sizeof *g);
+        if (!g) { rc = SQLITE_NOMEM; break; }
+        boot->osc_gates = g;
+        if (!(g[boot->nosc_gates].name = strdup(name))) { rc = SQLITE_NOMEM; break; }
+        g[boot->nosc_gates++].on = on;
+    }
+    if (rc == SQLITE_ROW) rc = SQLITE_DONE;
+    return step_done(db, st, rc, err, errlen);
+}
+
 /* Reload what the server needs into boot. */
 static int reload(struct store *s, const struct event_def *ev, struct rec_boot *boot, char *err, size_t errlen) {
     sqlite3 *db = s->db;
@@ -624,6 +647,7 @@ static int reload(struct store *s, const struct event_def *ev, struct rec_boot *
     if (reload_totals(db, ev, &boot->saved, err, errlen) < 0) return -1;
     if (reload_mod(db, boot, err, errlen) < 0) return -1;
     if (reload_history(db, boot, err, errlen) < 0) return -1;
+    if (reload_gates(db, boot, err, errlen) < 0) return -1;
     return reload_poll(db, &boot->saved, err, errlen);
 }
 
@@ -670,7 +694,7 @@ fail:
 }
 
 int store_push(struct store *s, struct rec *r) {
-    assert(r->type >= REC_DEVICE && r->type <= REC_CTL);
+    assert(r->type >= REC_DEVICE && r->type <= REC_OSC_GATE);
     assert(r->type != REC_SECOND || r->second);
     int droppable = r->type == REC_REACT || r->type == REC_CHANT || (r->type == REC_MOD && !r->want_ack);
     pthread_mutex_lock(&s->mu);
@@ -829,6 +853,11 @@ static int write_rec(struct store *s, const struct rec *r) {
     case REC_CTL:
         sqlite3_bind_int64(q[Q_CTL], 1, r->a);
         return step(q[Q_CTL]);
+    case REC_OSC_GATE:
+        if (r->text) sqlite3_bind_text(q[Q_GATE], 1, r->text, -1, SQLITE_STATIC);
+        else sqlite3_bind_null(q[Q_GATE], 1);
+        sqlite3_bind_int(q[Q_GATE], 2, r->c ? 1 : 0);
+        return step(q[Q_GATE]);
     case REC_POLL_PLAY:
         sqlite3_bind_int64(q[Q_POLL_PLAY], 1, r->a);
         sqlite3_bind_int64(q[Q_POLL_PLAY], 2, r->ts_ms);

@@ -530,7 +530,7 @@ static void on_mod(struct server *srv, struct session *s, const struct proto_msg
 /* --- OSC gates (crew) ------------------------------------------------------ */
 
 /* Open or close OSC out: the master gate (no target) or one target's. The
- * lighting operator's one-click cut; not stored (oscctl.c). */
+ * lighting operator's one-click cut; kept for a restart (oscctl.c). */
 static void on_osc_gate(struct server *srv, struct session *s, const struct proto_msg *m) {
     if (server_osc_set_gate(srv, (int)m->osc_target, m->osc_on, s->session_id) < 0)
         return reject(srv, s, m, E_BAD_FIELD, srv->ev->osc ? "field 'target' is not one of the event's OSC targets"

@@ -7,8 +7,10 @@
  * records are stored and the same messages go to screens, stage, crew and
  * phones, but nobody is acked (OSC has no replies; hub/io/osc.c logs a
  * refusal). The gates live here, not in the I/O layer, so the crew's
- * status and the sending agree on one state; they are not stored: after a
- * restart they are as the event file says. */
+ * status and the sending agree on one state. They start as the event file
+ * says; every switch is stored (REC_OSC_GATE), and a restarted hub starts
+ * with the gates as the crew left them (server_osc_restore): a cut made
+ * for a reason is not undone by a crash. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,34 @@ static void osc_init(struct server *srv) {
     srv->osc_ready = 1;
     srv->osc_on = (uint8_t)conf(srv)->enabled;
     for (int i = 0; i < conf(srv)->ntargets; i++) srv->osc_target_on[i] = (uint8_t)conf(srv)->targets[i].enabled;
+}
+
+void server_osc_restore(struct server *srv, const struct rec_boot *boot) {
+    osc_init(srv);
+    if (!conf(srv)) return;
+    int changed = 0;
+    if (boot->has_osc_master && boot->osc_master != srv->osc_on) srv->osc_on = (uint8_t)boot->osc_master, changed++;
+    for (size_t g = 0; g < boot->nosc_gates; g++)
+        for (int i = 0; i < conf(srv)->ntargets; i++)
+            if (!strcmp(conf(srv)->targets[i].name, boot->osc_gates[g].name) &&
+                srv->osc_target_on[i] != (uint8_t)boot->osc_gates[g].on) {
+                srv->osc_target_on[i] = (uint8_t)boot->osc_gates[g].on;
+                changed++;
+            }
+    /* A gate a target no longer in the event file had is forgotten. */
+    if (!changed) return;
+    char closed[OSC_TARGETS_MAX * 40 + 16] = "";
+    size_t len = 0;
+    if (!srv->osc_on) len += (size_t)snprintf(closed + len, sizeof closed - len, "master");
+    for (int i = 0; i < conf(srv)->ntargets && len < sizeof closed; i++)
+        if (!srv->osc_target_on[i])
+            len += (size_t)snprintf(closed + len, sizeof closed - len, "%s%s", len ? "," : "", conf(srv)->targets[i].name);
+    log_info("OSC gates as the crew left them, not as the event file says", "closed=%s", log_q(closed[0] ? closed : "none"));
+}
+
+int server_osc_target_gate(struct server *srv, int i) {
+    osc_init(srv);
+    return conf(srv) && i >= 0 && i < conf(srv)->ntargets && srv->osc_on && srv->osc_target_on[i];
 }
 
 /* --- the view ------------------------------------------------------------- */
@@ -103,6 +133,12 @@ int server_osc_set_gate(struct server *srv, int target, int on, int64_t by) {
     if (!conf(srv) || target >= conf(srv)->ntargets || target < -1) return SERVER_OSC_UNKNOWN;
     if (target < 0) srv->osc_on = (uint8_t)!!on;
     else srv->osc_target_on[target] = (uint8_t)!!on;
+    /* Kept for a restart. The gate acts at once either way: a store that can
+     * not keep it is logged, it does not hold up the cut. */
+    struct rec r = {.type = REC_OSC_GATE, .c = !!on, .text = target < 0 ? NULL : strdup(conf(srv)->targets[target].name)};
+    if ((target >= 0 && !r.text) || server_persist(srv, &r) < 0)
+        log_warn("an OSC gate could not be stored: a restart starts with the gate as stored before", "gate=%s",
+                 log_q(target < 0 ? "master" : conf(srv)->targets[target].name));
     /* Who cut the crowd out of the lights, and when, belongs in the log. */
     log_info("osc gate", "crew_session=%lld action=%s gate=%s", (long long)by, on ? "opened" : "closed",
              log_q(target < 0 ? "master" : conf(srv)->targets[target].name));

@@ -408,6 +408,7 @@ struct server *server_new(const struct server_opts *o, const struct event_def *e
     srv->ghost.state = SS_READY;
     srv->ghost.role = ROLE_CREW;
     srv->ghost.slot = UINT32_MAX;
+    server_osc_restore(srv, boot);
     return srv;
 }
 

@@ -164,6 +164,9 @@ struct oscmap_stats;
 void server_osc_view(struct server *srv, struct oscmap_view *v);
 /* 1 when target i's gate and the master gate are open. */
 int server_osc_gate_open(struct server *srv, int i);
+/* 1 when target i's gate and the master gate are open (whichever hub of a
+ * cluster sends): what the start-up lines print. */
+int server_osc_target_gate(struct server *srv, int i);
 /* A desk set a marker (kind: note unless given): stored, shown to screens,
  * stage and crew like a crew's marker. Returns 0 or SERVER_OSC_*. */
 int server_osc_marker(struct server *srv, const char *label, size_t n, enum marker_kind kind);

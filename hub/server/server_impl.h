@@ -145,6 +145,8 @@ void server_flush_taps(struct server *srv, struct session *s);
  * by: the crew member's session, for the log. Every crew member gets the
  * new status. Returns 0, SERVER_OSC_UNKNOWN (no such target, or no OSC). */
 int server_osc_set_gate(struct server *srv, int target, int on, int64_t by);
+/* At start: the gates as the crew left them (boot), over the event file's. */
+void server_osc_restore(struct server *srv, const struct rec_boot *boot);
 
 /* The time for a new marker: now, or 1 ms after the last marker. A
  * marker's ts names it (marker.edit / marker.delete, the store's rows):

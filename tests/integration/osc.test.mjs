@@ -282,3 +282,74 @@ describe('OSC event file', () => {
     } finally { cleanup(dir); }
   });
 });
+
+describe('OSC gates are kept', () => {
+  let dir, event, hub, lights, video;
+  const ports = {};
+  before(async () => {
+    dir = tempDir();
+    ports.lights = await freeUdpPort();
+    ports.video = await freeUdpPort();
+    lights = new Dump(ports.lights);
+    video = new Dump(ports.video);
+    event = eventFile(dir, {
+      osc: { targets: [{ name: 'lights', host: '127.0.0.1', port: ports.lights, rate: 25 },
+        { name: 'video', host: '127.0.0.1', port: ports.video, rate: 25 }] },
+    });
+    hub = await startHub({ dir, event });
+  });
+  after(async () => { lights.stop(); video.stop(); await hub?.stop(); cleanup(dir); });
+
+  /** The crew switches a gate; returns once the hub acked. */
+  async function gate(on, target) {
+    const k = await crew(hub.url);
+    const id = newId();
+    k.send({ t: 'osc.gate', id, on, ...(target === undefined ? {} : { target }) });
+    assert.equal((await k.ack(id)).ok, true);
+    await k.close();
+  }
+  /** What a crew member who connects now is told about the gates. */
+  async function status() {
+    const k = await crew(hub.url);
+    const st = await k.wait((m) => m.t === 'osc', 3000, 'osc status on connect');
+    await k.close();
+    return { on: st.on, targets: Object.fromEntries(st.targets.map((t) => [t.name, t.on])) };
+  }
+  /** Nothing but the gate's own message on dump for ms, while the other streams. */
+  async function silent(dump, other, ms) {
+    const t0 = Date.now();
+    await sleep(ms);
+    assert.deepEqual(dump.since(t0).map((m) => m.address).filter((a) => a !== '/chorus/gate'), [], 'the closed target hears nothing');
+    assert.ok(other.since(t0, '/chorus/energy').length > ms / 80, 'the open one streams');
+  }
+
+  test('a target the crew cut stays cut after kill -9 and a restart; reopened, it stays open after the next', async () => {
+    await video.until(() => video.last('/chorus/energy'), 5000, 'video streams at first');
+    await gate(false, 1);
+    await video.until(() => video.last('/chorus/gate')?.values[0] === 0, 2000, 'video gate 0');
+    await sleep(300);   // the store commits within milliseconds; a crash right after the click is not this test
+    await hub.stop('SIGKILL');
+
+    hub = await startHub({ dir, event });
+    assert.match(hub.output(), /osc out: +video -> 127\.0\.0\.1:\d+ \/chorus \(25\/s\) \(gate closed\)/, 'the start-up lines say so');
+    assert.doesNotMatch(hub.output(), /lights -> [^\n]*gate closed/);
+    assert.match(hub.output(), /OSC gates as the crew left them, not as the event file says" closed=video\n/);
+    assert.deepEqual(await status(), { on: true, targets: { lights: true, video: false } });
+    await lights.until(() => lights.since(Date.now() - 300, '/chorus/energy').length > 0, 3000, 'lights stream after the restart');
+    await silent(video, lights, 1200);
+
+    await gate(true, 1);
+    await gate(false);     // the master gate: everything off
+    await sleep(300);
+    await hub.stop();      // a clean stop this time
+    hub = await startHub({ dir, event });
+    assert.deepEqual(await status(), { on: false, targets: { lights: true, video: true } });
+    assert.match(hub.output(), /OSC gates as the crew left them[^\n]* closed=master\n/);
+    const t0 = Date.now();
+    await sleep(1000);
+    for (const d of [lights, video]) assert.deepEqual(d.since(t0).map((m) => m.address).filter((a) => a !== '/chorus/gate'), [], 'the master gate is still closed');
+    await gate(true);
+    await video.until(() => video.since(Date.now() - 300, '/chorus/energy').length > 0, 3000, 'video streams again');
+    await lights.until(() => lights.since(Date.now() - 300, '/chorus/energy').length > 0, 3000, 'lights stream again');
+  });
+});

@@ -90,6 +90,15 @@ static void write_and_reload(void) {
     CHECK_EQ(store_push(s, &r), 0);
     r = (struct rec){.type = REC_CHANT, .b = 1, .text = strdup("go"), .ts_ms = 3200};
     CHECK_EQ(store_push(s, &r), 0);
+    /* OSC gates: the last switch of each is what a restart finds. */
+    r = (struct rec){.type = REC_OSC_GATE, .c = 0, .text = strdup("video")};
+    CHECK_EQ(store_push(s, &r), 0);
+    r = (struct rec){.type = REC_OSC_GATE, .c = 0};
+    CHECK_EQ(store_push(s, &r), 0);
+    r = (struct rec){.type = REC_OSC_GATE, .c = 1};
+    CHECK_EQ(store_push(s, &r), 0);
+    r = (struct rec){.type = REC_OSC_GATE, .c = 1, .text = strdup("lights")};
+    CHECK_EQ(store_push(s, &r), 0);
 
     struct rec_result res[8];
     size_t n = wait_results(s, res, 3);
@@ -116,6 +125,15 @@ static void write_and_reload(void) {
     CHECK_EQ(boot.device_section[2], 1);
     CHECK_EQ(boot.device_section[1], -1);
     CHECK_EQ(boot.saved.nvotes, 2);
+    CHECK_EQ(boot.has_osc_master, 1);
+    CHECK_EQ(boot.osc_master, 1);
+    CHECK_EQ(boot.nosc_gates, 2);
+    if (boot.nosc_gates == 2) {   /* by name */
+        CHECK_STR(boot.osc_gates[0].name, "lights");
+        CHECK_EQ(boot.osc_gates[0].on, 1);
+        CHECK_STR(boot.osc_gates[1].name, "video");
+        CHECK_EQ(boot.osc_gates[1].on, 0);
+    }
     CHECK_EQ(agg_load(a, &boot.saved), 0);
     CHECK_EQ(a->signals_total, 0);                          /* reloading is not voting */
     CHECK_EQ(a->totals[1], 42);
