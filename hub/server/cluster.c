@@ -235,6 +235,15 @@ void server_cluster_vote_acked(struct server *srv, const char *from, int ok, int
     struct session *s = conns_lookup(&srv->conns, v.slot, v.gen);
     if (ok) {
         agg_vote_counted(srv->agg);
+        /* A poll without changes holds one vote per device in the stream,
+         * and this is it: the tally takes it now (its echo from the stream
+         * changes nothing), so a re-send right after the ack is known for
+         * what it is, however far behind the stream's reader is. A poll
+         * with changes waits for the stream's order. */
+        struct agg_poll *p = srv->agg->poll;
+        if (p && p->id == v.poll && !p->allow_change && v.option < p->nopts && v.device >= 1 &&
+            !devices_is_banned(&srv->dev, v.device))
+            agg_vote_set(srv->agg, v.device, v.option);
         /* Durable in the stream; this hub's database has it for the report,
          * and the phone's ack follows that commit (server_acks). */
         struct rec r = {.type = REC_VOTE, .want_ack = s != NULL, .a = v.poll, .b = v.device, .c = v.option,
@@ -251,6 +260,12 @@ void server_cluster_vote_acked(struct server *srv, const char *from, int ok, int
          * re-send, counted once; another is refused. */
         int had = srv->agg->poll && srv->agg->poll->id == v.poll ? agg_vote_of(srv->agg, v.device) : -1;
         if (had == v.option) return server_send(srv, s, proto_ack_vote(v.id, v.poll, v.option, 0));
+        /* The stream has the device's vote and this hub's tally does not
+         * yet (its reader lags, e.g. after a NATS server died): whether
+         * this is a re-send or another choice is not known here yet. The
+         * phone sends it again and gets the answer once the tally knows. */
+        if (had < 0)
+            return server_send(srv, s, proto_ack_err(v.id, E_STORE_FAILED, "the vote is being confirmed; retry"));
         return server_send(srv, s, proto_ack_err(v.id, E_ALREADY_VOTED, "this poll does not allow changing a vote"));
     }
     server_send(srv, s, proto_ack_err(v.id, E_STORE_FAILED, "the hubs of this event did not store the vote; retry"));

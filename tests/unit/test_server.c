@@ -71,6 +71,53 @@ static struct server *start(void) {
     return srv;
 }
 
+/* A cluster hub (id 0) over the fake: what it would publish to NATS is kept
+ * here, and the test plays the streams' answers by hand. */
+static struct {
+    uint8_t ctl[4096];
+    size_t ctl_len;
+    char ctl_from[160], vote_from[160];
+    int votes_published;
+    int64_t vote_device;
+    int only_first;
+} NATS;
+static int fake_publish_ctl(void *arg, const uint8_t *frame, size_t len, const char *from) {
+    (void)arg;
+    if (len > sizeof NATS.ctl) return -1;
+    memcpy(NATS.ctl, frame, len);
+    NATS.ctl_len = len;
+    snprintf(NATS.ctl_from, sizeof NATS.ctl_from, "%s", from);
+    return 0;
+}
+static int fake_publish_vote(void *arg, int64_t poll, int64_t device, int option, int only_first, const char *from) {
+    (void)arg, (void)poll, (void)option;
+    NATS.votes_published++;
+    NATS.vote_device = device;
+    NATS.only_first = only_first;
+    snprintf(NATS.vote_from, sizeof NATS.vote_from, "%s", from);
+    return 0;
+}
+static void fake_publish_part(void *arg, struct msg *m) { (void)arg; msg_unref(m); }
+
+static struct server *start_cluster(void) {
+    memset(&F, 0, sizeof F);
+    memset(&NATS, 0, sizeof NATS);
+    F.now = 1700000000000;
+    F.mono = 5000;
+    struct rec_boot boot;
+    memset(&boot, 0, sizeof boot);
+    struct server_io io = {.arg = &F, .want_write = fake_want_write, .kill = fake_kill, .persist = fake_persist,
+                           .stats = fake_stats, .now_ms = fake_now, .mono_ms = fake_mono,
+                           .publish_part = fake_publish_part, .publish_ctl = fake_publish_ctl,
+                           .publish_vote = fake_publish_vote};
+    struct server_opts o = {.tick_ms = 100, .audience_hz = 1, .join_url = "http://t/e/T1", .cluster = 1, .hub_id = 0};
+    char err[256];
+    struct server *srv = server_new(&o, EV, &boot, &io, err, sizeof err);
+    rec_boot_clear(&boot);
+    if (!srv) { fprintf(stderr, "server_new: %s\n", err); exit(1); }
+    return srv;
+}
+
 /* --- client side: send a message, read the replies ----------------------- */
 
 /* Send a map from alternating key/value specs: "s:text", "i:123", "b:1",
@@ -567,6 +614,76 @@ static void moderation_in_the_server(void) {
     server_free(srv);
 }
 
+/* A poll without changes, in a cluster, while this hub's reader of the vote
+ * stream lags (as after a NATS server died): a phone's own vote, re-sent
+ * after its ack, is acked again at once, not refused; another hub's phone
+ * whose vote the stream has but the tally has not yet is told to retry,
+ * not "already voted"; once the tally knows, the same vote is a re-send
+ * and another choice is refused. Nothing is counted twice. */
+static void cluster_resend_while_the_tally_lags(void) {
+    struct server *srv = start_cluster();
+    struct session *c = crew(srv, 0);
+    SEND(srv, c, "t", "s:poll.open", "id", "i:1", "question", "s:Next?", "options", "a:A|B");
+    CHECK(NATS.ctl_len > 0);
+    server_cluster_ctl(srv, 1, NATS.ctl_from, NATS.ctl, NATS.ctl_len);   /* the control stream applies it */
+    commit_all(srv, 1);
+    drain(srv, c);
+    struct session *p = phone(srv, 1, NULL, 0);
+    SEND(srv, p, "t", "s:vote", "id", "i:1", "poll", "i:1", "option", "i:1", "cid", "i:77");
+    CHECK_EQ(NATS.votes_published, 1);
+    CHECK_EQ(NATS.only_first, 1);
+    server_cluster_vote_acked(srv, NATS.vote_from, 1, 0);   /* the stream took it */
+    commit_all(srv, 1);
+    CHECK_STR(expect(srv, p, "ack", "ok"), "true");
+    int64_t pdev = NATS.vote_device;
+    /* The ack was lost on the way: the phone sends the same vote again,
+     * before the stream's echo reached this hub's tally. */
+    SEND(srv, p, "t", "s:vote", "id", "i:2", "poll", "i:1", "option", "i:1", "cid", "i:77");
+    CHECK_STR(expect(srv, p, "ack", "ok"), "true");
+    CHECK_EQ(NATS.votes_published, 1);                       /* known here: not published again */
+    /* Another choice is refused here, without asking the stream. */
+    SEND(srv, p, "t", "s:vote", "id", "i:3", "poll", "i:1", "option", "i:0", "cid", "i:78");
+    CHECK_STR(expect(srv, p, "ack", "code"), "already_voted");
+
+    /* A phone that voted on another hub, which went down: the stream has its
+     * vote (conflict), this hub's tally not yet. */
+    struct session *q = phone(srv, 2, NULL, 0);
+    SEND(srv, q, "t", "s:vote", "id", "i:1", "poll", "i:1", "option", "i:0", "cid", "i:90");
+    CHECK_EQ(NATS.votes_published, 2);
+    int64_t qdev = NATS.vote_device;
+    server_cluster_vote_acked(srv, NATS.vote_from, 0, 1);
+    CHECK_STR(expect(srv, q, "ack", "code"), "store_failed");   /* retry: not known here yet */
+    /* The echoes arrive: q's vote (from the other hub) and p's own. */
+    server_cluster_vote(srv, 1, qdev, 0);
+    server_cluster_vote(srv, 1, pdev, 1);
+    SEND(srv, q, "t", "s:vote", "id", "i:2", "poll", "i:1", "option", "i:0", "cid", "i:90");
+    CHECK_STR(expect(srv, q, "ack", "ok"), "true");           /* the same vote: a re-send, known here now */
+    CHECK_EQ(NATS.votes_published, 2);
+    SEND(srv, q, "t", "s:vote", "id", "i:3", "poll", "i:1", "option", "i:1", "cid", "i:91");
+    CHECK_STR(expect(srv, q, "ack", "code"), "already_voted");
+    /* Counted once each: A 1, B 1. */
+    SEND(srv, c, "t", "s:poll.close", "id", "i:2", "poll", "i:1");
+    server_cluster_ctl(srv, 2, NATS.ctl_from, NATS.ctl, NATS.ctl_len);
+    msgpack_unpacked u;
+    int found = 0;
+    while (!found && next(srv, c, &u) == 0) {
+        const msgpack_object *poll = get(&u.data, "poll");
+        if (!strcmp(str(&u.data, "t"), "poll") && !strcmp(str(poll, "open"), "false")) {
+            found = 1;
+            CHECK_STR(str(poll, "voters"), "2");
+            const msgpack_object *counts = get(poll, "counts");
+            CHECK(counts && counts->type == MSGPACK_OBJECT_ARRAY && counts->via.array.size == 2);
+            if (counts && counts->via.array.size == 2) {
+                CHECK_EQ(counts->via.array.ptr[0].via.u64, 1);
+                CHECK_EQ(counts->via.array.ptr[1].via.u64, 1);
+            }
+        }
+        msgpack_unpacked_destroy(&u);
+    }
+    CHECK(found);
+    server_free(srv);
+}
+
 int main(void) {
     write_event();
     TEST(hello_each_role);
@@ -580,6 +697,7 @@ int main(void) {
     TEST(no_hello_is_closed_and_errors_are_budgeted);
     TEST(reactions_are_coalesced_per_tick);
     TEST(moderation_in_the_server);
+    TEST(cluster_resend_while_the_tally_lags);
     release_kept();
     event_def_free(EV);
     unlink(evpath);

@@ -1,0 +1,195 @@
+// cluster-cuts.test.mjs -- the two rows of docs/cluster.md's failure table
+// that had no test (issue 14, property 5), against real nats-servers and real
+// hubs:
+//  - two of three NATS servers down (no majority): phones are served and
+//    their taps merged across hubs (core NATS needs no majority), a vote is
+//    refused with store_failed and never acked, a crew change too; with a
+//    second server back the re-sent votes are acked and counted once;
+//  - a silent network cut between one hub and NATS (a TCP relay that stops
+//    passing bytes and closes nothing, as a dead switch port does): the hub
+//    notices by its PINGs and says its view is partial, a vote sent into the
+//    dead link is refused (store_failed) within 5 s, never acked; the other
+//    hub drops the cut hub's crowd but keeps its totals; when the network
+//    heals, the hub reconnects by itself and the re-sent vote counts once.
+import { test, describe, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, connect } from 'node:net';
+import { join } from 'node:path';
+import { startHub, Client, audience, KEYS, tempDir, cleanup, sleep } from './lib.mjs';
+import { startNats, startNatsCluster, freePorts } from '../cluster/nats.mjs';
+
+let nextId = 800000;
+const req = async (c, msg, ms = 8000) => { const id = nextId++; c.send({ ...msg, id }); return c.ack(id, ms); };
+
+async function watcher(url, role = 'crew') {
+  const c = await Client.connect(url);
+  const w = await c.hello({ role, key: role === 'crew' ? KEYS.crew : KEYS.screen });
+  assert.equal(w.t, 'welcome');
+  return c;
+}
+const snapWhere = (c, pred, ms, what) => c.next((m) => m.t === 'snap' && pred(m), ms, what);
+
+/** Send a vote again every second (as the phone does) until it is acked. */
+async function untilAcked(p, msg, ms) {
+  const end = Date.now() + ms;
+  let a;
+  while (Date.now() < end) {
+    a = await req(p, msg).catch((e) => ({ ok: false, code: e.message }));
+    if (a.ok) return a;
+    await sleep(1000);   // the votes' rate limit allows a phone about one a second
+  }
+  throw new Error(`not acked within ${ms} ms: ${JSON.stringify(a)}`);
+}
+
+/** A TCP relay in front of a NATS server that can go silent: while cut,
+ * bytes in both directions are swallowed and no socket is closed (so only
+ * the hub's own PINGs can tell), new connections hang too. heal() lets bytes
+ * through again, for new connections. */
+async function relay(target) {
+  const [port] = await freePorts(1);
+  const pairs = new Set();
+  let cut = false;
+  const server = createServer((down) => {
+    const up = connect(target, '127.0.0.1');
+    const pair = { down, up };
+    pairs.add(pair);
+    const pass = (from, to) => from.on('data', (d) => { if (!cut && !pair.dead) to.write(d); });
+    pass(down, up);
+    pass(up, down);
+    const end = () => { pairs.delete(pair); down.destroy(); up.destroy(); };
+    for (const s of [down, up]) { s.on('error', end); s.on('close', end); }
+    if (cut) pair.dead = true;   // a connection made while cut never passes a byte
+  });
+  await new Promise((r) => server.listen(port, '127.0.0.1', r));
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    cut() { cut = true; for (const p of pairs) p.dead = true; },
+    heal() { cut = false; },
+    close() { for (const p of pairs) { p.down.destroy(); p.up.destroy(); } server.close(); },
+  };
+}
+
+describe('cluster faults the table listed as untested', () => {
+  const cleanups = [];
+  after(async () => { for (const f of cleanups.reverse()) await f(); });
+
+  test('two of three NATS servers down: phones served and merged, votes refused and never acked; one back: acked and counted once', async () => {
+    const dir = tempDir();
+    const nc = await startNatsCluster({ dir: join(dir, 'nats') });
+    const hubs = [];
+    const socks = [];
+    cleanups.push(async () => { for (const c of socks) c.ws.terminate(); for (const h of hubs) await h.stop('SIGKILL'); await nc.destroy(); cleanup(dir); });
+    for (let i = 0; i < 2; i++) hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', nc.url] }));
+    const crew = await watcher(hubs[0].url);
+    socks.push(crew);
+    const poll = (await req(crew, { t: 'poll.open', question: 'Quorum?', options: ['A', 'B'] })).poll;
+    await sleep(500);
+    const phones = [];
+    for (let i = 0; i < 4; i++) phones.push(await audience(hubs[i % 2].url));
+    socks.push(...phones);
+    assert.equal((await req(phones[0], { t: 'vote', poll, option: 0 })).ok, true, 'a vote before the loss');
+
+    // Two of three servers killed: no majority for JetStream.
+    const [a, b] = nc.nodes;
+    await a.kill9();
+    await b.kill9();
+    const screen1 = await watcher(hubs[1].url, 'screen');
+    socks.push(screen1);
+    // Hub 0's phones tap; hub 1's screen sees them: parts flow through the one server left.
+    const tapper = phones[2];   // on hub 0
+    tapper.send({ t: 'react', kind: 'clap', n: 9 });
+    const merged = await snapWhere(screen1, (m) => m.react.clap >= 9, 15000, 'hub 0’s taps on hub 1’s screen, through the last server');
+    assert.equal(merged.audience, 4, 'every phone of both hubs in the merged audience');
+
+    // A vote now is refused, never acked (store_failed, at once or after the 5 s wait).
+    const t0 = Date.now();
+    const refused = await req(phones[1], { t: 'vote', poll, option: 1, cid: 5151 }, 12000);
+    assert.equal(refused.ok, false, JSON.stringify(refused));
+    assert.equal(refused.code, 'store_failed', JSON.stringify(refused));
+    assert.ok(Date.now() - t0 < 7000, `refused within the 5 s wait (${Date.now() - t0} ms)`);
+    // A crew change is refused too. (The last server may still hold it as
+    // the stream's leader and commit it once a follower is back: then every
+    // hub applies it late, and the crew sees it happen. A marker, so the
+    // poll stays open either way.)
+    const marking = await req(crew, { t: 'marker', label: 'During the loss' }, 12000);
+    assert.equal(marking.code, 'store_failed', JSON.stringify(marking));
+    // Nothing of it counted meanwhile.
+    const during = await snapWhere(crew, (m) => m.poll?.id === poll, 5000, 'the tally during the loss');
+    assert.deepEqual(during.poll.counts, [1, 0]);
+
+    // One server back: a majority again. The phone's re-send is acked, once.
+    await a.restart();
+    const again = await untilAcked(phones[1], { t: 'vote', poll, option: 1, cid: 5151 }, 60000);
+    assert.equal(again.ok, true);
+    const resent = await req(phones[1], { t: 'vote', poll, option: 1, cid: 5151 });
+    assert.equal(resent.ok, true, `a re-send of a counted vote: ${JSON.stringify(resent)}`);
+    for (const h of hubs) {
+      let t;
+      for (let k = 0; k < 120; k++) {
+        const s = await watcher(h.url);
+        t = (await snapWhere(s, (m) => m.poll?.id === poll, 5000, 'the tally')).poll;
+        await s.close();
+        if (t.voters === 2) break;
+        await sleep(250);
+      }
+      assert.deepEqual(t.counts, [1, 1], `hub ${hubs.indexOf(h)}: the refused vote counts once, after its re-send`);
+    }
+  });
+
+  test('a silent network cut between a hub and NATS: partial within seconds, votes refused, never acked; healed: back by itself, counted once', async () => {
+    const dir = tempDir();
+    const nats = await startNats({ dir: join(dir, 'nats') });
+    const link = await relay(nats.port);
+    const hubs = [];
+    const socks = [];
+    cleanups.push(async () => { for (const c of socks) c.ws.terminate(); for (const h of hubs) await h.stop('SIGKILL'); link.close(); await nats.destroy(); cleanup(dir); });
+    hubs.push(await startHub({ dir, db: join(dir, 'hub-0.db'), args: ['--nats', nats.url] }));
+    hubs.push(await startHub({ dir, db: join(dir, 'hub-1.db'), args: ['--nats', link.url] }));   // through the relay
+    const crew = await watcher(hubs[0].url);
+    const cutScreen = await watcher(hubs[1].url, 'screen');
+    socks.push(crew, cutScreen);
+    const poll = (await req(crew, { t: 'poll.open', question: 'Cut?', options: ['A', 'B'] })).poll;
+    const phone = await audience(hubs[1].url);
+    const other = await audience(hubs[0].url);
+    socks.push(phone, other);
+    phone.send({ t: 'react', kind: 'fire', n: 6 });
+    await snapWhere(crew, (m) => m.react.fire >= 6 && m.audience === 2 && m.poll?.id === poll, 10000, 'both hubs merged, the poll on both');
+    await snapWhere(cutScreen, (m) => m.poll?.id === poll, 10000, 'the poll on the hub behind the relay');
+
+    link.cut();
+    const cutAt = Date.now();
+    // A vote into the dead link, before the hub can know: never acked; refused within the 5 s wait.
+    const refused = await req(phone, { t: 'vote', poll, option: 1, cid: 6161 }, 12000);
+    assert.equal(refused.code, 'store_failed', JSON.stringify(refused));
+    assert.ok(Date.now() - cutAt < 7000, `refused after ${Date.now() - cutAt} ms`);
+    // The cut hub's pages say partial (the other hub's parts stopped coming) ...
+    await snapWhere(cutScreen, (m) => m.partial === true, 12000, 'partial on the cut hub');
+    // ... and its PINGs (every 2 s, 2 unanswered) tell it the link is dead.
+    let noticed;
+    for (;;) {
+      const r = await fetch(`http://127.0.0.1:${hubs[1].port}/metrics`, { headers: { Authorization: `Bearer ${KEYS.crew}` } });
+      if (/^chorus_cluster_link_up 0$/m.test(await r.text())) { noticed = Date.now() - cutAt; break; }
+      assert.ok(Date.now() - cutAt < 15000, 'the hub never noticed the cut');
+      await sleep(100);
+    }
+    assert.ok(noticed < 10000, `noticed within ~6 s (${noticed} ms)`);
+    // Still serving its phones, which still count there.
+    phone.send({ t: 'react', kind: 'fire', n: 4 });
+    await snapWhere(cutScreen, (m) => m.react.fire >= 10, 5000, 'its own taps still counted');
+    // The other hub: the cut hub's crowd leaves, its totals stay, partial.
+    const seen = await snapWhere(crew, (m) => m.audience === 1 && m.partial === true, 10000, 'the other hub drops the cut hub’s crowd');
+    assert.ok(seen.react.fire >= 6, `its totals kept (${seen.react.fire})`);
+    // Now that it knows, a vote is refused at once.
+    const t1 = Date.now();
+    const refused2 = await req(phone, { t: 'vote', poll, option: 1, cid: 6161 });
+    assert.equal(refused2.code, 'store_failed');
+    assert.ok(Date.now() - t1 < 1000, `at once once the link is known down (${Date.now() - t1} ms)`);
+
+    link.heal();
+    const again = await untilAcked(phone, { t: 'vote', poll, option: 1, cid: 6161 }, 30000);
+    assert.equal(again.ok, true);
+    await snapWhere(cutScreen, (m) => m.partial === undefined, 15000, 'whole again on the healed hub');
+    const whole = await snapWhere(crew, (m) => m.audience === 2 && m.react.fire >= 10 && m.poll?.id === poll && m.poll.voters === 1, 15000, 'the other hub: crowd, taps and the vote');
+    assert.deepEqual(whole.poll.counts, [0, 1], 'the vote refused during the cut counts once');
+  });
+});
