@@ -14,7 +14,7 @@
 // Screenshots: tests/artifacts/cluster-*.png (LOOK at them).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHub, launch, desk, text, KEYS, CODE } from './lib.mjs';
+import { startHub, launch, desk, text, call, KEYS, CODE } from './lib.mjs';
 import { crewPage, phone, joinIn, soon, snap, shotOf, overflow, speak } from './crewphone.lib.mjs';
 import { readable, reads } from './chosen.lib.mjs';
 import { Client } from '../integration/lib.mjs';
@@ -63,14 +63,6 @@ describe('a cluster of two hubs: the crew’s hubs list, and the partial note', 
     assert.equal(w.t, 'welcome', JSON.stringify(w));
     raw.push(c);
     return c;
-  }
-  let nextId = 1;
-  async function call(c, msg) {
-    const id = nextId++;
-    c.send({ ...msg, id });
-    const a = await c.ack(id, 8000);
-    assert.equal(a.ok, true, `${msg.t}: ${JSON.stringify(a)}`);
-    return a;
   }
   /** The notes that say the figures may be incomplete, on the pages open. */
   const notes = () => [[crew, '.c-partial'], [crew, '.c-partialchip'], [screen, '.s-partial']];

@@ -168,6 +168,17 @@ export async function joinPhone(page, section) {
   await page.locator('.pill.live').waitFor({ timeout: 5000 });
 }
 
+let nextCallId = 1;
+/** A request over a protocol client (integration lib's Client): resolves its
+ * ack, which must be ok (the message names the request and the answer). */
+export async function call(c, msg, ms = 8000) {
+  const id = nextCallId++;
+  c.send({ ...msg, id });
+  const a = await c.ack(id, ms);
+  if (a.ok !== true) throw new Error(`${msg.t}: ${JSON.stringify(a)}`);
+  return a;
+}
+
 export function cleanup(dir) { try { rmSync(dir, { recursive: true, force: true }); } catch { /* fine */ } }
 
 /**

@@ -16,7 +16,7 @@
 // web-screen-hidden*.png, web-stage-*.png.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startHub, launch, desk, shot, eventually, text, KEYS, sleep } from './lib.mjs';
+import { startHub, launch, desk, shot, eventually, text, call, KEYS, sleep } from './lib.mjs';
 import { Client } from '../integration/lib.mjs';
 
 const SIZES = [[1920, 1080], [1280, 720], [1024, 768], [1080, 1920]];
@@ -54,19 +54,11 @@ const CHANTS = ['One more song! One more song! One more song! One more song!!!!'
   'Encore! Encore! Encore! Encore! Encore! Encore! Encore! Encore!!!',
   'Play Neon Skies again please, the whole thing from the start!!!!!'].map((s) => bytes(s, 64));
 
-let nextId = 1;
 async function client(hub, hello) {
   const c = await Client.connect(`ws://127.0.0.1:${hub.port}/ws`);
   const w = await c.hello(hello);
   assert.equal(w.t, 'welcome', JSON.stringify(w));
   return c;
-}
-async function call(c, msg) {
-  const id = nextId++;
-  c.send({ ...msg, id });
-  const a = await c.ack(id, 5000);
-  assert.equal(a.ok, true, `${msg.t}: ${JSON.stringify(a)}`);
-  return a;
 }
 
 /**
