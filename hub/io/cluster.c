@@ -194,9 +194,20 @@ static int claim(kvStore *kv, const char *db, int cached, int *hub, char *err, s
     for (int n = cached >= 0 ? cached : 0; n < PEERS_MAX; n++) {
         snprintf(key, sizeof key, "hub.%d", n);
         uint64_t rev = 0;
-        if (kvStore_Create(&rev, kv, key, me, (int)strlen(me)) == NATS_OK) { *hub = n; return 0; }
+        natsStatus cs = kvStore_Create(&rev, kv, key, me, (int)strlen(me));
+        if (cs == NATS_OK) { *hub = n; return 0; }
+        char why[256];
+        const char *last = nats_GetLastError(NULL);
+        snprintf(why, sizeof why, "%s", last && *last ? last : natsStatus_GetText(cs));
         kvEntry *e = NULL;
-        if (kvStore_Get(&e, kv, key) != NATS_OK) continue;
+        natsStatus gs = kvStore_Get(&e, kv, key);
+        if (gs == NATS_NOT_FOUND) {
+            /* Free, yet not taken: NATS refused to store (full, no leader). */
+            snprintf(err, errlen, "cluster: NATS did not store this hub's id (hub.%d): %s (is its store full, or a"
+                     " majority of its servers down?)", n, why);
+            return -1;
+        }
+        if (gs != NATS_OK) continue;
         int mine = kvEntry_ValueLen(e) == (int)strlen(me) && !memcmp(kvEntry_Value(e), me, strlen(me));
         char other[1100];
         snprintf(other, sizeof other, "%.*s", kvEntry_ValueLen(e), (const char *)kvEntry_Value(e));
@@ -414,6 +425,13 @@ static void on_ack(jsCtx *js, natsMsg *msg, jsPubAck *pa, jsPubAckErr *pae, void
     (void)js;
     struct cluster *c = arg;
     const char *subj = natsMsg_GetSubject(msg);
+    if (!pa && pae && pae->ErrCode != JSStreamWrongLastSequenceErr)
+        /* Why NATS did not store it (full, no leader, no answer): the crew
+         * only sees store_failed, the operator reads the reason here. */
+        log_warn("NATS did not store a message of the event (votes and crew changes get store_failed)",
+                 "what=%s status=%s code=%d error=%s",
+                 log_q(subj && !strncmp(subj, "$KV.", 4) ? "kept part" : subj && !strcmp(subj, c->ctl_subj) ? "crew change" : "vote"),
+                 log_q(natsStatus_GetText(pae->Err)), (int)pae->ErrCode, log_q(pae->ErrText ? pae->ErrText : ""));
     if (subj && !strncmp(subj, "$KV.", 4)) {   /* this hub's part kept in the bucket: nobody waits for it */
         natsMsg_Destroy(msg);
         pthread_mutex_lock(&c->mu);

@@ -10,10 +10,16 @@
 //    notices by its PINGs and says its view is partial, a vote sent into the
 //    dead link is refused (store_failed) within 5 s, never acked; the other
 //    hub drops the cut hub's crowd but keeps its totals; when the network
-//    heals, the hub reconnects by itself and the re-sent vote counts once.
+//    heals, the hub reconnects by itself and the re-sent vote counts once;
+//  - NATS's store full (max_file_store): votes and crew changes refused with
+//    store_failed and the reason in the hub's log, taps go on, a new hub
+//    says why it can not start; with a larger store the re-sent vote is
+//    acked, every vote acked before is counted, nothing twice.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHub, Client, audience, KEYS, tempDir, cleanup, sleep } from './lib.mjs';
 import { startNats, startNatsCluster, freePorts } from '../cluster/nats.mjs';
@@ -67,6 +73,33 @@ async function relay(target) {
     heal() { cut = false; },
     close() { for (const p of pairs) { p.down.destroy(); p.up.destroy(); } server.close(); },
   };
+}
+
+/** A nats-server from a config file with a store of maxStore; restart(bigger)
+ * starts it again on the same port and store with another limit. */
+async function natsWithStore(dir, maxStore) {
+  const [port, http] = await freePorts(2);
+  mkdirSync(dir, { recursive: true });
+  let proc;
+  async function start(limit) {
+    const conf = join(dir, 'nats.conf');
+    writeFileSync(conf, `listen: 127.0.0.1:${port}\nhttp: 127.0.0.1:${http}\n` +
+      `jetstream { store_dir: "${join(dir, 'store')}", max_file_store: ${limit}, max_memory_store: 1MB }\n`);
+    proc = spawn('nats-server', ['-c', conf], { stdio: 'ignore' });
+    for (const end = Date.now() + 15000; ;) {
+      try { if ((await fetch(`http://127.0.0.1:${http}/healthz`)).ok) return; } catch { /* not yet */ }
+      if (Date.now() > end) throw new Error('nats-server did not start');
+      await sleep(100);
+    }
+  }
+  const stop = async () => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const gone = new Promise((r) => proc.once('exit', r));
+    proc.kill();
+    await gone;
+  };
+  await start(maxStore);
+  return { url: `nats://127.0.0.1:${port}`, stop, async restart(limit) { await stop(); await start(limit); } };
 }
 
 describe('cluster faults the table listed as untested', () => {
@@ -191,5 +224,56 @@ describe('cluster faults the table listed as untested', () => {
     await snapWhere(cutScreen, (m) => m.partial === undefined, 15000, 'whole again on the healed hub');
     const whole = await snapWhere(crew, (m) => m.audience === 2 && m.react.fire >= 10 && m.poll?.id === poll && m.poll.voters === 1, 15000, 'the other hub: crowd, taps and the vote');
     assert.deepEqual(whole.poll.counts, [0, 1], 'the vote refused during the cut counts once');
+  });
+
+  test('NATS store full: votes and crew changes refused with the reason logged, taps go on; a larger store: re-sent, counted once', async () => {
+    const dir = tempDir();
+    const nats = await natsWithStore(join(dir, 'nats'), '64KB');
+    const hubs = [];
+    const socks = [];
+    cleanups.push(async () => { for (const c of socks) c.ws.terminate(); for (const h of hubs) await h.stop('SIGKILL'); await nats.stop(); cleanup(dir); });
+    hubs.push(await startHub({ dir, db: join(dir, 'hub-0.db'), args: ['--nats', nats.url] }));
+    const crew = await watcher(hubs[0].url);
+    socks.push(crew);
+    const poll = (await req(crew, { t: 'poll.open', question: 'Full?', options: ['A', 'B'] })).poll;
+    // Phones vote until the store is full (a vote is about 150 bytes there).
+    const acked = [0, 0];
+    let refusedPhone, refusedOption, refusedCid;
+    for (let i = 0; i < 2000 && !refusedPhone; i++) {
+      const p = await audience(hubs[0].url);
+      const a = await req(p, { t: 'vote', poll, option: i % 2, cid: 9000 + i }, 12000);
+      if (a.ok) { acked[i % 2]++; p.ws.terminate(); continue; }
+      assert.equal(a.code, 'store_failed', JSON.stringify(a));
+      refusedPhone = p;
+      refusedOption = i % 2;
+      refusedCid = 9000 + i;
+      socks.push(p);
+    }
+    assert.ok(refusedPhone, 'the store filled up');
+    assert.ok(acked[0] + acked[1] > 50, `votes acked before it was full: ${acked}`);
+    const marking = await req(crew, { t: 'marker', label: 'Full' });
+    assert.equal(marking.code, 'store_failed', 'a crew change too');
+    await sleep(200);
+    assert.match(hubs[0].output(), /NATS did not store a message of the event[^\n]* what=vote [^\n]*error="insufficient resources"/, 'the reason, for the operator');
+    // Taps still count.
+    refusedPhone.send({ t: 'react', kind: 'heart', n: 5 });
+    await snapWhere(crew, (m) => m.react.heart >= 5, 5000, 'taps on a full store');
+    // A new hub can not take an id, and says why.
+    await assert.rejects(startHub({ dir, db: join(dir, 'hub-new.db'), args: ['--nats', nats.url] }),
+      /NATS did not store this hub's id \(hub\.1\): .*is its store full/);
+
+    // A larger store: the phone's re-send is acked, once; nothing acked before is lost.
+    await nats.restart('16MB');
+    const again = await untilAcked(refusedPhone, { t: 'vote', poll, option: refusedOption, cid: refusedCid }, 30000);
+    assert.equal(again.ok, true);
+    const want = [...acked];
+    want[refusedOption]++;
+    let t;
+    for (let k = 0; k < 60; k++) {
+      t = (await snapWhere(crew, (m) => m.poll?.id === poll, 5000, 'the tally')).poll;
+      if (t.voters === want[0] + want[1]) break;
+      await sleep(250);
+    }
+    assert.deepEqual(t.counts, want, 'every acked vote, and the re-sent one once');
   });
 });
