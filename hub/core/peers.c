@@ -7,6 +7,7 @@
  * without it, from a hub that predates it, is still a part). */
 #include <msgpack.h>
 #include <string.h>
+#include <unistr.h>
 #include "peers.h"
 #include "proto.h"
 
@@ -99,7 +100,9 @@ static int decode(const msgpack_object *root, int nkinds, int nsections, struct 
             get_i(&c->via.array.ptr[2], 0, &pc->count) < 0)
             return -1;
     }
-    if (root->via.array.size > PART_FIELDS && get_str(&f[PART_FIELDS], p->where, sizeof p->where) < 0) return -1;
+    if (root->via.array.size > PART_FIELDS &&
+        (get_str(&f[PART_FIELDS], p->where, sizeof p->where) < 0 || u8_check((const uint8_t *)p->where, strlen(p->where))))
+        return -1;
     return 0;
 }
 

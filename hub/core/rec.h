@@ -53,7 +53,8 @@ struct rec_second {
  *                 reveals the results too
  *  CTL:           a = the cluster's control stream seq applied last
  *  OSC_GATE:      text = the gate's target name (NULL: the master gate),
- *                 c = 1 open, 0 closed (the crew's last choice, kept)
+ *                 c = 1 open, 0 closed (the crew's last choice, kept),
+ *                 d = the event file's value for it then (its `enabled`)
  *  SECOND:        second
  *  MOD:           kind = enum mod_action, a = the crew's session id (0 for
  *                 the filter's MOD_BLOCKED), b = device (ban, unban, blocked),
@@ -137,8 +138,8 @@ struct rec_boot {
     uint64_t ctl_seq;               /* a cluster: the control stream seq applied last */
     /* OSC gates as the crew left them (REC_OSC_GATE): the master (when
      * has_osc_master) and the targets switched, by name (nosc_gates). */
-    int has_osc_master, osc_master;
-    struct rec_gate { char *name; int on; } *osc_gates;
+    int has_osc_master, osc_master, osc_master_file;
+    struct rec_gate { char *name; int on, file; } *osc_gates;
     size_t nosc_gates;
 };
 

@@ -11,8 +11,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <jansson.h>
+#include "merge.h"
 #include "report.h"
 #include "api.h"
 
@@ -30,6 +33,7 @@ struct api {
     int64_t build_ms;           /* how long the last build took */
     struct api_hub hubs[PEERS_MAX];
     int nhubs;
+    struct api_hub work[PEERS_MAX];   /* the worker's copy (one worker at a time) */
     unsigned gen, cache_gen, fresh_gen;
 };
 
@@ -44,13 +48,22 @@ static struct msg *to_msg(const char *s) {
 }
 
 /* Why hub h's database can not be read from here, or NULL (then its path
- * is in *path). */
-static const char *unreadable(const struct api_hub *h, const char *host, const char **path) {
+ * is in *path). `where` comes from the network: only a regular file is
+ * opened (never a FIFO or a device, which could hold the worker forever),
+ * and never this hub's own file (a hub on another machine with the same
+ * host name and path). */
+static const char *unreadable(const struct api_hub *h, const char *host, const struct stat *own, const char **path) {
     const char *colon = strchr(h->where, ':');
     if (!h->where[0] || !colon || colon[1] != '/') return "unknown";
     if ((size_t)(colon - h->where) != strlen(host) || strncmp(h->where, host, strlen(host))) return "other_host";
     *path = colon + 1;
-    return access(*path, R_OK) ? "unreadable" : NULL;
+    int fd = open(*path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) return "unreadable";
+    struct stat st;
+    const char *why = fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ? "unreadable"
+                      : own && st.st_dev == own->st_dev && st.st_ino == own->st_ino ? "same_file" : NULL;
+    close(fd);
+    return why;
 }
 
 static void push_missing(json_t *missing, const struct api_hub *h, const char *why, const char *detail) {
@@ -61,10 +74,13 @@ static void push_missing(json_t *missing, const struct api_hub *h, const char *w
 
 /* The report of this hub's file and the peers' on this machine (a cluster:
  * hubs[1..n-1]); event.hub_ids and event.missing say which hubs it covers. */
-static int build(sqlite3 *db, const struct api_hub *hubs, int n, json_t **rep, char *err, size_t errlen) {
+static int build(sqlite3 *db, const char *own_path, const struct api_hub *hubs, int n, json_t **rep, char *err,
+                 size_t errlen) {
     if (n <= 1) return report_build(db, 0, rep, err, errlen);
     char host[256] = "";
     gethostname(host, sizeof host - 1);
+    struct stat own;
+    int have_own = stat(own_path, &own) == 0;
     const char *peers[PEERS_MAX];
     const struct api_hub *used[PEERS_MAX];
     size_t np = 0;
@@ -74,18 +90,22 @@ static int build(sqlite3 *db, const struct api_hub *hubs, int n, json_t **rep, c
     sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, PEERS_MAX);
     int room = sqlite3_limit(db, SQLITE_LIMIT_ATTACHED, -1);
     for (int i = 1; i < n; i++) {
-        const char *path = NULL, *why = unreadable(&hubs[i], host, &path);
+        const char *path = NULL, *why = unreadable(&hubs[i], host, have_own ? &own : NULL, &path);
         if (!why && (int)np >= room) why = "attach_limit";
         if (why) { push_missing(missing, &hubs[i], why, NULL); continue; }
+        /* Each file checked alone first (same event, same schema, ...): a
+         * file that does not merge leaves out that hub only. */
+        if (merge_attach(db, &path, 1, NULL, err, errlen) != 0) { push_missing(missing, &hubs[i], "merge", err); continue; }
+        merge_detach(db, 1);
         used[np] = &hubs[i];
         peers[np++] = path;
     }
     struct report_opts o = {.peers = peers, .npeers = np};
     int rc = report_build_opts(db, &o, rep, err, errlen);
     if (rc && np) {
-        /* One peer's file that can not be merged (another event's, a newer
-         * schema, ...) must not take the hub's own figures away: report
-         * this hub alone, and say why the others are not in it. */
+        /* Files that merge one by one but not together (two hubs' files
+         * that are one database): the hub's own figures must not go with
+         * them. Report this hub alone, and say why the others are not in it. */
         for (size_t k = 0; k < np; k++) push_missing(missing, used[k], "merge", err);
         np = 0;
         rc = report_build(db, 0, rep, err, errlen);
@@ -113,13 +133,14 @@ static void *worker(void *arg) {
     json_t *rep = NULL;
     int status = 500;
     char *text = NULL;
-    static struct api_hub hubs[PEERS_MAX];   /* one worker at a time */
+    struct api_hub *hubs = a->work;
     pthread_mutex_lock(&a->mu);
     int nhubs = a->nhubs;
     unsigned gen = a->gen;
-    memcpy(hubs, a->hubs, sizeof hubs);
+    memcpy(hubs, a->hubs, sizeof a->hubs);
     pthread_mutex_unlock(&a->mu);
-    if (report_open(a->db_path, &db, err, sizeof err) == 0 && build(db, hubs, nhubs, &rep, err, sizeof err) == 0) {
+    if (report_open(a->db_path, &db, err, sizeof err) == 0 &&
+        build(db, a->db_path, hubs, nhubs, &rep, err, sizeof err) == 0) {
         text = json_dumps(rep, JSON_COMPACT | JSON_REAL_PRECISION(10));
         status = 200;
     }

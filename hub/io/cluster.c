@@ -181,10 +181,13 @@ static natsStatus streams(jsCtx *js, const char *code) {
 }
 
 void cluster_where(const char *db, char *out, size_t n) {
-    char host[128] = "?", real[900];
+    char host[128] = "?";
     gethostname(host, sizeof host - 1);
-    if (!realpath(db, real)) snprintf(real, sizeof real, "%s", db);
-    snprintf(out, n, "%s:%s", host, real);
+    char *real = realpath(db, NULL);   /* the library sizes it (a fixed buffer must be PATH_MAX) */
+    int len = snprintf(out, n, "%s:%s", host, real ? real : db);
+    free(real);
+    /* Too long to say whole: say nothing rather than a wrong path. */
+    if (len < 0 || (size_t)len >= n) snprintf(out, n, "%s", "");
 }
 
 /* Claim hub.<id> (or check that the cached id is this database's). */

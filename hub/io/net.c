@@ -90,6 +90,7 @@ struct net {
     struct net_opts o;
     struct server *srv;
     struct api *api;
+    struct api_hub api_hubs[PEERS_MAX];   /* the hubs handed to api before each report request */
     struct event_base *base;
     struct lws_context *ctx;
     struct event *tick, *sigint, *sigterm, *drain;
@@ -224,7 +225,7 @@ static int api_answer(struct net *n, struct pss_http *p) {
     struct msg *m;
     int status;
     struct server_hub sh[PEERS_MAX];
-    static struct api_hub ah[PEERS_MAX];   /* the loop thread only */
+    struct api_hub *ah = n->api_hubs;
     int nh = server_cluster_hubs(n->srv, sh);
     for (int i = 0; i < nh; i++) {
         ah[i].hub = sh[i].hub;

@@ -61,8 +61,9 @@ static const char *const sql_text[Q_COUNT] = {
                       "ELSE revealed_ms END, played_ms = NULL, played_option = NULL WHERE id = ?1",
     [Q_CTL] = "INSERT INTO chorus_meta(key, value) VALUES('ctl_seq', ?1) "
               "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-    /* osc_gate (the master) or osc_gate.<target name>: 0 or 1 */
-    [Q_GATE] = "INSERT INTO chorus_meta(key, value) VALUES('osc_gate' || coalesce('.' || ?1, ''), ?2) "
+    /* osc_gate (the master) or osc_gate.<target name>: "<crew> <file>", each
+     * 0 or 1: the crew's choice, and the event file's value when it was made */
+    [Q_GATE] = "INSERT INTO chorus_meta(key, value) VALUES('osc_gate' || coalesce('.' || ?1, ''), ?2 || ' ' || ?3) "
                "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [Q_POLL_PLAY] = "UPDATE polls SET played_ms = ?2, played_option = ?3, revealed_ms = coalesce(revealed_ms, ?2) "
                     "WHERE id = ?1",
@@ -617,18 +618,20 @@ static int reload_history(sqlite3 *db, struct rec_boot *boot, char *err, size_t 
 
 /* The OSC gates the crew switched (Q_GATE's rows). */
 static int reload_gates(sqlite3 *db, struct rec_boot *boot, char *err, size_t errlen) {
-    sqlite3_stmt *st = prepare(db, "SELECT substr(key, 10), CAST(value AS INTEGER) FROM chorus_meta "
-                                   "WHERE key = 'osc_gate' OR key LIKE 'osc_gate.%' ORDER BY key", err, errlen);
+    sqlite3_stmt *st = prepare(db, "SELECT substr(key, 10), CAST(value AS INTEGER), CAST(substr(value, 3) AS INTEGER) "
+                                   "FROM chorus_meta WHERE key = 'osc_gate' OR substr(key, 1, 9) = 'osc_gate.' ORDER BY key",
+                               err, errlen);
     if (!st) return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(st, 0);
-        int on = sqlite3_column_int(st, 1) != 0;
-        if (!name || !*name) { boot->has_osc_master = 1, boot->osc_master = on; continue; }
+        int on = sqlite3_column_int(st, 1) != 0, file = sqlite3_column_int(st, 2) != 0;
+        if (!name || !*name) { boot->has_osc_master = 1, boot->osc_master = on, boot->osc_master_file = file; continue; }
         struct rec_gate *g = realloc(boot->osc_gates, (boot->nosc_gates + 1) * sizeof *g);
         if (!g) { rc = SQLITE_NOMEM; break; }
         boot->osc_gates = g;
         if (!(g[boot->nosc_gates].name = strdup(name))) { rc = SQLITE_NOMEM; break; }
+        g[boot->nosc_gates].file = file;
         g[boot->nosc_gates++].on = on;
     }
     if (rc == SQLITE_ROW) rc = SQLITE_DONE;
@@ -857,6 +860,7 @@ static int write_rec(struct store *s, const struct rec *r) {
         if (r->text) sqlite3_bind_text(q[Q_GATE], 1, r->text, -1, SQLITE_STATIC);
         else sqlite3_bind_null(q[Q_GATE], 1);
         sqlite3_bind_int(q[Q_GATE], 2, r->c ? 1 : 0);
+        sqlite3_bind_int(q[Q_GATE], 3, r->d ? 1 : 0);
         return step(q[Q_GATE]);
     case REC_POLL_PLAY:
         sqlite3_bind_int64(q[Q_POLL_PLAY], 1, r->a);

@@ -31,16 +31,26 @@ static void osc_init(struct server *srv) {
 void server_osc_restore(struct server *srv, const struct rec_boot *boot) {
     osc_init(srv);
     if (!conf(srv)) return;
+    /* The crew's choice holds while the event file still says what it said
+     * when the choice was made; an operator who edited the file since (to
+     * switch that gate off for good, say) is obeyed. A gate a target no
+     * longer in the file had is forgotten. */
     int changed = 0;
-    if (boot->has_osc_master && boot->osc_master != srv->osc_on) srv->osc_on = (uint8_t)boot->osc_master, changed++;
+    if (boot->has_osc_master && boot->osc_master_file != conf(srv)->enabled)
+        log_info("the event file changed this OSC gate since the crew switched it: the file holds", "gate=master on=%d",
+                 conf(srv)->enabled);
+    else if (boot->has_osc_master && boot->osc_master != srv->osc_on)
+        srv->osc_on = (uint8_t)boot->osc_master, changed++;
     for (size_t g = 0; g < boot->nosc_gates; g++)
-        for (int i = 0; i < conf(srv)->ntargets; i++)
-            if (!strcmp(conf(srv)->targets[i].name, boot->osc_gates[g].name) &&
-                srv->osc_target_on[i] != (uint8_t)boot->osc_gates[g].on) {
-                srv->osc_target_on[i] = (uint8_t)boot->osc_gates[g].on;
-                changed++;
-            }
-    /* A gate a target no longer in the event file had is forgotten. */
+        for (int i = 0; i < conf(srv)->ntargets; i++) {
+            const struct oscmap_target *t = &conf(srv)->targets[i];
+            if (strcmp(t->name, boot->osc_gates[g].name)) continue;
+            if (boot->osc_gates[g].file != t->enabled)
+                log_info("the event file changed this OSC gate since the crew switched it: the file holds", "gate=%s on=%d",
+                         log_q(t->name), t->enabled);
+            else if (srv->osc_target_on[i] != (uint8_t)boot->osc_gates[g].on)
+                srv->osc_target_on[i] = (uint8_t)boot->osc_gates[g].on, changed++;
+        }
     if (!changed) return;
     char closed[OSC_TARGETS_MAX * 40 + 16] = "";
     size_t len = 0;
@@ -135,7 +145,8 @@ int server_osc_set_gate(struct server *srv, int target, int on, int64_t by) {
     else srv->osc_target_on[target] = (uint8_t)!!on;
     /* Kept for a restart. The gate acts at once either way: a store that can
      * not keep it is logged, it does not hold up the cut. */
-    struct rec r = {.type = REC_OSC_GATE, .c = !!on, .text = target < 0 ? NULL : strdup(conf(srv)->targets[target].name)};
+    struct rec r = {.type = REC_OSC_GATE, .c = !!on, .d = target < 0 ? conf(srv)->enabled : conf(srv)->targets[target].enabled,
+                    .text = target < 0 ? NULL : strdup(conf(srv)->targets[target].name)};
     if ((target >= 0 && !r.text) || server_persist(srv, &r) < 0)
         log_warn("an OSC gate could not be stored: a restart starts with the gate as stored before", "gate=%s",
                  log_q(target < 0 ? "master" : conf(srv)->targets[target].name));

@@ -139,7 +139,7 @@ describe('cluster faults the table listed as untested', () => {
     const refused = await req(phones[1], { t: 'vote', poll, option: 1, cid: 5151 }, 12000);
     assert.equal(refused.ok, false, JSON.stringify(refused));
     assert.equal(refused.code, 'store_failed', JSON.stringify(refused));
-    assert.ok(Date.now() - t0 < 7000, `refused within the 5 s wait (${Date.now() - t0} ms)`);
+    assert.ok(Date.now() - t0 < 10000, `refused within the 5 s wait (${Date.now() - t0} ms)`);
     // A crew change is refused too. (The last server may still hold it as
     // the stream's leader and commit it once a follower is back: then every
     // hub applies it late, and the crew sees it happen. A marker, so the
@@ -194,7 +194,7 @@ describe('cluster faults the table listed as untested', () => {
     // A vote into the dead link, before the hub can know: never acked; refused within the 5 s wait.
     const refused = await req(phone, { t: 'vote', poll, option: 1, cid: 6161 }, 12000);
     assert.equal(refused.code, 'store_failed', JSON.stringify(refused));
-    assert.ok(Date.now() - cutAt < 7000, `refused after ${Date.now() - cutAt} ms`);
+    assert.ok(Date.now() - cutAt < 10000, `refused after ${Date.now() - cutAt} ms`);
     // The cut hub's pages say partial (the other hub's parts stopped coming) ...
     await snapWhere(cutScreen, (m) => m.partial === true, 12000, 'partial on the cut hub');
     // ... and its PINGs (every 2 s, 2 unanswered) tell it the link is dead.
@@ -216,7 +216,7 @@ describe('cluster faults the table listed as untested', () => {
     const t1 = Date.now();
     const refused2 = await req(phone, { t: 'vote', poll, option: 1, cid: 6161 });
     assert.equal(refused2.code, 'store_failed');
-    assert.ok(Date.now() - t1 < 1000, `at once once the link is known down (${Date.now() - t1} ms)`);
+    assert.ok(Date.now() - t1 < 2500, `at once once the link is known down, not after the 5 s wait (${Date.now() - t1} ms)`);
 
     link.heal();
     const again = await untilAcked(phone, { t: 'vote', poll, option: 1, cid: 6161 }, 30000);

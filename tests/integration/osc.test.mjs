@@ -352,4 +352,18 @@ describe('OSC gates are kept', () => {
     await video.until(() => video.since(Date.now() - 300, '/chorus/energy').length > 0, 3000, 'video streams again');
     await lights.until(() => lights.since(Date.now() - 300, '/chorus/energy').length > 0, 3000, 'lights stream again');
   });
+
+  test('an operator who edits the event file since is obeyed: the file’s new value holds over the crew’s stored choice', async () => {
+    await gate(true, 1);   // the crew opened video (stored, with the file saying enabled)
+    await sleep(300);
+    await hub.stop();
+    event = eventFile(dir, {
+      osc: { targets: [{ name: 'lights', host: '127.0.0.1', port: ports.lights, rate: 25 },
+        { name: 'video', host: '127.0.0.1', port: ports.video, rate: 25, enabled: false }] },
+    });
+    hub = await startHub({ dir, event });
+    assert.match(hub.output(), /the event file changed this OSC gate since the crew switched it: the file holds" gate=video on=0/);
+    assert.deepEqual(await status(), { on: true, targets: { lights: true, video: false } });
+    await silent(video, lights, 1000);
+  });
 });

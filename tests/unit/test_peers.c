@@ -112,6 +112,10 @@ static void codec_round_trip(void) {
     if (!m) { CHECK(!"out of memory"); return; }
     CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), -1);
     msg_unref(m);
+    m = part_saying("h:/\xff.db", 6); /* not UTF-8: refused */
+    if (!m) { CHECK(!"out of memory"); return; }
+    CHECK_EQ(peers_decode(msg_payload(m), m->len, 2, 3, &q), -1);
+    msg_unref(m);
     static const uint8_t junk[] = {0x93, 0x01, 0x02, 0x03};
     CHECK_EQ(peers_decode(junk, sizeof junk, 2, 3, &q), -1);
     CHECK_EQ(peers_decode(NULL, 0, 2, 3, &q), -1);

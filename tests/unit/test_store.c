@@ -91,7 +91,7 @@ static void write_and_reload(void) {
     r = (struct rec){.type = REC_CHANT, .b = 1, .text = strdup("go"), .ts_ms = 3200};
     CHECK_EQ(store_push(s, &r), 0);
     /* OSC gates: the last switch of each is what a restart finds. */
-    r = (struct rec){.type = REC_OSC_GATE, .c = 0, .text = strdup("video")};
+    r = (struct rec){.type = REC_OSC_GATE, .c = 0, .d = 1, .text = strdup("video")};
     CHECK_EQ(store_push(s, &r), 0);
     r = (struct rec){.type = REC_OSC_GATE, .c = 0};
     CHECK_EQ(store_push(s, &r), 0);
@@ -133,6 +133,8 @@ static void write_and_reload(void) {
         CHECK_EQ(boot.osc_gates[0].on, 1);
         CHECK_STR(boot.osc_gates[1].name, "video");
         CHECK_EQ(boot.osc_gates[1].on, 0);
+        CHECK_EQ(boot.osc_gates[1].file, 1);   /* what the event file said then */
+        CHECK_EQ(boot.osc_gates[0].file, 0);
     }
     CHECK_EQ(agg_load(a, &boot.saved), 0);
     CHECK_EQ(a->signals_total, 0);                          /* reloading is not voting */

@@ -328,6 +328,7 @@ export const analytics = {
   'an.hubs.part.one': 'Not the whole event: these figures come from hub {list} alone, of the event’s {n}. Missing:',
   'an.hubs.hub': 'Hub {id}:',
   'an.hubs.why.other_host': 'runs on another machine ({host}), whose database this hub cannot read.',
+  'an.hubs.why.same_file': 'it names this hub’s own database: it runs on another machine with the same host name ({host}).',
   'an.hubs.why.unreadable': 'its database {path} cannot be read here.',
   'an.hubs.why.unknown': 'it does not say where its database is (an older hub).',
   'an.hubs.why.attach_limit': 'more hubs than this hub can read at once.',

@@ -310,6 +310,7 @@ export const analytics = {
   'an.hubs.part.one': 'Bukan seluruh acara: angka ini hanya dari hub {list}, dari {n} hub acara ini. Yang kurang:',
   'an.hubs.hub': 'Hub {id}:',
   'an.hubs.why.other_host': 'berjalan di mesin lain ({host}); hub ini tidak bisa membaca basis datanya.',
+  'an.hubs.why.same_file': 'ia menyebut basis data hub ini sendiri: ia berjalan di mesin lain dengan nama host yang sama ({host}).',
   'an.hubs.why.unreadable': 'basis datanya {path} tidak bisa dibaca di sini.',
   'an.hubs.why.unknown': 'hub itu tidak memberi tahu letak basis datanya (hub versi lama).',
   'an.hubs.why.attach_limit': 'hub lebih banyak daripada yang bisa dibaca sekaligus.',

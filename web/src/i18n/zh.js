@@ -310,6 +310,7 @@ export const analytics = {
   'an.hubs.part.one': '不是整场活动：以下数据仅来自活动 {n} 台服务器中的 {list}。缺少：',
   'an.hubs.hub': '服务器 {id}：',
   'an.hubs.why.other_host': '运行在另一台机器（{host}）上，本服务器无法读取其数据库。',
+  'an.hubs.why.same_file': '它给出的是本服务器自己的数据库：它运行在另一台同名（{host}）的机器上。',
   'an.hubs.why.unreadable': '此处无法读取其数据库 {path}。',
   'an.hubs.why.unknown': '未告知其数据库位置（旧版服务器）。',
   'an.hubs.why.attach_limit': '服务器数量超过本服务器一次能读取的上限。',

@@ -162,7 +162,7 @@ export function analyticsView(opts) {
       const colon = (m.where || '').indexOf(':');
       const host = colon > 0 ? m.where.slice(0, colon) : '';
       const path = colon > 0 ? m.where.slice(colon + 1) : '';
-      const key = ['other_host', 'unreadable', 'unknown', 'attach_limit', 'merge'].includes(m.why) ? m.why : 'unknown';
+      const key = ['other_host', 'same_file', 'unreadable', 'unknown', 'attach_limit', 'merge'].includes(m.why) ? m.why : 'unknown';
       return t(`an.hubs.why.${key}`, { host, path, msg: m.detail || '—' });
     };
     return h('div.a-hubs.part', { role: 'note' },
