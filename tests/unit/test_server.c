@@ -24,10 +24,11 @@ struct fake {
 static int fake_persist(void *arg, struct rec *r) {
     struct fake *f = arg;
     free(r->text);
+    free(r->key);
     if (r->opts) for (int i = 0; i < r->c; i++) free(r->opts[i]);
     free(r->opts);
     free(r->second);
-    r->text = NULL; r->opts = NULL; r->second = NULL;
+    r->text = NULL; r->key = NULL; r->opts = NULL; r->second = NULL;
     if (f->full) return -1;
     if (f->nrecs < FAKE_RECS) f->recs[f->nrecs++] = *r;
     return 0;
