@@ -12,7 +12,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { startHub, launch, eventually, text, sleep, tempDir, ROOT } from './lib.mjs';
 import { crewPage, shotOf, overflow, speak } from './crewphone.lib.mjs';
 import { audience, newId } from '../integration/lib.mjs';
@@ -147,6 +147,15 @@ describe('the crew’s Analytics tab in a cluster', { skip }, () => {
         assert.equal(await kpi('taps'), '5', 'hub 1’s own taps: one bad file does not take them away');
       });
       await shotOf(crew, '.a-hubs', 'cluster-analytics-bad-file');
+      // A FIFO at that path (the path comes from the network): never opened
+      // for reading, which would hold the report worker forever.
+      rmSync(db);
+      execFileSync('mkfifo', [db]);
+      await until(crew, async () => {
+        assert.match(await note(), /Missing: Hub 0: its database \S+chorus\.db cannot be read here\./);
+        assert.equal(await kpi('taps'), '5');
+      });
+      rmSync(db);
     } finally {
       for (const f of files) renameSync(`${f}.aside`, f);
     }
