@@ -255,6 +255,35 @@ describe('a cluster of hubs: the crew and the votes', () => {
     await Promise.all([good, bad, again, crew].map((c) => c.close().catch(() => {})));
   });
 
+  test('moderation through the control stream: a chant hidden on one hub leaves every screen; approve mode set on one hub holds on all', async () => {
+    const texts = (m) => m.chants.map((x) => x[0]);
+    const crew1 = await Client.connect(hubs[1].url);
+    await crew1.hello({ role: 'crew', key: KEYS.crew });
+    const crew2 = await Client.connect(hubs[2].url);
+    await crew2.hello({ role: 'crew', key: KEYS.crew });
+    const [s0, s2] = [await screen(hubs[0].url), await screen(hubs[2].url)];
+    const fan = await audience(hubs[0].url);
+    assert.equal((await req(fan, { t: 'chant', text: 'Rude words here' })).ok, true);
+    await snapWhere(s2, (m) => texts(m).includes('Rude words here'), 5000, 'hub 0’s chant on hub 2’s screen');
+    // The crew on hub 1 hides it: gone from hub 0's own screen and from hub 2's.
+    assert.equal((await req(crew1, { t: 'mod', action: 'hide', text: 'rude WORDS here' })).ok, true);
+    for (const s of [s0, s2]) await snapWhere(s, (m) => !texts(m).includes('Rude words here'), 5000, 'hidden on every screen');
+    // Approve mode, set on hub 1: a new chant on hub 0 waits on every screen ...
+    assert.equal((await req(crew1, { t: 'mod', action: 'mode', mode: 'approve' })).ok, true);
+    await sleep(300);
+    assert.equal((await req(fan, { t: 'chant', text: 'We want more' })).ok, true);
+    await sleep(1500);
+    for (const s of [s0, s2]) {
+      const m = await snapWhere(s, () => true, 3000, 'a snapshot');
+      assert.ok(!texts(m).includes('We want more'), `held for approval: ${JSON.stringify(m.chants)}`);
+    }
+    // ... until a crew member on hub 2 approves it.
+    assert.equal((await req(crew2, { t: 'mod', action: 'approve', text: 'We want more' })).ok, true);
+    for (const s of [s0, s2]) await snapWhere(s, (m) => texts(m).includes('We want more'), 5000, 'approved: on every screen');
+    assert.equal((await req(crew1, { t: 'mod', action: 'mode', mode: 'auto' })).ok, true);
+    await Promise.all([crew1, crew2, s0, s2, fan].map((c) => c.close().catch(() => {})));
+  });
+
   test('a marker set on one hub shows on every screen with the same time; a hub restarted catches up', async () => {
     const crew = await Client.connect(hubs[1].url);
     await crew.hello({ role: 'crew', key: KEYS.crew });
