@@ -152,6 +152,8 @@ describe('you chose this: crew, phones, screen and stage', () => {
     await reads(stage, '.st-lhead', /^The crowd chose$/i, 'stage: its big tile');
     await snap(stage, 'chosen-stage');
     await reads(crew, '.c-playing .c-pchosen', 'Chosen by the crowd · 3 votes', 'crew: now playing');
+    // The log is the desk's last card, near the fold at 1000 px: the crew member scrolls to it.
+    await crew.locator('.c-log .c-mbadge').first().evaluate((el) => el.scrollIntoView({ block: 'center' }));
     await reads(crew, '.c-log .c-mbadge', /^Chosen by the crowd$/i, 'crew: the marker');
     // Started: the chip is an ordinary song again, and the poll can no longer be reopened.
     await soon(async () => assert.equal(await crew.locator('.c-mchips .c-chosen').count(), 0));
