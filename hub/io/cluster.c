@@ -360,6 +360,25 @@ static void set_up(struct cluster *c, int up) {
 static void on_connected(natsConnection *nc, void *arg) { (void)nc; set_up(arg, 1); }
 static void on_disconnected(natsConnection *nc, void *arg) { (void)nc; set_up(arg, 0); }
 
+/* What libnats finds wrong on its own threads: a stream reader that missed
+ * its heartbeats (its NATS server died; libnats makes it again), or could not
+ * be made again yet, or a subscription that fell behind. The operator reads
+ * it here; the repair is libnats's. */
+static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus err, void *arg) {
+    (void)nc;
+    struct cluster *c = arg;
+    pthread_mutex_lock(&c->mu);
+    const char *what = !sub ? "connection" : sub == c->vote_sub ? "vote stream reader"
+                     : sub == c->ctl_sub ? "crew stream reader" : sub == c->sub ? "parts" : "subscription";
+    pthread_mutex_unlock(&c->mu);
+    if (err == NATS_MISSED_HEARTBEAT)
+        log_warn("cluster: a stream reader hears nothing from NATS (its server died, or the link); libnats makes it again",
+                 "reader=%s", log_q(what));
+    else
+        log_warn("cluster: NATS reported a problem on its own thread", "on=%s status=%s", log_q(what),
+                 log_q(natsStatus_GetText(err)));
+}
+
 static uint8_t *copy_data(natsMsg *msg, uint32_t *len) {
     int n = natsMsg_GetDataLength(msg);
     uint8_t *d = n >= 0 && n <= CLUSTER_PART_MAX ? malloc((size_t)n + 1) : NULL;
@@ -504,11 +523,16 @@ static void *subscriber(void *arg) {
             jsSubOptions so;
             jsSubOptions_Init(&so);
             so.Ordered = true;
+            so.Config.Heartbeat = (int64_t)CLUSTER_READER_HB_MS * 1000000;
             if (c->ctl_from > 1) {
                 so.Config.DeliverPolicy = js_DeliverByStartSequence;
                 so.Config.OptStartSeq = c->ctl_from;
             }
-            s = js_Subscribe(&c->ctl_sub, c->js, c->ctl_subj, on_ctl, c, NULL, &so, &jerr);
+            natsSubscription *sub = NULL;
+            s = js_Subscribe(&sub, c->js, c->ctl_subj, on_ctl, c, NULL, &so, &jerr);
+            pthread_mutex_lock(&c->mu);
+            c->ctl_sub = sub;
+            pthread_mutex_unlock(&c->mu);
         }
         if (s == NATS_OK && !c->vote_sub) {
             /* Votes once the polls they are for are open here: the control
@@ -530,9 +554,14 @@ static void *subscriber(void *arg) {
             jsSubOptions so;
             jsSubOptions_Init(&so);
             so.Ordered = true;
+            so.Config.Heartbeat = (int64_t)CLUSTER_READER_HB_MS * 1000000;
             so.Config.DeliverPolicy = js_DeliverLastPerSubject;   /* every device's latest vote, then live */
             snprintf(subj, sizeof subj, "%s>", c->vote_prefix);
-            s = js_Subscribe(&c->vote_sub, c->js, subj, on_vote, c, NULL, &so, &jerr);
+            natsSubscription *sub = NULL;
+            s = js_Subscribe(&sub, c->js, subj, on_vote, c, NULL, &so, &jerr);
+            pthread_mutex_lock(&c->mu);
+            c->vote_sub = sub;
+            pthread_mutex_unlock(&c->mu);
         }
         if (s == NATS_OK) break;
         log_warn("cluster: the streams are not reachable yet; retrying", "status=%s jerr=%d",
@@ -572,6 +601,7 @@ struct cluster *cluster_new(struct net *net, struct server *srv, const char *url
     if (s == NATS_OK) s = natsOptions_SetRetryOnFailedConnect(o, true, on_connected, c);
     if (s == NATS_OK) s = natsOptions_SetDisconnectedCB(o, on_disconnected, c);
     if (s == NATS_OK) s = natsOptions_SetReconnectedCB(o, on_connected, c);
+    if (s == NATS_OK) s = natsOptions_SetErrorHandler(o, on_async_error, c);
     if (s == NATS_OK)
         s = natsOptions_SetEventLoop(o, (void *)net_base(net), natsLibevent_Attach, natsLibevent_Read,
                                      natsLibevent_Write, natsLibevent_Detach);

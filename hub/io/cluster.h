@@ -34,6 +34,11 @@
 #define CLUSTER_INFLIGHT 65536  /* votes and crew changes waiting for the stream's answer */
 #define CLUSTER_ACK_WAIT_MS 5000 /* ... at most this long (then refused: the sender retries) */
 #define CLUSTER_PART_MAX 65536  /* bytes: a larger message is not a part */
+/* The streams' ordered consumers live on one NATS server each (memory, one
+ * replica). NATS sends a heartbeat this often while nothing else comes; two
+ * missed, libnats makes the consumer again from where the hub is, on a
+ * server that runs: so a reader whose server died is back in 2-4 s. */
+#define CLUSTER_READER_HB_MS 1000
 
 struct cluster;
 

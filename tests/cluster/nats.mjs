@@ -25,7 +25,9 @@
 // node), with metaLeader() (the JetStream meta leader's node name) and
 // waitMetaLeader({not}) (every running node agrees on a leader other than
 // `not` and is healthy: use it after killing a node, as /healthz may still
-// say 200 until the others noticed). Servers still running when the Node process exits are killed (no
+// say 200 until the others noticed), and consumerNode(client, filter) (the
+// node holding the consumer a named connection reads a stream through).
+// Servers still running when the Node process exits are killed (no
 // orphans after a failed test). Binary: $NATS_SERVER, else nats-server on
 // the PATH, else /usr/sbin/nats-server (Debian's package).
 import { spawn, execFileSync } from 'node:child_process';
@@ -227,6 +229,33 @@ export async function startNatsCluster({ size = 3, dir = null, startMs = START_M
           if (Date.now() > deadline) throw new Error(`no common meta leader${not ? ` other than ${not}` : ''} after ${ms} ms: ${JSON.stringify(seen)}`);
           await sleep(100);
         }
+      },
+      // The node that holds the consumer a client reads a stream through:
+      // the client is the connection named `client` (a hub: chorus-hub-<id>),
+      // the consumer is the one whose filter is `filter` and whose deliver
+      // subject that connection subscribes to. An ordered consumer has one
+      // replica, on one node: kill that node and the client must make it
+      // again. null when no node holds it (yet).
+      async consumerNode(client, filter) {
+        const up = nodes.filter((x) => x.running());
+        const inboxes = new Set();
+        for (const n of up) {
+          const cz = await monitor(n.monitorPort, '/connz?subs=detail').catch(() => ({ connections: [] }));
+          for (const c of cz.connections ?? []) {
+            if (c.name === client) for (const sub of c.subscriptions_list_detail ?? []) inboxes.add(sub.subject);
+          }
+        }
+        for (const n of up) {
+          const j = await monitor(n.monitorPort, '/jsz?consumers=true&config=true').catch(() => ({}));
+          for (const a of j.account_details ?? []) {
+            for (const st of a.stream_detail ?? []) {
+              for (const c of st.consumer_detail ?? []) {
+                if (c.config?.filter_subject === filter && inboxes.has(c.config?.deliver_subject)) return n;
+              }
+            }
+          }
+        }
+        return null;
       },
       async stop() { await Promise.all(nodes.map((n) => n.stop())); },
       async destroy() { await Promise.all(nodes.map((n) => n.kill9())); rmSync(base, { recursive: true, force: true }); },
