@@ -27,6 +27,23 @@ async function tally(url, poll) {
   return m.poll;
 }
 
+// The poll as the hub at url shows it, once `voters` devices voted there
+// (or as it is after `tries` looks, 250 ms apart).
+async function tallyOf(url, poll, voters, tries) {
+  let t;
+  for (let k = 0; k < tries; k++) { t = await tally(url, poll); if (t.voters === voters) break; await sleep(250); }
+  return t;
+}
+// A three-server NATS cluster with two hubs on it, all killed after the tests.
+async function twoHubsOnThreeServers(cleanups) {
+  const dir = tempDir();
+  const nc = await startNatsCluster({ dir: join(dir, 'nats') });
+  const hubs = [];
+  cleanups.push(async () => { for (const h of hubs) await h.stop('SIGKILL'); await nc.destroy(); cleanup(dir); });
+  for (let i = 0; i < 2; i++) hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', nc.url] }));
+  return { nc, hubs };
+}
+
 describe('cluster faults', () => {
   const cleanups = [];
   after(async () => { for (const f of cleanups.reverse()) await f(); });
@@ -110,11 +127,7 @@ describe('cluster faults', () => {
   });
 
   test('a three-server NATS cluster: one server killed, votes still acked and counted on every hub', async () => {
-    const dir = tempDir();
-    const nc = await startNatsCluster({ dir: join(dir, 'nats') });
-    const hubs = [];
-    cleanups.push(async () => { for (const h of hubs) await h.stop('SIGKILL'); await nc.destroy(); cleanup(dir); });
-    for (let i = 0; i < 2; i++) hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', nc.url] }));
+    const { nc, hubs } = await twoHubsOnThreeServers(cleanups);
     const crew = await crewOn(hubs[0].url);
     const poll = (await req(crew, { t: 'poll.open', question: 'R3?', options: ['A', 'B'], allow_change: true })).poll;
     await sleep(500);
@@ -135,26 +148,19 @@ describe('cluster faults', () => {
     }
     assert.equal(ok, 5, 'every vote after the loss was acked');
     for (const h of hubs) {
-      let t;
-      for (let k = 0; k < 120; k++) { t = await tally(h.url, poll); if (t.voters === 10) break; await sleep(250); }
+      const t = await tallyOf(h.url, poll, 10, 120);
       assert.deepEqual(t.counts, [5, 5], `hub ${hubs.indexOf(h)}; its log:\n${h.output().slice(-4000)}`);
     }
     await crew.close();
   });
 
   test('the NATS server holding a hub\'s vote reader dies: that hub\'s tally catches up within seconds', async (ctx) => {
-    const dir = tempDir();
-    const nc = await startNatsCluster({ dir: join(dir, 'nats') });
-    const hubs = [];
-    cleanups.push(async () => { for (const h of hubs) await h.stop('SIGKILL'); await nc.destroy(); cleanup(dir); });
-    for (let i = 0; i < 2; i++) hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', nc.url] }));
+    const { nc, hubs } = await twoHubsOnThreeServers(cleanups);
     const crew = await crewOn(hubs[1].url);
     const poll = (await req(crew, { t: 'poll.open', question: 'Reader?', options: ['A', 'B'], allow_change: true })).poll;
     const first = await audience(hubs[1].url);
     assert.equal((await req(first, { t: 'vote', poll, option: 0 })).ok, true);
-    let t;
-    for (let k = 0; k < 40; k++) { t = await tally(hubs[0].url, poll); if (t.voters === 1) break; await sleep(250); }
-    assert.deepEqual(t.counts, [1, 0], 'hub 0 reads the vote stream before the fault');
+    assert.deepEqual((await tallyOf(hubs[0].url, poll, 1, 40)).counts, [1, 0], 'hub 0 reads the vote stream before the fault');
     // Hub 0 reads the votes through an ordered consumer: one replica, on one
     // server. Kill that server (not necessarily the one hub 0 talks to).
     let victim = null;
@@ -168,7 +174,7 @@ describe('cluster faults', () => {
     for (let k = 0; k < 40; k++) { a = await req(second, { t: 'vote', poll, option: 1 }); if (a.ok) break; await sleep(250); }
     assert.equal(a.ok, true, JSON.stringify(a));
     const acked = Date.now();
-    for (let k = 0; k < 100; k++) { t = await tally(hubs[0].url, poll); if (t.voters === 2) break; await sleep(250); }
+    const t = await tallyOf(hubs[0].url, poll, 2, 100);
     const seen = Date.now();
     assert.deepEqual(t.counts, [1, 1], `hub 0's tally; its log:\n${hubs[0].output().slice(-4000)}`);
     // libnats notices the lost reader by missed heartbeats (CLUSTER_READER_HB_MS:
