@@ -25,8 +25,9 @@
 // node), with metaLeader() (the JetStream meta leader's node name) and
 // waitMetaLeader({not}) (every running node agrees on a leader other than
 // `not` and is healthy: use it after killing a node, as /healthz may still
-// say 200 until the others noticed), and consumerNode(client, filter) (the
-// node holding the consumer a named connection reads a stream through).
+// say 200 until the others noticed), clientNode(name) (the node a named
+// connection is on) and consumerNode(client, filter) (the node holding the
+// consumer a named connection reads a stream through).
 // Servers still running when the Node process exits are killed (no
 // orphans after a failed test). Binary: $NATS_SERVER, else nats-server on
 // the PATH, else /usr/sbin/nats-server (Debian's package).
@@ -236,6 +237,14 @@ export async function startNatsCluster({ size = 3, dir = null, startMs = START_M
       // subject that connection subscribes to. An ordered consumer has one
       // replica, on one node: kill that node and the client must make it
       // again. null when no node holds it (yet).
+      // The node a connection (by name) is connected to, or null.
+      async clientNode(client) {
+        for (const n of nodes.filter((x) => x.running())) {
+          const cz = await monitor(n.monitorPort, '/connz').catch(() => ({ connections: [] }));
+          if ((cz.connections ?? []).some((c) => c.name === client)) return n;
+        }
+        return null;
+      },
       async consumerNode(client, filter) {
         const up = nodes.filter((x) => x.running());
         const inboxes = new Set();
@@ -275,6 +284,66 @@ export async function startNatsCluster({ size = 3, dir = null, startMs = START_M
       throw e;
     }
   }
+}
+
+// A bare NATS client on the text protocol (CONNECT, PUB, SUB, PING): enough
+// to play a publisher that misbehaves (a flood) or to take one message off
+// a subject, without a client library.
+//   const r = await rawNats(url);
+//   const payload = await r.first('chorus.DEMO.part', (buf) => ...);
+//   r.pub(subject, buf) (false: wait for r.drained()); await r.flush(); r.close();
+export async function rawNats(url) {
+  const { hostname, port } = new URL(url.split(',')[0]);
+  const { connect } = await import('node:net');
+  const sock = connect(Number(port), hostname);
+  let buf = Buffer.alloc(0);
+  const pongs = [];
+  const subs = new Map();   // sid -> (payload) => void
+  let nextSid = 1;
+  await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
+  sock.on('error', () => { /* the test reports what it misses */ });
+  sock.write('CONNECT {"verbose":false,"pedantic":false,"name":"raw-test"}\r\n');
+  sock.on('data', (d) => {
+    buf = Buffer.concat([buf, d]);
+    for (;;) {
+      const eol = buf.indexOf('\r\n');
+      if (eol < 0) return;
+      const line = buf.subarray(0, eol).toString();
+      if (line.startsWith('MSG ')) {
+        const f = line.split(' ');
+        const n = Number(f[f.length - 1]);
+        if (buf.length < eol + 2 + n + 2) return;   // the payload is not all here yet
+        const payload = buf.subarray(eol + 2, eol + 2 + n);
+        buf = buf.subarray(eol + 2 + n + 2);
+        subs.get(Number(f[2]))?.(Buffer.from(payload));
+        continue;
+      }
+      buf = buf.subarray(eol + 2);
+      if (line === 'PING') sock.write('PONG\r\n');
+      else if (line === 'PONG') { const p = pongs.shift(); if (p) p(); }
+    }
+  });
+  return {
+    pub(subject, payload) { return sock.write(Buffer.concat([Buffer.from(`PUB ${subject} ${payload.length}\r\n`), payload, Buffer.from('\r\n')])); },
+    drained: () => new Promise((r) => sock.once('drain', r)),
+    flush: () => new Promise((r) => { pongs.push(r); sock.write('PING\r\n'); }),
+    // The first message on subject that pred accepts (within ms).
+    first(subject, pred = () => true, ms = 10000) {
+      const sid = nextSid++;
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => { subs.delete(sid); reject(new Error(`no message on ${subject} within ${ms} ms`)); }, ms);
+        subs.set(sid, (payload) => {
+          if (!pred(payload)) return;
+          clearTimeout(t);
+          subs.delete(sid);
+          sock.write(`UNSUB ${sid}\r\n`);
+          resolve(payload);
+        });
+        sock.write(`SUB ${subject} ${sid}\r\n`);
+      });
+    },
+    close() { sock.destroy(); },
+  };
 }
 
 // Is the binary there at all (for a test to skip with a clear reason)?

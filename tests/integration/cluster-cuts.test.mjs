@@ -1,6 +1,6 @@
-// cluster-cuts.test.mjs -- the two rows of docs/cluster.md's failure table
-// that had no test (issue 14, property 5), against real nats-servers and real
-// hubs:
+// cluster-cuts.test.mjs -- the rows of docs/cluster.md's failure table and
+// of its bounded queues that had no test (issue 14, properties 5 and 6),
+// against real nats-servers and real hubs:
 //  - two of three NATS servers down (no majority): phones are served and
 //    their taps merged across hubs (core NATS needs no majority), a vote is
 //    refused with store_failed and never acked, a crew change too; with a
@@ -14,15 +14,20 @@
 //  - NATS's store full (max_file_store): votes and crew changes refused with
 //    store_failed and the reason in the hub's log, taps go on, a new hub
 //    says why it can not start; with a larger store the re-sent vote is
-//    acked, every vote acked before is counted, nothing twice.
+//    acked, every vote acked before is counted, nothing twice;
+//  - a flood of parts on NATS (property 6: a bounded inbox): 300,000 copies
+//    of a real part, faster than the hub's loop takes them: what does not
+//    fit is dropped and counted, the hub's memory stays flat, it serves its
+//    phones meanwhile, and the part counts once.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect } from 'node:net';
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHub, Client, audience, KEYS, tempDir, cleanup, sleep } from './lib.mjs';
-import { startNats, startNatsCluster, freePorts } from '../cluster/nats.mjs';
+import { startHub, Client, audience, KEYS, clusterRig, sleep } from './lib.mjs';
+import { decode } from '@msgpack/msgpack';
+import { startNats, startNatsCluster, freePorts, rawNats } from '../cluster/nats.mjs';
 
 let nextId = 800000;
 const req = async (c, msg, ms = 8000) => { const id = nextId++; c.send({ ...msg, id }); return c.ack(id, ms); };
@@ -107,12 +112,7 @@ describe('cluster faults the table listed as untested', () => {
   after(async () => { for (const f of cleanups.reverse()) await f(); });
 
   test('two of three NATS servers down: phones served and merged, votes refused and never acked; one back: acked and counted once', async () => {
-    const dir = tempDir();
-    const nc = await startNatsCluster({ dir: join(dir, 'nats') });
-    const hubs = [];
-    const socks = [];
-    cleanups.push(async () => { for (const c of socks) c.ws.terminate(); for (const h of hubs) await h.stop('SIGKILL'); await nc.destroy(); cleanup(dir); });
-    for (let i = 0; i < 2; i++) hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', nc.url] }));
+    const { nats: nc, hubs, socks } = await clusterRig(cleanups, (dir) => startNatsCluster({ dir }));
     const crew = await watcher(hubs[0].url);
     socks.push(crew);
     const poll = (await req(crew, { t: 'poll.open', question: 'Quorum?', options: ['A', 'B'] })).poll;
@@ -170,13 +170,9 @@ describe('cluster faults the table listed as untested', () => {
   });
 
   test('a silent network cut between a hub and NATS: partial within seconds, votes refused, never acked; healed: back by itself, counted once', async () => {
-    const dir = tempDir();
-    const nats = await startNats({ dir: join(dir, 'nats') });
+    const { dir, nats, hubs, socks, closers } = await clusterRig(cleanups, (d) => startNats({ dir: d }), { n: 1 });
     const link = await relay(nats.port);
-    const hubs = [];
-    const socks = [];
-    cleanups.push(async () => { for (const c of socks) c.ws.terminate(); for (const h of hubs) await h.stop('SIGKILL'); link.close(); await nats.destroy(); cleanup(dir); });
-    hubs.push(await startHub({ dir, db: join(dir, 'hub-0.db'), args: ['--nats', nats.url] }));
+    closers.push(() => link.close());
     hubs.push(await startHub({ dir, db: join(dir, 'hub-1.db'), args: ['--nats', link.url] }));   // through the relay
     const crew = await watcher(hubs[0].url);
     const cutScreen = await watcher(hubs[1].url, 'screen');
@@ -227,12 +223,7 @@ describe('cluster faults the table listed as untested', () => {
   });
 
   test('NATS store full: votes and crew changes refused with the reason logged, taps go on; a larger store: re-sent, counted once', async () => {
-    const dir = tempDir();
-    const nats = await natsWithStore(join(dir, 'nats'), '64KB');
-    const hubs = [];
-    const socks = [];
-    cleanups.push(async () => { for (const c of socks) c.ws.terminate(); for (const h of hubs) await h.stop('SIGKILL'); await nats.stop(); cleanup(dir); });
-    hubs.push(await startHub({ dir, db: join(dir, 'hub-0.db'), args: ['--nats', nats.url] }));
+    const { dir, nats, hubs, socks } = await clusterRig(cleanups, (d) => natsWithStore(d, '64KB'), { n: 1 });
     const crew = await watcher(hubs[0].url);
     socks.push(crew);
     const poll = (await req(crew, { t: 'poll.open', question: 'Full?', options: ['A', 'B'] })).poll;
@@ -275,5 +266,54 @@ describe('cluster faults the table listed as untested', () => {
       await sleep(250);
     }
     assert.deepEqual(t.counts, want, 'every acked vote, and the re-sent one once');
+  });
+
+  test('a flood of parts on NATS: the inbox drops what does not fit, memory stays bounded, the hub keeps serving, nothing counted twice', async (ctx) => {
+    const { nats, hubs, socks, closers } = await clusterRig(cleanups, (d) => startNats({ dir: d }));
+    const tapper = await audience(hubs[0].url);
+    const phone = await audience(hubs[1].url);
+    const screen = await watcher(hubs[1].url, 'screen');
+    const crew = await watcher(hubs[1].url);
+    socks.push(tapper, phone, screen, crew);
+    tapper.send({ t: 'react', kind: 'clap', n: 7 });
+    await snapWhere(screen, (m) => m.react.clap === 7, 10000, 'hub 0’s taps on hub 1’s screen');
+    // Hub 0's own part, as it goes over NATS (field 1 is the hub's id).
+    const raw = await rawNats(nats.url);
+    closers.push(() => raw.close());
+    const part = await raw.first('chorus.DEMO.part', (b) => decode(b)[1] === 0);
+    const rss = () => Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${hubs[1].proc.pid}/status`, 'utf8'))[1]) * 1024;
+    const before = rss();
+    // 300,000 copies as fast as NATS takes them: far more than the loop
+    // drains (CLUSTER_INBOX waiting at most), as a runaway or hostile
+    // publisher would. Meanwhile hub 1 serves its own phone.
+    const N = 300000;
+    let peak = before;
+    const watch = setInterval(() => { try { peak = Math.max(peak, rss()); } catch { /* gone */ } }, 50);
+    const flood = (async () => {
+      for (let i = 0; i < N; i++) if (!raw.pub('chorus.DEMO.part', part)) await raw.drained();
+      await raw.flush();
+    })();
+    const crewPoll = (await req(crew, { t: 'poll.open', question: 'Flooded?', options: ['A', 'B'] })).poll;
+    phone.send({ t: 'react', kind: 'fire', n: 3 });
+    const served = await snapWhere(screen, (m) => m.react.fire === 3, 15000, 'hub 1’s own taps on its screen during the flood');
+    assert.equal(served.react.clap, 7, 'hub 0’s part, received 300,000 times, counts once');
+    assert.equal((await untilAcked(phone, { t: 'vote', poll: crewPoll, option: 1 }, 30000)).ok, true, 'a vote during the flood');
+    await flood;
+    clearInterval(watch);
+    peak = Math.max(peak, rss());
+    // After: the same figures (a part received many times changes nothing),
+    // and the inbox said what it dropped.
+    tapper.send({ t: 'react', kind: 'clap', n: 2 });
+    const after = await snapWhere(screen, (m) => m.react.clap === 9, 15000, 'hub 0’s next taps after the flood');
+    assert.equal(after.react.fire, 3);
+    const metrics = await (await fetch(`http://127.0.0.1:${hubs[1].port}/metrics`, { headers: { Authorization: `Bearer ${KEYS.crew}` } })).text();
+    const received = Number(/^chorus_cluster_received_total (\d+)$/m.exec(metrics)[1]);
+    const dropped = Number(/^chorus_cluster_parts_dropped_total (\d+)$/m.exec(metrics)[1]);
+    ctx.diagnostic(`hub 1: received ${received}, dropped ${dropped} of ${N} sent (${(N * part.length / 1048576).toFixed(0)} MB); RSS ${(before / 1048576).toFixed(1)} MB before, peak ${(peak / 1048576).toFixed(1)} MB`);
+    // Every copy reached the loop or was dropped and counted.
+    assert.ok(received + dropped >= N, `received ${received} + dropped ${dropped} of ${N}`);
+    // Bounded: the inbox (CLUSTER_INBOX parts) and libnats's own pending
+    // limit, not the 300,000 parts the flood sent.
+    assert.ok(peak - before < 64 * 1048576, `RSS grew by ${((peak - before) / 1048576).toFixed(1)} MB`);
   });
 });

@@ -6,8 +6,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { join } from 'node:path';
-import { startHub, Client, audience, KEYS, tempDir, cleanup, sleep } from './lib.mjs';
+import { startHub, Client, audience, KEYS, clusterRig, sleep } from './lib.mjs';
 import { startNats, startNatsCluster } from '../cluster/nats.mjs';
 
 let nextId = 700000;
@@ -34,26 +33,13 @@ async function tallyOf(url, poll, voters, tries) {
   for (let k = 0; k < tries; k++) { t = await tally(url, poll); if (t.voters === voters) break; await sleep(250); }
   return t;
 }
-// A three-server NATS cluster with two hubs on it, all killed after the tests.
-async function twoHubsOnThreeServers(cleanups) {
-  const dir = tempDir();
-  const nc = await startNatsCluster({ dir: join(dir, 'nats') });
-  const hubs = [];
-  cleanups.push(async () => { for (const h of hubs) await h.stop('SIGKILL'); await nc.destroy(); cleanup(dir); });
-  for (let i = 0; i < 2; i++) hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', nc.url] }));
-  return { nc, hubs };
-}
 
 describe('cluster faults', () => {
   const cleanups = [];
   after(async () => { for (const f of cleanups.reverse()) await f(); });
 
   test('every acked vote survives kill -9 of a hub and of nats-server', async () => {
-    const dir = tempDir();
-    const nats = await startNats({ dir: join(dir, 'nats') });
-    const hubs = [];
-    cleanups.push(async () => { for (const h of hubs) await h.stop('SIGKILL'); await nats.destroy(); cleanup(dir); });
-    for (let i = 0; i < 2; i++) hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', nats.url] }));
+    const { dir, nats, hubs } = await clusterRig(cleanups, (d) => startNats({ dir: d }));
     const crew = await crewOn(hubs[0].url);
     const poll = (await req(crew, { t: 'poll.open', question: 'Encore?', options: ['A', 'B', 'C'], allow_change: true })).poll;
     await sleep(300);
@@ -94,11 +80,7 @@ describe('cluster faults', () => {
   });
 
   test('NATS down: a vote gets store_failed, the hub keeps serving; NATS back: sent again, counted once', async () => {
-    const dir = tempDir();
-    const nats = await startNats({ dir: join(dir, 'nats') });
-    const hubs = [];
-    cleanups.push(async () => { for (const h of hubs) await h.stop('SIGKILL'); await nats.destroy(); cleanup(dir); });
-    hubs.push(await startHub({ dir, db: join(dir, 'hub-0.db'), args: ['--nats', nats.url] }));
+    const { nats, hubs } = await clusterRig(cleanups, (d) => startNats({ dir: d }), { n: 1 });
     const crew = await crewOn(hubs[0].url);
     const poll = (await req(crew, { t: 'poll.open', question: 'Now?', options: ['Yes', 'No'] })).poll;
     await sleep(300);
@@ -127,7 +109,7 @@ describe('cluster faults', () => {
   });
 
   test('a three-server NATS cluster: one server killed, votes still acked and counted on every hub', async () => {
-    const { nc, hubs } = await twoHubsOnThreeServers(cleanups);
+    const { nats: nc, hubs } = await clusterRig(cleanups, (dir) => startNatsCluster({ dir }));
     const crew = await crewOn(hubs[0].url);
     const poll = (await req(crew, { t: 'poll.open', question: 'R3?', options: ['A', 'B'], allow_change: true })).poll;
     await sleep(500);
@@ -155,17 +137,28 @@ describe('cluster faults', () => {
   });
 
   test('the NATS server holding a hub\'s vote reader dies: that hub\'s tally catches up within seconds', async (ctx) => {
-    const { nc, hubs } = await twoHubsOnThreeServers(cleanups);
+    const { dir, nats: nc, hubs } = await clusterRig(cleanups, (d) => startNatsCluster({ dir: d }));
+    // Hub 0 reads the votes through an ordered consumer: one replica, on one
+    // server. That server is the victim; it must not be the one hub 0 is
+    // connected to (losing that, libnats reconnects and makes its readers
+    // again at once: another path). Where NATS puts them is its choice:
+    // hub 0 is restarted until they differ (each time 2 in 3).
+    let victim = null;
+    for (let k = 0; ; k++) {
+      for (let w = 0; w < 40 && !victim; w++) { victim = await nc.consumerNode('chorus-hub-0', 'chorus.DEMO.vote.>'); if (!victim) await sleep(250); }
+      assert.ok(victim, 'a NATS server holds hub 0\'s vote reader');
+      const link = await nc.clientNode('chorus-hub-0');
+      if (link && link !== victim) break;
+      assert.ok(k < 12, 'hub 0\'s reader and its link on different servers');
+      await hubs[0].stop('SIGKILL');
+      hubs[0] = await startHub({ dir, db: hubs[0].db, args: ['--nats', nc.url] });
+      victim = null;
+    }
     const crew = await crewOn(hubs[1].url);
     const poll = (await req(crew, { t: 'poll.open', question: 'Reader?', options: ['A', 'B'], allow_change: true })).poll;
     const first = await audience(hubs[1].url);
     assert.equal((await req(first, { t: 'vote', poll, option: 0 })).ok, true);
     assert.deepEqual((await tallyOf(hubs[0].url, poll, 1, 40)).counts, [1, 0], 'hub 0 reads the vote stream before the fault');
-    // Hub 0 reads the votes through an ordered consumer: one replica, on one
-    // server. Kill that server (not necessarily the one hub 0 talks to).
-    let victim = null;
-    for (let k = 0; k < 40 && !victim; k++) { victim = await nc.consumerNode('chorus-hub-0', 'chorus.DEMO.vote.>'); if (!victim) await sleep(250); }
-    assert.ok(victim, 'a NATS server holds hub 0\'s vote reader');
     await victim.kill9();
     const killed = Date.now();
     // A phone on hub 1 votes; while the stream may elect a leader: retried.
@@ -174,14 +167,16 @@ describe('cluster faults', () => {
     for (let k = 0; k < 40; k++) { a = await req(second, { t: 'vote', poll, option: 1 }); if (a.ok) break; await sleep(250); }
     assert.equal(a.ok, true, JSON.stringify(a));
     const acked = Date.now();
-    const t = await tallyOf(hubs[0].url, poll, 2, 100);
+    const t = await tallyOf(hubs[0].url, poll, 2, 120);
     const seen = Date.now();
     assert.deepEqual(t.counts, [1, 1], `hub 0's tally; its log:\n${hubs[0].output().slice(-4000)}`);
     // libnats notices the lost reader by missed heartbeats (CLUSTER_READER_HB_MS:
     // 2-4 s) and makes it again once NATS has leaders again (its elections
-    // take up to ~10 s): 7-10 s here. With libnats's default heartbeat it
-    // was 20-30 s. Generous for a loaded CI machine.
-    assert.ok(seen - killed < 18000, `hub 0 counted the vote ${seen - killed} ms after the kill (${acked - killed} ms to ack)`);
+    // take up to ~10 s): 4-8 s here, 14 s on a loaded machine. With
+    // libnats's default heartbeat (5 s) it noticed after 10-20 s, and was
+    // back after 20-30 s. The log line below is what tells the two apart
+    // for sure; this bound is generous for a loaded CI machine.
+    assert.ok(seen - killed < 25000, `hub 0 counted the vote ${seen - killed} ms after the kill (${acked - killed} ms to ack)`);
     ctx.diagnostic(`killed ${victim.name}: vote acked after ${acked - killed} ms, on hub 0's tally after ${seen - killed} ms`);
     assert.match(hubs[0].output(), /stream reader hears nothing from NATS.*reader="vote stream reader"/, 'the operator is told');
     await Promise.all([first, second, crew].map((c) => c.close()));

@@ -150,6 +150,27 @@ export async function openPoll(crewClient, options = ['Yes', 'No'], extra = {}) 
 
 export function cleanup(dir) { try { rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ } }
 
+// A cluster for one test: a scratch folder, a NATS started by
+// startNats(folder) (anything with a url, and destroy() or stop()), and n
+// hubs on it, <dir>/hub-<i>.db. The test adds its sockets to rig.socks,
+// further hubs to rig.hubs and anything else to close to rig.closers; the
+// cleanup pushed on cleanups (first, so a failed start is cleaned too)
+// closes all of it, kills the hubs, stops NATS and removes the folder.
+export async function clusterRig(cleanups, startNats, { n = 2 } = {}) {
+  const dir = tempDir();
+  const rig = { dir, nats: null, hubs: [], socks: [], closers: [] };
+  cleanups.push(async () => {
+    for (const c of rig.closers) c();
+    for (const c of rig.socks) c.ws.terminate();
+    for (const h of rig.hubs) await h.stop('SIGKILL');
+    if (rig.nats) await (rig.nats.destroy ? rig.nats.destroy() : rig.nats.stop());
+    cleanup(dir);
+  });
+  rig.nats = await startNats(join(dir, 'nats'));
+  for (let i = 0; i < n; i++) rig.hubs.push(await startHub({ dir, db: join(dir, `hub-${i}.db`), args: ['--nats', rig.nats.url] }));
+  return rig;
+}
+
 // One HTTP(S) request with node's http.request or https.request; resolves
 // {status, headers, body}.
 export function httpRequest(request, options) {

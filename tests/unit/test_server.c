@@ -55,23 +55,6 @@ static void write_event(void) {
     if (!EV) { fprintf(stderr, "event: %s\n", err); exit(1); }
 }
 
-/* A fresh server over the fake, as after a first start (empty database). */
-static struct server *start(void) {
-    memset(&F, 0, sizeof F);
-    F.now = 1700000000000;
-    F.mono = 5000;
-    struct rec_boot boot;
-    memset(&boot, 0, sizeof boot);
-    struct server_io io = {.arg = &F, .want_write = fake_want_write, .kill = fake_kill, .persist = fake_persist,
-                           .stats = fake_stats, .now_ms = fake_now, .mono_ms = fake_mono};
-    struct server_opts o = {.tick_ms = 100, .audience_hz = 1, .join_url = "http://t/e/T1"};
-    char err[256];
-    struct server *srv = server_new(&o, EV, &boot, &io, err, sizeof err);
-    rec_boot_clear(&boot);
-    if (!srv) { fprintf(stderr, "server_new: %s\n", err); exit(1); }
-    return srv;
-}
-
 /* A cluster hub (id 0) over the fake: what it would publish to NATS is kept
  * here, and the test plays the streams' answers by hand. */
 static struct {
@@ -100,7 +83,9 @@ static int fake_publish_vote(void *arg, int64_t poll, int64_t device, int option
 }
 static void fake_publish_part(void *arg, struct msg *m) { (void)arg; msg_unref(m); }
 
-static struct server *start_cluster(void) {
+/* A fresh server over the fake, as after a first start (empty database):
+ * alone, or (cluster) as hub 0 of a cluster publishing into NATS above. */
+static struct server *start_as(int cluster) {
     memset(&F, 0, sizeof F);
     memset(&NATS, 0, sizeof NATS);
     F.now = 1700000000000;
@@ -108,16 +93,22 @@ static struct server *start_cluster(void) {
     struct rec_boot boot;
     memset(&boot, 0, sizeof boot);
     struct server_io io = {.arg = &F, .want_write = fake_want_write, .kill = fake_kill, .persist = fake_persist,
-                           .stats = fake_stats, .now_ms = fake_now, .mono_ms = fake_mono,
-                           .publish_part = fake_publish_part, .publish_ctl = fake_publish_ctl,
-                           .publish_vote = fake_publish_vote};
-    struct server_opts o = {.tick_ms = 100, .audience_hz = 1, .join_url = "http://t/e/T1", .cluster = 1, .hub_id = 0};
+                           .stats = fake_stats, .now_ms = fake_now, .mono_ms = fake_mono};
+    if (cluster) {
+        io.publish_part = fake_publish_part;
+        io.publish_ctl = fake_publish_ctl;
+        io.publish_vote = fake_publish_vote;
+    }
+    struct server_opts o = {.tick_ms = 100, .audience_hz = 1, .join_url = "http://t/e/T1", .cluster = cluster,
+                            .hub_id = 0};
     char err[256];
     struct server *srv = server_new(&o, EV, &boot, &io, err, sizeof err);
     rec_boot_clear(&boot);
     if (!srv) { fprintf(stderr, "server_new: %s\n", err); exit(1); }
     return srv;
 }
+static struct server *start(void) { return start_as(0); }
+static struct server *start_cluster(void) { return start_as(1); }
 
 /* --- client side: send a message, read the replies ----------------------- */
 
