@@ -15,6 +15,10 @@
 //    store_failed and the reason in the hub's log, taps go on, a new hub
 //    says why it can not start; with a larger store the re-sent vote is
 //    acked, every vote acked before is counted, nothing twice;
+//  - a hub's own disk full (its database capped with --db-max-pages): it
+//    serves its phones, a vote it could not keep is in every tally yet
+//    answered store_failed, and its re-send is acked and counted once; the
+//    other hub is unaffected;
 //  - a flood of parts on NATS (property 6: a bounded inbox): 300,000 copies
 //    of a real part, faster than the hub's loop takes them: what does not
 //    fit is dropped and counted, the hub's memory stays flat, it serves its
@@ -23,7 +27,7 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect } from 'node:net';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startHub, Client, audience, KEYS, clusterRig, sleep } from './lib.mjs';
@@ -39,6 +43,7 @@ async function watcher(url, role = 'crew') {
   assert.equal(w.t, 'welcome');
   return c;
 }
+const sql = (db, q) => execFileSync('sqlite3', [db, q]).toString().trim();
 const snapWhere = (c, pred, ms, what) => c.next((m) => m.t === 'snap' && pred(m), ms, what);
 
 /** Send a vote again every second (as the phone does) until it is acked. */
@@ -267,6 +272,66 @@ describe('cluster faults the table listed as untested', () => {
       await sleep(250);
     }
     assert.deepEqual(t.counts, want, 'every acked vote, and the re-sent one once');
+  });
+
+  test('a hub\'s own disk full: it keeps serving, its votes are in every tally but answered store_failed, re-sent acked; other hubs unaffected', async (ctx) => {
+    // Hub 1's database is capped (--db-max-pages, as the one-hub disk test):
+    // SQLite answers "database or disk is full" once it is.
+    const { dir, nats, hubs, socks } = await clusterRig(cleanups, (d) => startNats({ dir: d }), { n: 1 });
+    hubs.push(await startHub({ dir, db: join(dir, 'hub-1.db'), args: ['--nats', nats.url, '--db-max-pages', '24'] }));
+    const crew0 = await watcher(hubs[0].url);
+    const crew1 = await watcher(hubs[1].url);
+    const screen1 = await watcher(hubs[1].url, 'screen');
+    socks.push(crew0, crew1, screen1);
+    const poll = (await req(crew0, { t: 'poll.open', question: 'Full?', options: ['A', 'B'] })).poll;
+    await snapWhere(crew1, (m) => m.poll?.id === poll, 10000, 'the poll on hub 1');
+    // Phones on hub 1 chant and vote until a vote is refused: the disk is full.
+    let acked = 0, full = null;
+    for (let round = 0; round < 300 && !full; round++) {
+      const p = await audience(hubs[1].url);
+      socks.push(p);
+      p.send({ t: 'chant', text: `filler ${round} ${'z'.repeat(60)}` });
+      const a = await req(p, { t: 'vote', poll, option: 0 });
+      if (a.ok) acked++;
+      else full = { p, a };
+    }
+    assert.ok(full, 'hub 1\'s database filled up');
+    assert.equal(full.a.code, 'store_failed', JSON.stringify(full.a));
+    ctx.diagnostic(`hub 1 full after ${acked} votes`);
+    // The refused vote is in the stream, so in every hub's tally.
+    for (const c of [crew0, crew1]) {
+      const t = await snapWhere(c, (m) => m.poll?.id === poll && m.poll.voters === acked + 1, 15000, 'the refused vote in the tally');
+      assert.deepEqual(t.poll.counts, [acked + 1, 0]);
+    }
+    // The phone re-sends (as it does after store_failed): acked as a re-send, counted once.
+    assert.equal((await req(full.p, { t: 'vote', poll, option: 0 })).ok, true, 're-sent, acked');
+    // Other hubs unaffected: a vote on hub 0 is acked and counted on both.
+    const other = await audience(hubs[0].url);
+    socks.push(other);
+    assert.equal((await req(other, { t: 'vote', poll, option: 1 })).ok, true, 'a vote on hub 0');
+    for (const c of [crew0, crew1]) {
+      const t = await snapWhere(c, (m) => m.poll?.id === poll && m.poll.voters === acked + 2, 15000, 'hub 0’s vote');
+      assert.deepEqual(t.poll.counts, [acked + 1, 1], 'nothing twice');
+    }
+    // Hub 1 still serves: a phone's taps reach its screen and hub 0's.
+    const tapper = await audience(hubs[1].url);
+    socks.push(tapper);
+    tapper.send({ t: 'react', kind: 'fire', n: 5 });
+    await snapWhere(screen1, (m) => m.react.fire >= 5, 10000, 'taps on the full hub’s screen');
+    await snapWhere(crew0, (m) => m.react.fire >= 5, 10000, 'its taps on hub 0');
+    // Hub 1's database has every acked vote and not the refused one.
+    const stored = Number(sql(hubs[1].db, `SELECT count(*) FROM votes WHERE poll = ${poll}`));
+    assert.equal(stored, acked, 'hub 1 kept what it acked, and only that');
+    // A crew change from the full hub is applied on every hub. Its answer
+    // tells the truth: ok if hub 1 kept it (a small row may still fit in a
+    // page), store_failed if not.
+    const marking = await req(crew1, { t: 'marker', label: 'Disk full' }, 12000);
+    await crew0.wait((m) => m.t === 'marker' && m.marker.label === 'Disk full', 10000, 'the marker on hub 0');
+    const kept = Number(sql(hubs[1].db, "SELECT count(*) FROM markers WHERE label = 'Disk full'"));
+    assert.equal(marking.ok ? 1 : 0, kept, `the answer ${JSON.stringify(marking)} and hub 1's database agree`);
+    // The operator sees it.
+    const metrics = await (await fetch(`http://127.0.0.1:${hubs[1].port}/metrics`, { headers: { Authorization: `Bearer ${KEYS.crew}` } })).text();
+    assert.ok(Number(/^chorus_store_commit_failures_total (\d+)$/m.exec(metrics)?.[1]) > 0, 'commit failures counted');
   });
 
   test('a flood of parts on NATS: the inbox drops what does not fit, memory stays bounded, the hub keeps serving, no vote lost, nothing counted twice', async (ctx) => {
