@@ -370,13 +370,20 @@ static void on_async_error(natsConnection *nc, natsSubscription *sub, natsStatus
     pthread_mutex_lock(&c->mu);
     const char *what = !sub ? "connection" : sub == c->vote_sub ? "vote stream reader"
                      : sub == c->ctl_sub ? "crew stream reader" : sub == c->sub ? "parts" : "subscription";
+    int stopping = c->stopping;
     pthread_mutex_unlock(&c->mu);
+    if (stopping) return;   /* closing: "Connection Closed" is no news */
     if (err == NATS_MISSED_HEARTBEAT)
         log_warn("cluster: a stream reader hears nothing from NATS (its server died, or the link); libnats makes it again",
                  "reader=%s", log_q(what));
-    else
-        log_warn("cluster: NATS reported a problem on its own thread", "on=%s status=%s", log_q(what),
-                 log_q(natsStatus_GetText(err)));
+    else {
+        /* libnats sets its text (if any) as this thread's last error just
+         * before the call; an older text of another status is not it. */
+        natsStatus last = NATS_OK;
+        const char *text = nats_GetLastError(&last);
+        log_warn("cluster: NATS reported a problem on its own thread", "on=%s status=%s error=%s", log_q(what),
+                 log_q(natsStatus_GetText(err)), log_q(text && last == err ? text : ""));
+    }
 }
 
 static uint8_t *copy_data(natsMsg *msg, uint32_t *len) {
@@ -726,6 +733,12 @@ void cluster_free(struct cluster *c) {
     if (c->nc) natsConnection_Close(c->nc);   /* callbacks end here (a waiting push is released by `stopping`) */
     jsCtx_Destroy(c->js);
     if (c->nc) natsConnection_Destroy(c->nc);
+    /* libnats's own threads may still call back with c (its callback thread
+     * posting a disconnect or an error, a consumer being made again that
+     * just failed): wait for them to end before c goes. The process uses
+     * NATS only here, and this is its exit. */
+    if (c->nc && nats_CloseAndWait(2000) != NATS_OK)
+        log_warn("cluster: libnats's threads did not end within 2 s", "-");
     net_waker_off(c->waker);   /* no drain() after this */
     for (int i = 0; i < c->count; i++) free(c->inbox[(c->head + i) % CLUSTER_INBOX].data);
     pthread_cond_destroy(&c->room);

@@ -302,6 +302,14 @@ export async function rawNats(url) {
   let nextSid = 1;
   await new Promise((resolve, reject) => { sock.once('connect', resolve); sock.once('error', reject); });
   sock.on('error', () => { /* the test reports what it misses */ });
+  // A wait (drain, PONG) is refused when the connection closes meanwhile.
+  const rejects = new Set();
+  sock.on('close', () => { for (const r of rejects) r(new Error('the NATS connection closed')); rejects.clear(); });
+  const waiting = (start) => new Promise((resolve, reject) => {
+    if (sock.destroyed) { reject(new Error('the NATS connection closed')); return; }
+    rejects.add(reject);
+    start((v) => { rejects.delete(reject); resolve(v); });
+  });
   sock.write('CONNECT {"verbose":false,"pedantic":false,"name":"raw-test"}\r\n');
   sock.on('data', (d) => {
     buf = Buffer.concat([buf, d]);
@@ -325,8 +333,8 @@ export async function rawNats(url) {
   });
   return {
     pub(subject, payload) { return sock.write(Buffer.concat([Buffer.from(`PUB ${subject} ${payload.length}\r\n`), payload, Buffer.from('\r\n')])); },
-    drained: () => new Promise((r) => sock.once('drain', r)),
-    flush: () => new Promise((r) => { pongs.push(r); sock.write('PING\r\n'); }),
+    drained: () => waiting((resolve) => sock.once('drain', resolve)),
+    flush: () => waiting((resolve) => { pongs.push(resolve); sock.write('PING\r\n'); }),
     // The first message on subject that pred accepts (within ms).
     first(subject, pred = () => true, ms = 10000) {
       const sid = nextSid++;

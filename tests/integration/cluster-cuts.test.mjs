@@ -335,7 +335,14 @@ describe('cluster faults the table listed as untested', () => {
   });
 
   test('a flood of parts on NATS: the inbox drops what does not fit, memory stays bounded, the hub keeps serving, no vote lost, nothing counted twice', async (ctx) => {
-    const { nats, hubs, socks, closers } = await clusterRig(cleanups, (d) => startNats({ dir: d }));
+    // Against a sanitized hub (CI's 60-asan suite runs these tests so), freed
+    // memory waits in AddressSanitizer's 256 MB quarantine, and RSS would
+    // measure that: these hubs get a small one, so RSS is the hub's again.
+    const asan = process.env.ASAN_OPTIONS;
+    if (asan !== undefined) process.env.ASAN_OPTIONS = `${asan}:quarantine_size_mb=4`;
+    let rig;
+    try { rig = await clusterRig(cleanups, (d) => startNats({ dir: d })); } finally { if (asan !== undefined) process.env.ASAN_OPTIONS = asan; }
+    const { nats, hubs, socks, closers } = rig;
     const tapper = await audience(hubs[0].url);
     const phone = await audience(hubs[1].url);
     const screen = await watcher(hubs[1].url, 'screen');
@@ -359,13 +366,16 @@ describe('cluster faults the table listed as untested', () => {
     socks.push(...voters);
     let peak = before;
     const watch = setInterval(() => { try { peak = Math.max(peak, rss()); } catch { /* gone */ } }, 50);
+    closers.push(() => clearInterval(watch));   // also when an assertion fails first
     const flood = (async () => {
       for (let i = 0; i < N; i++) if (!raw.pub('chorus.DEMO.part', part)) await raw.drained();
       await raw.flush();
     })();
+    flood.catch(() => { /* awaited below; not an unhandled rejection meanwhile */ });
     // Votes on hub 0 meanwhile: they reach hub 1 through its vote reader and
     // the same inbox, where a vote is never dropped (it waits for room).
     const votes = Promise.all(voters.map((v) => untilAcked(v, { t: 'vote', poll: crewPoll, option: 0 }, 30000)));
+    votes.catch(() => { /* awaited below */ });
     phone.send({ t: 'react', kind: 'fire', n: 3 });
     const served = await snapWhere(screen, (m) => m.react.fire === 3, 15000, 'hub 1’s own taps on its screen during the flood');
     assert.equal(served.react.clap, 7, 'hub 0’s part, received 300,000 times, counts once');
@@ -385,10 +395,15 @@ describe('cluster faults the table listed as untested', () => {
     const received = Number(/^chorus_cluster_received_total (\d+)$/m.exec(metrics)[1]);
     const dropped = Number(/^chorus_cluster_parts_dropped_total (\d+)$/m.exec(metrics)[1]);
     ctx.diagnostic(`hub 1: received ${received}, dropped ${dropped} of ${N} sent (${(N * part.length / 1048576).toFixed(0)} MB); RSS ${(before / 1048576).toFixed(1)} MB before, peak ${(peak / 1048576).toFixed(1)} MB`);
-    // Every copy reached the loop or was dropped and counted.
+    // The inbox was full and said so (1,800-170,000 dropped in every run
+    // here, quiet or loaded: the loop merges a part slower than libnats
+    // copies one in). Every copy reached the loop or was dropped and counted
+    // (received counts the other hub's parts and the votes too: at least).
+    assert.ok(dropped > 0, 'the inbox filled and dropped parts');
     assert.ok(received + dropped >= N, `received ${received} + dropped ${dropped} of ${N}`);
     // Bounded: the inbox (CLUSTER_INBOX parts) and libnats's own pending
-    // limit, not the 300,000 parts the flood sent.
-    assert.ok(peak - before < 64 * 1048576, `RSS grew by ${((peak - before) / 1048576).toFixed(1)} MB`);
+    // limit, not the flood: keeping its 300,000 copies would take more than
+    // its 19 MB. 0.7 MB seen (12 MB against a sanitized hub).
+    assert.ok(peak - before < 16 * 1048576, `RSS grew by ${((peak - before) / 1048576).toFixed(1)} MB`);
   });
 });
