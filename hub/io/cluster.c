@@ -190,6 +190,29 @@ void cluster_where(const char *db, char *out, size_t n) {
     if (len < 0 || (size_t)len >= n) snprintf(out, n, "%s", "");
 }
 
+/* Whether a hub holding id n runs now: its part is kept in the bucket
+ * once a second (part.<n>), so a part older than CLUSTER_LIVE_MS, or one
+ * that does not change within that, is a hub that stopped or died. Waits up
+ * to CLUSTER_LIVE_MS when the part is fresh (a hub restarted at once). */
+static int running(kvStore *kv, int n) {
+    char key[32];
+    snprintf(key, sizeof key, "part.%d", n);
+    kvEntry *e = NULL;
+    if (kvStore_Get(&e, kv, key) != NATS_OK) return 0;
+    uint64_t rev = kvEntry_Revision(e);
+    int64_t age_ms = (nats_NowInNanoSeconds() - kvEntry_Created(e)) / 1000000;
+    kvEntry_Destroy(e);
+    if (age_ms > CLUSTER_LIVE_MS) return 0;
+    for (int waited = 0; waited < CLUSTER_LIVE_MS; waited += 250) {
+        usleep(250 * 1000);
+        if (kvStore_Get(&e, kv, key) != NATS_OK) return 0;
+        uint64_t now = kvEntry_Revision(e);
+        kvEntry_Destroy(e);
+        if (now != rev) return 1;
+    }
+    return 0;
+}
+
 /* Claim hub.<id> (or check that the cached id is this database's). */
 static int claim(kvStore *kv, const char *db, int cached, int *hub, char *err, size_t errlen) {
     char me[1100], key[32];
@@ -215,7 +238,19 @@ static int claim(kvStore *kv, const char *db, int cached, int *hub, char *err, s
         char other[1100];
         snprintf(other, sizeof other, "%.*s", kvEntry_ValueLen(e), (const char *)kvEntry_Value(e));
         kvEntry_Destroy(e);
-        if (mine) { *hub = n; return 0; }
+        if (mine) {
+            /* The same host and path: this database's own id (a restart),
+             * unless a hub holding it runs right now. That is another
+             * machine with the same host name and the same path, which must
+             * not run as a second hub n (one id, two crowds). */
+            if (running(kv, n)) {
+                snprintf(err, errlen, "hub id %d is held by a running hub at %s: another machine with the same host name"
+                         " and the same --db path? Give each hub its own host name or --db path", n, other);
+                return -1;
+            }
+            *hub = n;
+            return 0;
+        }
         if (cached >= 0) {
             snprintf(err, errlen, "hub id %d (from %s.hub) belongs to %s in this cluster: each hub needs its own --db", n, db,
                      other);

@@ -39,6 +39,9 @@
  * missed, libnats makes the consumer again from where the hub is, on a
  * server that runs: so a reader whose server died is back in 2-4 s. */
 #define CLUSTER_READER_HB_MS 1000
+/* A hub whose part (kept in the bucket once a second) did not change for
+ * this long is not running: its id may be taken again by its database. */
+#define CLUSTER_LIVE_MS 3000
 
 struct cluster;
 

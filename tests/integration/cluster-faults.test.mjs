@@ -5,8 +5,9 @@
 // keeps taking votes with one server killed.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startHub, Client, audience, KEYS, clusterRig, sleep } from './lib.mjs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { dirname } from 'node:path';
+import { startHub, Client, audience, KEYS, clusterRig, sleep, freePort, HUB, DEMO, ROOT } from './lib.mjs';
 import { startNats, startNatsCluster } from '../cluster/nats.mjs';
 
 let nextId = 700000;
@@ -33,6 +34,10 @@ async function tallyOf(url, poll, voters, tries) {
   for (let k = 0; k < tries; k++) { t = await tally(url, poll); if (t.voters === voters) break; await sleep(250); }
   return t;
 }
+
+// Another machine with the same host name, here: its own mount namespace,
+// where an empty tmpfs hides the folder, so the same path is another file.
+const canMount = () => spawnSync('unshare', ['-m', 'sh', '-c', 'mount -t tmpfs chorus-twin /mnt']).status === 0;
 
 describe('cluster faults', () => {
   const cleanups = [];
@@ -121,6 +126,31 @@ describe('cluster faults', () => {
     assert.equal(code, 0, `exit ${code} ${signal}; its log:\n${hubs[0].output().slice(-2000)}`);
     assert.ok(Date.now() - t0 < 5000, `stopped in ${Date.now() - t0} ms`);
     assert.match(hubs[0].output(), /msg="hub stopped" exit_code=0\s*$/);
+  });
+
+  test('a hub on another machine with the same host name and --db path is refused while the first runs', { skip: !canMount() && 'unshare -m is not allowed here' }, async () => {
+    const { nats, hubs } = await clusterRig(cleanups, (d) => startNats({ dir: d }), { n: 1 });
+    const db = hubs[0].db;
+    const twinPort = await freePort();
+    const twin = () => spawnSync('unshare', ['-m', 'sh', '-c', `mount -t tmpfs chorus-twin '${dirname(db)}' && exec "$@"`, 'sh',
+      HUB, '--port', String(twinPort), '--bind', '127.0.0.1', '--db', db, '--event-file', DEMO, '--web-root', `${ROOT}/web/dist`,
+      '--nats', nats.url], { encoding: 'utf8', timeout: 30000 });
+    // Its database has no <db>.hub, and NATS says hub 0 is at this host and
+    // path: taken as hub 0 before, so two crowds ran as one hub.
+    const r = twin();
+    assert.notEqual(r.status, 0, `the twin ran: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout + r.stderr, /hub id 0 is held by a running hub at \S+: another machine with the same host name and the same --db path\? Give each hub its own host name or --db path/);
+    // The first is unaffected.
+    const crew = await crewOn(hubs[0].url);
+    const snap = await crew.wait((m) => m.t === 'snap', 5000, 'a snapshot');
+    assert.equal(snap.partial ?? false, false);
+    await crew.close();
+    // Its own restart (kill -9, its <db>.hub kept) takes id 0 again: its
+    // part stops changing, so it is not running.
+    await hubs[0].stop('SIGKILL');
+    const port = await freePort();
+    hubs[0] = await startHub({ db, port, args: ['--nats', nats.url] });
+    assert.match(hubs[0].output(), /hub 0 of the event/);
   });
 
   test('a three-server NATS cluster: one server killed, votes still acked and counted on every hub', async () => {
