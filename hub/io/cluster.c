@@ -190,25 +190,32 @@ void cluster_where(const char *db, char *out, size_t n) {
     if (len < 0 || (size_t)len >= n) snprintf(out, n, "%s", "");
 }
 
-/* Whether a hub holding id n runs now: its part is kept in the bucket
- * once a second (part.<n>), so a part older than CLUSTER_LIVE_MS, or one
- * that does not change within that, is a hub that stopped or died. Waits up
- * to CLUSTER_LIVE_MS when the part is fresh (a hub restarted at once). */
-static int running(kvStore *kv, int n) {
-    char key[32];
-    snprintf(key, sizeof key, "part.%d", n);
+/* The revision of part.<n> in the bucket, 0 when there is none; its age
+ * in *age_ms. */
+static uint64_t part_rev(kvStore *kv, const char *key, int64_t *age_ms) {
     kvEntry *e = NULL;
     if (kvStore_Get(&e, kv, key) != NATS_OK) return 0;
     uint64_t rev = kvEntry_Revision(e);
-    int64_t age_ms = (nats_NowInNanoSeconds() - kvEntry_Created(e)) / 1000000;
+    if (age_ms) *age_ms = (nats_NowInNanoSeconds() - kvEntry_Created(e)) / 1000000;
     kvEntry_Destroy(e);
-    if (age_ms > CLUSTER_LIVE_MS) return 0;
+    return rev;
+}
+
+/* Whether a hub holding id n runs now: its part is kept in the bucket once
+ * a second (part.<n>), so a part older than CLUSTER_LIVE_MS, or one that
+ * neither changes nor appears within that (a hub that just started has
+ * none yet), is a hub that stopped or died. Waits up to CLUSTER_LIVE_MS
+ * unless the part is old. */
+static int running(kvStore *kv, int n) {
+    char key[32];
+    snprintf(key, sizeof key, "part.%d", n);
+    int64_t age_ms = 0;
+    uint64_t rev = part_rev(kv, key, &age_ms);
+    if (rev && age_ms > CLUSTER_LIVE_MS) return 0;
     for (int waited = 0; waited < CLUSTER_LIVE_MS; waited += 250) {
         usleep(250 * 1000);
-        if (kvStore_Get(&e, kv, key) != NATS_OK) return 0;
-        uint64_t now = kvEntry_Revision(e);
-        kvEntry_Destroy(e);
-        if (now != rev) return 1;
+        uint64_t now = part_rev(kv, key, NULL);
+        if (now && now != rev) return 1;
     }
     return 0;
 }
