@@ -28,6 +28,20 @@ static void osc_init(struct server *srv) {
     for (int i = 0; i < conf(srv)->ntargets; i++) srv->osc_target_on[i] = (uint8_t)conf(srv)->targets[i].enabled;
 }
 
+/* One gate at a restart: the crew's stored choice `on` (made when the event
+ * file said `file`) onto *gate, unless the file says otherwise now (`now`):
+ * then the file holds. Returns 1 when *gate changed. */
+static int restore_gate(uint8_t *gate, int on, int file, int now, const char *name) {
+    if (file != now) {
+        log_info("the event file changed this OSC gate since the crew switched it: the file holds", "gate=%s on=%d",
+                 log_q(name), now);
+        return 0;
+    }
+    if (*gate == (uint8_t)on) return 0;
+    *gate = (uint8_t)on;
+    return 1;
+}
+
 void server_osc_restore(struct server *srv, const struct rec_boot *boot) {
     osc_init(srv);
     if (!conf(srv)) return;
@@ -36,20 +50,14 @@ void server_osc_restore(struct server *srv, const struct rec_boot *boot) {
      * switch that gate off for good, say) is obeyed. A gate a target no
      * longer in the file had is forgotten. */
     int changed = 0;
-    if (boot->has_osc_master && boot->osc_master_file != conf(srv)->enabled)
-        log_info("the event file changed this OSC gate since the crew switched it: the file holds", "gate=master on=%d",
-                 conf(srv)->enabled);
-    else if (boot->has_osc_master && boot->osc_master != srv->osc_on)
-        srv->osc_on = (uint8_t)boot->osc_master, changed++;
+    if (boot->has_osc_master)
+        changed += restore_gate(&srv->osc_on, boot->osc_master, boot->osc_master_file, conf(srv)->enabled, "master");
     for (size_t g = 0; g < boot->nosc_gates; g++)
         for (int i = 0; i < conf(srv)->ntargets; i++) {
             const struct oscmap_target *t = &conf(srv)->targets[i];
-            if (strcmp(t->name, boot->osc_gates[g].name)) continue;
-            if (boot->osc_gates[g].file != t->enabled)
-                log_info("the event file changed this OSC gate since the crew switched it: the file holds", "gate=%s on=%d",
-                         log_q(t->name), t->enabled);
-            else if (srv->osc_target_on[i] != (uint8_t)boot->osc_gates[g].on)
-                srv->osc_target_on[i] = (uint8_t)boot->osc_gates[g].on, changed++;
+            if (!strcmp(t->name, boot->osc_gates[g].name))
+                changed += restore_gate(&srv->osc_target_on[i], boot->osc_gates[g].on, boot->osc_gates[g].file,
+                                        t->enabled, t->name);
         }
     if (!changed) return;
     char closed[OSC_TARGETS_MAX * 40 + 16] = "";

@@ -5,10 +5,8 @@
 // the crowd chose it; all of it survives a restart and lands in the database.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startHub, Client, audience, crew, openPoll, newId, KEYS, tempDir, cleanup, sleep } from './lib.mjs';
+import { startHub, Client, audience, crew, openPoll, newId, KEYS, tempDir, cleanup, sleep, sql } from './lib.mjs';
 
-const sql = (db, q) => execFileSync('sqlite3', [db, q]).toString().trim();
 
 async function req(c, msg) {
   const id = newId();

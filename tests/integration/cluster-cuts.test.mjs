@@ -27,10 +27,10 @@
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, connect } from 'node:net';
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startHub, Client, audience, KEYS, clusterRig, sleep } from './lib.mjs';
+import { startHub, Client, audience, KEYS, clusterRig, sleep, sql, tallyOf } from './lib.mjs';
 import { decode } from '@msgpack/msgpack';
 import { startNats, startNatsCluster, freePorts, rawNats } from '../cluster/nats.mjs';
 
@@ -43,7 +43,6 @@ async function watcher(url, role = 'crew') {
   assert.equal(w.t, 'welcome');
   return c;
 }
-const sql = (db, q) => execFileSync('sqlite3', [db, q]).toString().trim();
 const snapWhere = (c, pred, ms, what) => c.next((m) => m.t === 'snap' && pred(m), ms, what);
 
 /** Send a vote again every second (as the phone does) until it is acked. */
@@ -163,14 +162,7 @@ describe('cluster faults the table listed as untested', () => {
     const resent = await req(phones[1], { t: 'vote', poll, option: 1, cid: 5151 });
     assert.equal(resent.ok, true, `a re-send of a counted vote: ${JSON.stringify(resent)}`);
     for (const h of hubs) {
-      let t;
-      for (let k = 0; k < 120; k++) {
-        const s = await watcher(h.url);
-        t = (await snapWhere(s, (m) => m.poll?.id === poll, 5000, 'the tally')).poll;
-        await s.close();
-        if (t.voters === 2) break;
-        await sleep(250);
-      }
+      const t = await tallyOf(h.url, poll, 2, 120);
       assert.deepEqual(t.counts, [1, 1], `hub ${hubs.indexOf(h)}: the refused vote counts once, after its re-send`);
     }
   });

@@ -5,35 +5,13 @@
 // keeps taking votes with one server killed.
 import { test, describe, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { dirname } from 'node:path';
-import { startHub, Client, audience, KEYS, clusterRig, sleep, freePort, HUB, DEMO, ROOT } from './lib.mjs';
-import { startNats, startNatsCluster } from '../cluster/nats.mjs';
+import { startHub, audience, crew as crewClient, KEYS, clusterRig, tally, tallyOf, sleep, freePort, HUB, DEMO, ROOT, sql } from './lib.mjs';
+import { startNats, startNatsCluster, monitor } from '../cluster/nats.mjs';
 
 let nextId = 700000;
 const req = async (c, msg, ms = 8000) => { const id = nextId++; c.send({ ...msg, id }); return c.ack(id, ms); };
-const sql = (db, q) => execFileSync('sqlite3', [db, q]).toString().trim();
-
-async function crewOn(url) {
-  const c = await Client.connect(url);
-  await c.hello({ role: 'crew', key: KEYS.crew });
-  return c;
-}
-async function tally(url, poll) {
-  const s = await Client.connect(url);
-  await s.hello({ role: 'crew', key: KEYS.crew });
-  const m = await s.wait((x) => x.t === 'snap' && x.poll?.id === poll, 8000, 'a snapshot of the poll');
-  await s.close();
-  return m.poll;
-}
-
-// The poll as the hub at url shows it, once `voters` devices voted there
-// (or as it is after `tries` looks, 250 ms apart).
-async function tallyOf(url, poll, voters, tries) {
-  let t;
-  for (let k = 0; k < tries; k++) { t = await tally(url, poll); if (t.voters === voters) break; await sleep(250); }
-  return t;
-}
 
 // Another machine with the same host name, here: its own mount namespace,
 // where an empty tmpfs hides the folder, so the same path is another file.
@@ -45,7 +23,7 @@ describe('cluster faults', () => {
 
   test('every acked vote survives kill -9 of a hub and of nats-server', async () => {
     const { dir, nats, hubs } = await clusterRig(cleanups, (d) => startNats({ dir: d }));
-    const crew = await crewOn(hubs[0].url);
+    const crew = await crewClient(hubs[0].url);
     const poll = (await req(crew, { t: 'poll.open', question: 'Encore?', options: ['A', 'B', 'C'], allow_change: true })).poll;
     await sleep(300);
     // 40 phones vote on both hubs; kill -9 hub 1 halfway.
@@ -86,7 +64,7 @@ describe('cluster faults', () => {
 
   test('NATS down: a vote gets store_failed, the hub keeps serving; NATS back: sent again, counted once', async () => {
     const { nats, hubs } = await clusterRig(cleanups, (d) => startNats({ dir: d }), { n: 1 });
-    const crew = await crewOn(hubs[0].url);
+    const crew = await crewClient(hubs[0].url);
     const poll = (await req(crew, { t: 'poll.open', question: 'Now?', options: ['Yes', 'No'] })).poll;
     await sleep(300);
     const p = await audience(hubs[0].url);
@@ -115,6 +93,8 @@ describe('cluster faults', () => {
 
   test('a hub stopped while NATS is down exits cleanly, at once', async () => {
     const { nats, hubs } = await clusterRig(cleanups, (d) => startNats({ dir: d }), { n: 1 });
+    // Once its two stream readers exist (NATS holds their consumers).
+    for (let k = 0; k < 100 && ((await monitor(nats.monitorPort, '/jsz')).consumers ?? 0) < 2; k++) await sleep(100);
     await nats.kill9();
     // Its readers miss their heartbeats and libnats keeps making them again
     // on its own threads, which call back into the hub when that fails.
@@ -141,7 +121,7 @@ describe('cluster faults', () => {
     assert.notEqual(r.status, 0, `the twin ran: ${r.stdout}${r.stderr}`);
     assert.match(r.stdout + r.stderr, /hub id 0 is held by a running hub at \S+: another machine with the same host name and the same --db path\? Give each hub its own host name or --db path/);
     // The first is unaffected.
-    const crew = await crewOn(hubs[0].url);
+    const crew = await crewClient(hubs[0].url);
     const snap = await crew.wait((m) => m.t === 'snap', 5000, 'a snapshot');
     assert.equal(snap.partial ?? false, false);
     await crew.close();
@@ -155,7 +135,7 @@ describe('cluster faults', () => {
 
   test('a three-server NATS cluster: one server killed, votes still acked and counted on every hub', async () => {
     const { nats: nc, hubs } = await clusterRig(cleanups, (dir) => startNatsCluster({ dir }));
-    const crew = await crewOn(hubs[0].url);
+    const crew = await crewClient(hubs[0].url);
     const poll = (await req(crew, { t: 'poll.open', question: 'R3?', options: ['A', 'B'], allow_change: true })).poll;
     await sleep(500);
     const phones = [];
@@ -199,7 +179,7 @@ describe('cluster faults', () => {
       hubs[0] = await startHub({ dir, db: hubs[0].db, args: ['--nats', nc.url] });
       victim = null;
     }
-    const crew = await crewOn(hubs[1].url);
+    const crew = await crewClient(hubs[1].url);
     const poll = (await req(crew, { t: 'poll.open', question: 'Reader?', options: ['A', 'B'], allow_change: true })).poll;
     const first = await audience(hubs[1].url);
     assert.equal((await req(first, { t: 'vote', poll, option: 0 })).ok, true);

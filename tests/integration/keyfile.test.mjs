@@ -6,12 +6,11 @@
 // database file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { HUB, DEMO, startHub, audience, tempDir, cleanup } from './lib.mjs';
+import { HUB, DEMO, startHub, audience, tempDir, cleanup, sql } from './lib.mjs';
 
-const sql = (db, q) => execFileSync('sqlite3', [db, q]).toString().trim();
 // Every file the database consists of, as bytes (WAL and shared memory too).
 const dbBytes = (db) => Buffer.concat(['', '-wal', '-shm'].filter((x) => existsSync(db + x)).map((x) => readFileSync(db + x)));
 

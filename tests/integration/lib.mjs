@@ -1,7 +1,7 @@
 // lib.mjs -- helpers for integration tests: start the real chorus-hub on a
 // free loopback port with a temporary database, and real WebSocket clients
 // speaking chorus.v1 (binary msgpack frames).
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname, resolve } from 'node:path';
@@ -147,6 +147,24 @@ export async function openPoll(crewClient, options = ['Yes', 'No'], extra = {}) 
   if (!a.ok) throw new Error(`poll.open failed: ${JSON.stringify(a)}`);
   return a.poll;
 }
+
+/** The poll `poll` as a crew member connecting to the hub at url sees it. */
+export async function tally(url, poll) {
+  const s = await Client.connect(url);
+  try {
+    await s.hello({ role: 'crew', key: KEYS.crew });
+    return (await s.wait((x) => x.t === 'snap' && x.poll?.id === poll, 8000, 'a snapshot of the poll')).poll;
+  } finally { await s.close(); }
+}
+/** tally(), once `voters` devices voted (or as it is after `tries` looks, 250 ms apart). */
+export async function tallyOf(url, poll, voters, tries) {
+  let t;
+  for (let k = 0; k < tries; k++) { t = await tally(url, poll); if (t.voters === voters) break; await sleep(250); }
+  return t;
+}
+
+/** One SQLite query on a hub's database file (the sqlite3 shell), its output trimmed. */
+export const sql = (db, q) => execFileSync('sqlite3', [db, q]).toString().trim();
 
 export function cleanup(dir) { try { rmSync(dir, { recursive: true, force: true }); } catch { /* ignore */ } }
 

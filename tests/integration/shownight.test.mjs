@@ -7,10 +7,8 @@
 // characters, not bytes.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { startHub, Client, audience, crew, openPoll, newId, KEYS, tempDir, cleanup, sleep } from './lib.mjs';
+import { startHub, Client, audience, crew, openPoll, newId, KEYS, tempDir, cleanup, sleep, sql } from './lib.mjs';
 
-const sql = (db, q) => execFileSync('sqlite3', [db, q]).toString().trim();
 
 async function req(c, msg) {
   const id = newId();
